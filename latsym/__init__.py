@@ -1,0 +1,11 @@
+"""latsym: discrete lattice symmetries for equivariant machine learning.
+
+Group theory for crystallographic point groups and user-defined finite groups times internal
+symmetries (``latsym.group``), lattice geometry (``latsym.lattice``), equivariant PyTorch layers
+(``latsym.nn``), model-agnostic dynamics (``latsym.dynamics``), model plugins (``latsym.plugin``)
+and a public testing kit (``latsym.testing``).
+"""
+
+from latsym._version import __version__
+
+__all__ = ["__version__"]
