@@ -12,7 +12,12 @@ and ``latsym models`` lists it. latsym never imports a plugin by name.
 
 from __future__ import annotations
 
+import abc
+import argparse
+import dataclasses
+from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any, ClassVar
 
 ENTRY_POINT_GROUP = "latsym.models"
 
@@ -47,3 +52,131 @@ def load_plugin(name: str):
         return eps[name].load()
     except Exception as exc:  # surface the plugin's own import error with context
         raise PluginError(f"plugin {name!r} ({eps[name].value}) failed to import: {exc}") from exc
+
+
+@dataclasses.dataclass(frozen=True)
+class CLICommand:
+    """A subcommand a plugin adds under ``latsym <plugin> ...``.
+
+    Attributes:
+        help: one line shown by ``latsym <plugin> --help``.
+        configure: adds the command's options to its ``argparse`` parser.
+        run: executes the command from the parsed arguments; returns the exit status.
+    """
+
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+class ModelPlugin(abc.ABC):
+    """Base class of a lattice model plugin: subclass it to describe your model to latsym.
+
+    A plugin states, in one place, everything latsym's generic machinery needs:
+
+    - ``name`` (the CLI group ``latsym <name>``) and ``description``;
+    - ``Params``: a dataclass of the model's physical parameters, with defaults;
+    - the symmetry: :meth:`lattice`, :meth:`symmetry_group` (point group × internal group) and the
+      field types ``input_irreps`` / ``force_irreps`` (strings in the ``latsym.nn.Irreps`` syntax);
+    - :meth:`reference_forces`, the exact (reference) solver, used to make training data and to
+      validate networks;
+    - :meth:`networks`, the force-field network factories by preset name;
+    - :meth:`dynamics_defaults` and :meth:`observables` for simulations;
+    - :meth:`cli_commands`, the subcommands added under ``latsym <name>``.
+
+    Register the subclass under the entry-point group ``latsym.models`` and ``latsym models`` lists it.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    Params: ClassVar[type]
+    input_irreps: ClassVar[str]
+    force_irreps: ClassVar[str]
+
+    def __init__(self, params: Any = None):
+        if params is None:
+            params = self.Params()
+        if not isinstance(params, self.Params):
+            raise TypeError(
+                f"{type(self).__name__} expects parameters of type {self.Params.__name__}, "
+                f"got {type(params).__name__}; build them with {type(self).__name__}.from_config(...)"
+            )
+        self.params = params
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ModelPlugin:
+        """The plugin with parameters from a mapping (e.g. a parsed config file).
+
+        Raises:
+            ValueError: the mapping has keys that are not parameters of ``Params``.
+        """
+        known = {f.name for f in dataclasses.fields(cls.Params)}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown {cls.name} parameter(s) {unknown}; accepted: {sorted(known)}"
+            )
+        return cls(cls.Params(**dict(config)))
+
+    # -- the model ------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def lattice(self):
+        """The lattice the model lives on (a ``latsym.lattice`` lattice)."""
+
+    @abc.abstractmethod
+    def symmetry_group(self):
+        """The symmetry group acting on site fields: site point group × internal group."""
+
+    @abc.abstractmethod
+    def reference_forces(self, q):
+        """Exact forces for configurations ``q`` of shape ``(*lattice_shape)`` or
+        ``(batch, *lattice_shape)``; returns an array of the same shape and type."""
+
+    def networks(self) -> dict[str, Callable[..., Any]]:
+        """Force-field network factories by preset name (``{}`` if the plugin ships none)."""
+        return {}
+
+    def network(self, preset: str = "default", **kwargs: Any):
+        """Build the force-field network ``preset`` (see :meth:`networks`)."""
+        factories = self.networks()
+        if preset not in factories:
+            raise ValueError(
+                f"{self.name} has no network preset {preset!r}; available: {sorted(factories) or 'none'}"
+            )
+        return factories[preset](**kwargs)
+
+    def dynamics_defaults(self) -> dict[str, float]:
+        """Default dynamics settings (e.g. ``dt``, ``gamma``, ``temperature``, ``mass``)."""
+        return {}
+
+    def observables(self) -> dict[str, Callable[..., Any]]:
+        """Observables recorded along trajectories: name -> function of the configuration."""
+        return {}
+
+    # -- command line ---------------------------------------------------------------------------
+
+    @classmethod
+    def cli_commands(cls) -> dict[str, CLICommand]:
+        """The subcommands of ``latsym <name>``; override to add yours (keep ``info``)."""
+        return {"info": CLICommand("show the model's parameters and symmetry", lambda p: None, cls._cli_info)}
+
+    @classmethod
+    def _cli_info(cls, args: argparse.Namespace) -> int:
+        print(f"{cls.name}: {cls.description}")
+        print(f"input field: {cls.input_irreps}    force field: {cls.force_irreps}")
+        print("default parameters:")
+        for f in dataclasses.fields(cls.Params):
+            print(f"  {f.name} = {f.default!r}")
+        return 0
+
+    @classmethod
+    def add_cli(cls, subparsers: argparse._SubParsersAction) -> None:
+        """Add ``latsym <name> COMMAND ...`` to the ``latsym`` parser (called by ``latsym.cli``)."""
+        parser = subparsers.add_parser(cls.name, help=cls.description, description=cls.description)
+        sub = parser.add_subparsers(dest=f"{cls.name}_command", metavar="COMMAND")
+        for cmd_name, cmd in cls.cli_commands().items():
+            p = sub.add_parser(cmd_name, help=cmd.help, description=cmd.help)
+            cmd.configure(p)
+            p.set_defaults(func=cmd.run)
+        parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
