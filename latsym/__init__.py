@@ -7,5 +7,6 @@ and a public testing kit (``latsym.testing``).
 """
 
 from latsym._version import __version__
+from latsym.group import point_group
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "point_group"]

@@ -3,6 +3,62 @@
 Pure numpy/scipy/sympy; no torch.
 """
 
+from latsym.group._catalogue import PointGroup, PointGroupInfo, point_group, point_group_symbols
+from latsym.group._characters import CharacterTable, character_table
+from latsym.group._clebsch_gordan import clebsch_gordan, tensor_product_decomposition
+from latsym.group._escnn import to_escnn
 from latsym.group._group import MAX_ORDER, Group, GroupError
+from latsym.group._hom import hom_basis, hom_basis_nullspace
+from latsym.group._internal import Z2, InternalGroup, InternalSymmetry, TimeReversal, Zn
+from latsym.group._irreps import Irrep, real_irreps
+from latsym.group._names import element_name, element_names
+from latsym.group._product import DirectProduct
+from latsym.group._representation import (
+    Decomposition,
+    Representation,
+    branching,
+    induce,
+    o3_representation,
+    permutation_representation,
+    pseudovector_representation,
+    regular_representation,
+    trivial_representation,
+    vector_representation,
+)
 
-__all__ = ["MAX_ORDER", "Group", "GroupError"]
+__all__ = [
+    "MAX_ORDER",
+    "Z2",
+    "CharacterTable",
+    "Decomposition",
+    "DirectProduct",
+    "Group",
+    "GroupError",
+    "InternalGroup",
+    "InternalSymmetry",
+    "Irrep",
+    "PointGroup",
+    "PointGroupInfo",
+    "Representation",
+    "TimeReversal",
+    "Zn",
+    "branching",
+    "character_table",
+    "clebsch_gordan",
+    "element_name",
+    "element_names",
+    "hom_basis",
+    "hom_basis_nullspace",
+    "induce",
+    "o3_representation",
+    "permutation_representation",
+    "point_group",
+    "point_group_symbols",
+    "pseudovector_representation",
+    "real_irreps",
+    "regular_representation",
+    "tensor_product_decomposition",
+    "to_escnn",
+    "trivial_representation",
+    "vector_representation",
+]

@@ -8,6 +8,8 @@ from functools import cached_property
 
 import numpy as np
 
+from latsym.group._names import element_names
+
 
 class GroupError(ValueError):
     """Input that does not define a finite group (bad generators, a table that is not a group, ...)."""
@@ -22,9 +24,19 @@ class Group:
 
     The group is its multiplication table: ``table[a, b]`` is the index of the product ``a·b``
     (for matrix groups, ``matrices[table[a, b]] == matrices[a] @ matrices[b]``, i.e. ``b`` acts
-    first). Matrix groups also carry ``matrices`` of shape ``(order, d, d)``.
+    first). Matrix groups also carry ``matrices`` of shape ``(order, d, d)``: for a spatial group
+    its action on positions. Elements have unique ``names`` (see :mod:`latsym.group._names` for
+    the notation of 2D and 3D orthogonal matrices).
 
-    Build one with :meth:`from_generators` (matrices) or :meth:`from_table`.
+    Build one with :meth:`from_generators` (matrices) or :meth:`from_table`; ``G * K`` is the
+    direct product (:class:`~latsym.group.DirectProduct`).
+
+    Attributes:
+        is_internal: False for groups acting on positions (point groups, custom matrix groups);
+            True for internal groups acting on field values only (:class:`~latsym.group.Zn`, ...).
+        basis_change: for a group built with ``orthogonalize=True``, the ``(d, d)`` matrix A with
+            ``matrices[g] = A @ M_g @ inv(A)`` for the input matrices M_g (coordinates change as
+            ``v ↦ A v``); None when the matrices are used as given.
 
     >>> import numpy as np
     >>> c4 = np.array([[0.0, -1.0], [1.0, 0.0]])
@@ -32,6 +44,8 @@ class Group:
     >>> G.order, len(G.classes)
     (4, 4)
     """
+
+    is_internal: bool = False
 
     def __init__(
         self,
@@ -41,6 +55,7 @@ class Group:
         names: Sequence[str] | None = None,
         name: str | None = None,
         check: bool = True,
+        basis_change: np.ndarray | None = None,
     ):
         table = np.asarray(table)
         if table.ndim != 2 or table.shape[0] != table.shape[1] or table.shape[0] == 0:
@@ -53,17 +68,21 @@ class Group:
         if check:
             _check_table(self.table)
         if matrices is not None:
-            matrices = np.asarray(matrices, dtype=np.float64)
-            if matrices.shape[0] != n or matrices.ndim != 3:
+            matrices = np.array(matrices, dtype=np.float64)  # a copy: it is made read-only
+            if matrices.ndim != 3 or matrices.shape[0] != n or matrices.shape[1] != matrices.shape[2]:
                 raise GroupError(f"expected matrices of shape ({n}, d, d), got {matrices.shape}")
             matrices.setflags(write=False)
         self.matrices = matrices
         if names is not None and len(names) != n:
             raise GroupError(f"expected {n} element names, got {len(names)}")
-        self.names: list[str] = list(names) if names is not None else [
-            "E" if g == 0 else f"g{g}" for g in range(n)
-        ]
+        self.names: list[str] = list(names) if names is not None else _default_names(n)
+        if len(set(self.names)) != n:
+            raise GroupError("element names must be unique within a group")
         self.name = name or f"G{n}"
+        if basis_change is not None:
+            basis_change = np.array(basis_change, dtype=np.float64)
+            basis_change.setflags(write=False)
+        self.basis_change = basis_change
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -76,87 +95,76 @@ class Group:
         names: Sequence[str] | None = None,
         max_order: int = MAX_ORDER,
         atol: float = 1e-8,
+        orthogonalize: bool = False,
     ) -> Group:
         """Close a set of invertible matrices into a finite group (Dimino's algorithm).
 
         Args:
             generators: ``k`` matrices of shape ``(d, d)`` (a sequence or an array ``(k, d, d)``).
             name: the group's name.
-            names: optional element names, one per element in the closure order.
+            names: optional element names, one per element in the closure order; by default
+                2×2 and 3×3 groups get their names from the matrices (``E``, ``C4z``, ``σx``...,
+                directions in the input basis) and others ``E, g1, g2, ...``.
             max_order: refuse groups larger than this (a set of generators that does not close,
                 such as a rotation by an irrational angle, hits this bound).
             atol: tolerance to identify two matrices as the same element.
+            orthogonalize: accept non-orthogonal generators of a finite group (e.g. a point group
+                as integer matrices in a hexagonal lattice basis) and change basis so that all
+                matrices become orthogonal: with S = Σ_g gᵀg / |G| over the closure (invariant:
+                hᵀ S h = S) and A = S^(1/2), the group's matrices are A g A⁻¹ and
+                ``basis_change`` is A.
 
         Returns:
-            The group, with ``matrices`` of shape ``(order, d, d)`` and identity first.
+            A plain :class:`Group` (also when called on a subclass), with ``matrices`` of shape
+            ``(order, d, d)``, the identity first and the other elements in Dimino's order
+            (deterministic for given generators).
 
         Raises:
-            GroupError: empty, non-square, mismatched, non-finite or singular generators, or a
-                set that does not close within ``max_order`` elements.
+            GroupError: empty, non-square, mismatched, non-finite, singular or (without
+                ``orthogonalize``) non-orthogonal generators, a set that does not close within
+                ``max_order`` elements, or a non-positive ``max_order`` or ``atol``.
+
+        >>> import numpy as np
+        >>> c6 = np.array([[1, -1], [1, 0]])  # a 60° rotation in a hexagonal lattice basis
+        >>> G = Group.from_generators([c6], orthogonalize=True)
+        >>> G.order, G.names[1]
+        (6, 'C6')
         """
+        if max_order < 1 or not atol > 0:
+            raise GroupError(f"max_order must be >= 1 and atol > 0, got max_order={max_order}, atol={atol}")
         gens = _validate_generators(generators)
         d = gens.shape[1]
-        scale = 1.0 / atol
-
-        def key(m: np.ndarray) -> bytes:
-            return np.round(m * scale).astype(np.int64).tobytes()
-
-        ident = np.eye(d)
-        elements = [ident]
-        index = {key(ident): 0}
-
-        def add(m: np.ndarray) -> None:
-            if len(elements) >= max_order:
-                raise GroupError(
-                    f"the generators do not close into a group of order <= {max_order}; they may "
-                    "not generate a finite group (e.g. a rotation by an irrational angle), or "
-                    "raise max_order"
-                )
-            index[key(m)] = len(elements)
-            elements.append(m)
-
-        # Dimino: grow the group generated by the first i generators one coset at a time.
-        for i, g in enumerate(gens):
-            if key(g) in index:
-                continue
-            prev = len(elements)
-            if prev == 1:
-                x = g
-                while key(x) not in index:
-                    add(x)
-                    x = x @ g
-                continue
-            for h in elements[:prev]:
-                add(h @ g)
-            rep = prev
-            while rep < len(elements):
-                for s in gens[: i + 1]:
-                    elt = elements[rep] @ s
-                    if key(elt) not in index:
-                        for h in elements[:prev]:
-                            add(h @ elt)
-                rep += prev
-        mats = np.stack(elements)
-        n = len(elements)
-        table = np.empty((n, n), dtype=np.int64)
-        for a in range(n):
-            prods = mats[a] @ mats
-            for b in range(n):
-                k = index.get(key(prods[b]))
-                if k is None:  # pragma: no cover - only for ill-conditioned generators
+        if not orthogonalize:
+            for k, g in enumerate(gens):
+                if not np.allclose(g.T @ g, np.eye(d), atol=_ORTHO_TOL):
                     raise GroupError(
-                        "products of the closed set are not in the set: the generators are too "
-                        "ill-conditioned for atol={atol}; orthogonalise them first"
+                        f"generator {k} is not orthogonal; if the matrices are written in a "
+                        "non-orthonormal basis (e.g. a hexagonal lattice basis), pass "
+                        "orthogonalize=True to change to a basis where they are orthogonal"
                     )
-                table[a, b] = k
-        return cls(table, matrices=mats, names=names, name=name, check=False)
+        mats, table = _close(gens, max_order, atol)
+        basis_change = None
+        if orthogonalize:
+            s = np.einsum("gji,gjk->ik", mats, mats) / len(mats)
+            w, v = np.linalg.eigh(s)
+            basis_change = (v * np.sqrt(w)) @ v.T
+            mats = basis_change @ mats @ np.linalg.inv(basis_change)
+        if names is None:
+            names = _matrix_names(mats, basis_change)
+        return Group(table, matrices=mats, names=names, name=name, check=False,
+                     basis_change=basis_change)
 
     @classmethod
     def from_table(cls, table: np.ndarray, *, name: str | None = None,
                    names: Sequence[str] | None = None) -> Group:
         """A group from its multiplication table (validated: closure, identity 0, inverses,
-        associativity)."""
-        return cls(np.asarray(table), names=names, name=name, check=True)
+        associativity, the latter by Light's test on a generating set).
+
+        >>> Z3 = Group.from_table([[0, 1, 2], [1, 2, 0], [2, 0, 1]], name="Z3")
+        >>> Z3.element_orders.tolist()
+        [1, 3, 3]
+        """
+        return Group(np.asarray(table), names=names, name=name, check=True)
 
     # -- basic structure ------------------------------------------------------------------------
 
@@ -174,6 +182,18 @@ class Group:
         inv = np.argmax(self.table == 0, axis=1)
         inv.setflags(write=False)
         return inv
+
+    def index_of(self, name: str) -> int:
+        """The index of the element called ``name``.
+
+        >>> import numpy as np
+        >>> Group.from_generators([np.array([[0.0, -1.0], [1.0, 0.0]])]).index_of("C4^-1")
+        3
+        """
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise GroupError(f"{self.name} has no element {name!r}; its elements are {self.names}") from None
 
     def mul(self, a: int, b: int) -> int:
         """Index of the product a·b."""
@@ -229,19 +249,7 @@ class Group:
         for g in elements:
             if not 0 <= int(g) < self.order:
                 raise GroupError(f"element index {g} out of range for a group of order {self.order}")
-        members = {0}
-        frontier = [0]
-        gens = [int(g) for g in elements]
-        while frontier:
-            new = []
-            for x in frontier:
-                for s in gens:
-                    y = int(self.table[x, s])
-                    if y not in members:
-                        members.add(y)
-                        new.append(y)
-            frontier = new
-        return np.array(sorted(members), dtype=np.int64)
+        return _right_closure(self.table, [int(g) for g in elements])
 
     def subgroup(self, elements: Sequence[int], *, name: str | None = None) -> tuple[Group, np.ndarray]:
         """The subgroup generated by ``elements``, as a group of its own.
@@ -265,17 +273,131 @@ class Group:
         """A hex digest of the table (and matrices, rounded), used as a cache key."""
         h = hashlib.sha256(self.table.tobytes())
         if self.matrices is not None:
-            h.update(np.round(self.matrices, 10).tobytes())
+            h.update((np.round(self.matrices, 10) + 0.0).tobytes())  # + 0.0: no negative zeros
         return h.hexdigest()[:16]
 
+    def _identity(self) -> tuple:
+        """What equality compares: the content for spatial groups (internal groups, whose tables
+        carry no meaning of their own, compare by kind and name instead)."""
+        return ("spatial" if not self.is_internal else "internal", self.fingerprint)
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Group) and self.fingerprint == other.fingerprint
+        return isinstance(other, Group) and self._identity() == other._identity()
 
     def __hash__(self) -> int:
         return hash(self.fingerprint)
 
     def __repr__(self) -> str:
-        return f"Group({self.name!r}, order={self.order})"
+        return f"{type(self).__name__}({self.name!r}, order={self.order})"
+
+    def __mul__(self, other: object) -> Group:
+        """The direct product ``self × other`` (:class:`~latsym.group.DirectProduct`)."""
+        if not isinstance(other, Group):
+            return NotImplemented
+        from latsym.group._product import DirectProduct
+
+        return DirectProduct(self, other)
+
+
+#: Tolerance of the orthogonality check on generators.
+_ORTHO_TOL = 1e-6
+
+
+def _default_names(n: int) -> list[str]:
+    return ["E"] + [f"g{g}" for g in range(1, n)]
+
+
+def _matrix_names(mats: np.ndarray, basis: np.ndarray | None) -> list[str]:
+    """Names from the matrices for 2D and 3D groups (if unique), else ``E, g1, g2, ...``."""
+    if mats.shape[1] in (2, 3):
+        names = element_names(mats, basis)
+        if len(set(names)) == len(names):
+            return names
+    return _default_names(len(mats))
+
+
+class _Lookup:
+    """Index of matrices up to ``atol``: a rounded-key dictionary with an exact fallback scan
+    (for entries that round differently on either side of a grid boundary)."""
+
+    def __init__(self, d: int, atol: float):
+        self.atol = atol
+        self.scale = 1.0 / atol
+        self.keys: dict[bytes, int] = {}
+        self.mats = np.empty((16, d, d))
+        self.n = 0
+
+    def find(self, m: np.ndarray) -> int | None:
+        k = self.keys.get(np.round(m * self.scale).astype(np.int64).tobytes())
+        return self._scan(m) if k is None else k
+
+    def find_many(self, ms: np.ndarray) -> list[int | None]:
+        """:meth:`find` for every matrix of ``ms`` (k, d, d), rounding all at once."""
+        rounded = np.round(ms * self.scale).astype(np.int64)
+        found = [self.keys.get(r.tobytes()) for r in rounded]
+        return [self._scan(m) if k is None else k for m, k in zip(ms, found, strict=True)]
+
+    def _scan(self, m: np.ndarray) -> int | None:
+        close = np.flatnonzero(np.max(np.abs(self.mats[: self.n] - m), axis=(1, 2)) <= self.atol)
+        return int(close[0]) if len(close) else None
+
+    def add(self, m: np.ndarray) -> None:
+        if self.n == len(self.mats):
+            self.mats = np.concatenate([self.mats, np.empty_like(self.mats)])
+        self.mats[self.n] = m
+        self.keys[np.round(m * self.scale).astype(np.int64).tobytes()] = self.n
+        self.n += 1
+
+
+def _close(gens: np.ndarray, max_order: int, atol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Dimino's algorithm: the closure ``(order, d, d)`` (identity first) and its table."""
+    d = gens.shape[1]
+    found = _Lookup(d, atol)
+    found.add(np.eye(d))
+
+    def add(m: np.ndarray) -> None:
+        if found.n >= max_order:
+            raise GroupError(
+                f"the generators do not close into a group of order <= {max_order}; they may "
+                "not generate a finite group (e.g. a rotation by an irrational angle), or "
+                "raise max_order"
+            )
+        found.add(m)
+
+    # grow the group generated by the first i generators one coset at a time
+    for i, g in enumerate(gens):
+        if found.find(g) is not None:
+            continue
+        prev = found.n
+        if prev == 1:
+            x = g
+            while found.find(x) is None:
+                add(x)
+                x = x @ g
+            continue
+        for h in range(prev):
+            add(found.mats[h] @ g)
+        rep = prev
+        while rep < found.n:
+            for s in gens[: i + 1]:
+                elt = found.mats[rep] @ s
+                if found.find(elt) is None:
+                    for h in range(prev):
+                        add(found.mats[h] @ elt)
+            rep += prev
+    n = found.n
+    mats = found.mats[:n].copy()
+    table = np.empty((n, n), dtype=np.int64)
+    for a in range(n):
+        row = found.find_many(mats[a] @ mats)
+        if None in row:
+            raise GroupError(
+                "products of the closed set are not in the set: the generators are too inexact "
+                f"for atol={atol} (or do not generate a finite group); give exact generators or a "
+                "smaller atol"
+            )
+        table[a] = row
+    return mats, table
 
 
 def _validate_generators(generators) -> np.ndarray:
@@ -297,8 +419,14 @@ def _validate_generators(generators) -> np.ndarray:
             )
         if not np.all(np.isfinite(m)):
             raise GroupError(f"generator {k} has NaN or inf entries")
-        if abs(np.linalg.det(m)) < 1e-10:
+        det = np.linalg.det(m)
+        if abs(det) < 1e-10:
             raise GroupError(f"generator {k} is singular: a group element must be invertible")
+        if abs(abs(det) - 1.0) > _ORTHO_TOL:
+            raise GroupError(
+                f"generator {k} has determinant {det:.6g}: every element of a finite matrix group "
+                "has |det| = 1, so its powers never close"
+            )
     return np.stack(mats)
 
 
@@ -309,12 +437,32 @@ def _check_table(table: np.ndarray) -> None:
     ar = np.arange(n)
     if not (np.array_equal(table[0], ar) and np.array_equal(table[:, 0], ar)):
         raise GroupError("element 0 must be the identity: table[0] and table[:, 0] must be 0..n-1")
-    for row in table:
-        if len(np.unique(row)) != n:
-            raise GroupError("each row of a group table must be a permutation (Latin square)")
-    for col in table.T:
-        if len(np.unique(col)) != n:
-            raise GroupError("each column of a group table must be a permutation (Latin square)")
-    # associativity: (a b) c == a (b c) for all a, b, c
-    if not np.array_equal(table[table], table[:, table]):
-        raise GroupError("the table is not associative")
+    if not np.array_equal(np.sort(table, axis=1), np.broadcast_to(ar, (n, n))):
+        raise GroupError("each row of a group table must be a permutation (Latin square)")
+    if not np.array_equal(np.sort(table, axis=0), np.broadcast_to(ar[:, None], (n, n))):
+        raise GroupError("each column of a group table must be a permutation (Latin square)")
+    # Light's test: (x s) y == x (s y) for all x, y and s in a set whose left-nested products
+    # reach every element implies associativity, at O(n² log n) cost instead of O(n³).
+    gens: list[int] = []
+    reached = np.zeros(n, dtype=bool)
+    reached[0] = True
+    for g in range(n):
+        if reached[g]:
+            continue
+        gens.append(g)
+        reached[_right_closure(table, gens)] = True
+    for s in gens:
+        if not np.array_equal(table[table[:, s], :], table[:, table[s, :]]):
+            raise GroupError("the table is not associative")
+
+
+def _right_closure(table: np.ndarray, gens: Sequence[int]) -> np.ndarray:
+    """Indices reached from the identity by right multiplication with ``gens``."""
+    members = np.zeros(table.shape[0], dtype=bool)
+    members[0] = True
+    frontier = np.array([0])
+    while len(frontier):
+        nxt = np.unique(table[np.ix_(frontier, np.asarray(gens, dtype=np.int64))])
+        frontier = nxt[~members[nxt]]
+        members[frontier] = True
+    return np.flatnonzero(members)
