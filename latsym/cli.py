@@ -24,6 +24,41 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_groups(args: argparse.Namespace) -> int:
+    from latsym.group import point_group, point_group_symbols
+
+    dims = (2, 3) if args.dim is None else (args.dim,)
+    for dim in dims:
+        print(f"{dim}D crystallographic point groups")
+        header = f"{'Schoenflies':<12}{'Hermann-Mauguin':<17}{'order':>5}{'classes':>8}  {'system':<13}"
+        print(f"  {header}other settings")
+        for info in point_group_symbols(dim):
+            G = point_group(info.schoenflies, dim=dim)
+            names = info.schoenflies + "".join(f"/{a}" for a in info.aliases)
+            others = ", ".join(s for s in info.settings if s != info.hermann_mauguin)
+            print(
+                f"  {names:<12}{info.hermann_mauguin:<17}{G.order:>5}{len(G.classes):>8}  "
+                f"{info.system:<13}{others}"
+            )
+    return 0
+
+
+def _cmd_irreps(args: argparse.Namespace) -> int:
+    from latsym.group import GroupError, character_table, point_group, real_irreps
+
+    try:
+        G = point_group(args.symbol, dim=args.dim)
+    except GroupError as exc:
+        print(f"latsym irreps: {exc}", file=sys.stderr)
+        return 2
+    print(character_table(G))
+    print()
+    print("real irreps (type R: real, C: complex pair realified, H: quaternionic)")
+    for irrep in real_irreps(G):
+        print(f"  {irrep.label:<8} type {irrep.type}  real dim {irrep.dim}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with one subcommand group per installed plugin."""
     parser = argparse.ArgumentParser(
@@ -32,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"latsym {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("groups", help="list the crystallographic point groups (2D and 3D)")
+    p.add_argument("--dim", type=int, choices=[2, 3], help="only the plane (2) or space (3) point groups")
+    p.set_defaults(func=_cmd_groups)
+
+    p = sub.add_parser("irreps", help="character table and real irreps of a point group")
+    p.add_argument("symbol", help="Schoenflies (C4v, Oh) or Hermann-Mauguin (4mm, m-3m, -4m2) symbol")
+    p.add_argument(
+        "--dim", type=int, choices=[2, 3], default=3, help="plane (2) or space (3) group; default 3"
+    )
+    p.set_defaults(func=_cmd_irreps)
 
     p = sub.add_parser("models", help="list the installed model plugins")
     p.set_defaults(func=_cmd_models)
