@@ -1,0 +1,40 @@
+"""Model-agnostic dynamics for fields on lattices: integrators and the long-run machinery.
+
+Integrators take any force callable ``Tensor (*shape) -> Tensor (*shape)`` (an exact solver or a
+network), on any device and floating dtype, and draw their noise from a seeded ``torch.Generator``
+held by the :class:`State`:
+
+- :class:`LangevinVV`: velocity Verlet + exact Ornstein–Uhlenbeck velocity update (``gamma = 0``:
+  plain velocity Verlet);
+- :class:`Brownian`: overdamped Langevin (Euler–Maruyama).
+
+:func:`run` integrates for many steps, writes snapshots to HDF5, checkpoints atomically, resumes
+bitwise-identically, stops cleanly on Ctrl-C and raises :class:`NonFiniteError` on divergence.
+
+>>> import torch
+>>> from latsym.dynamics import LangevinVV
+>>> lv = LangevinVV(mass=5.0, gamma=0.2, temperature=0.1, dt=0.05)
+>>> state = lv.init_state(torch.zeros(2, 6, 6, dtype=torch.float64), lambda q: -q, seed=7)
+>>> for _ in range(10):
+...     state = lv.step(state, lambda q: -q)
+>>> state.step, state.v.shape
+(10, torch.Size([2, 6, 6]))
+"""
+
+from latsym.dynamics._checkpoint import checkpoint_path
+from latsym.dynamics._errors import NonFiniteError, ResumeError
+from latsym.dynamics._integrators import Brownian, Integrator, LangevinVV
+from latsym.dynamics._runner import RunResult, run
+from latsym.dynamics._state import State
+
+__all__ = [
+    "Brownian",
+    "Integrator",
+    "LangevinVV",
+    "NonFiniteError",
+    "ResumeError",
+    "RunResult",
+    "State",
+    "checkpoint_path",
+    "run",
+]

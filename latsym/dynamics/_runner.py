@@ -1,0 +1,263 @@
+"""Long runs: snapshots to HDF5, atomic checkpoints, bitwise-identical resume, clean stops."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from latsym.dynamics._checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from latsym.dynamics._errors import NonFiniteError, ResumeError
+from latsym.dynamics._hdf5 import TrajectoryFile
+from latsym.dynamics._integrators import ForceFn, Integrator
+from latsym.dynamics._state import State
+
+Observable = Callable[[State], "torch.Tensor | np.ndarray | float"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`run` returns.
+
+    Attributes:
+        state: the final state (step ``n_steps``).
+        path: the trajectory file, or ``None`` for an in-memory run.
+        n_snapshots: snapshots in the file.
+        start_step: the step the run started from (``> 0`` when it resumed from a checkpoint).
+    """
+
+    state: State
+    path: Path | None
+    n_snapshots: int
+    start_step: int
+
+
+def run(
+    integrator: Integrator,
+    force_fn: ForceFn,
+    q0: torch.Tensor,
+    n_steps: int,
+    *,
+    seed: int,
+    v0: torch.Tensor | None = None,
+    out: str | os.PathLike | None = None,
+    snapshot_every: int = 1,
+    checkpoint_every: int | None = None,
+    observables: Mapping[str, Observable] | None = None,
+    metadata: Mapping | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Integrate from ``(q0, v0)`` to step ``n_steps``, writing snapshots and checkpoints to ``out``.
+
+    The trajectory is a function of the integrator, ``force_fn``, ``q0``, ``v0`` and ``seed``. With
+    ``out`` given:
+
+    - Snapshots of the steps that are multiples of ``snapshot_every`` (step 0 included) go to the
+      HDF5 file ``out``, as resizable chunked datasets with one row per snapshot: ``step`` (int64),
+      ``time`` (float64), ``q``, ``v`` (inertial integrators only) and ``f`` of shape
+      ``(N, *q0.shape)`` in ``q0``'s dtype, and ``observables/<name>`` of shape ``(N, *value_shape)``.
+      File attributes: ``integrator`` (JSON of its parameters), ``seed``, ``snapshot_every``,
+      ``observables`` (JSON list of names), ``initial_state`` (JSON: shape, dtype, device and
+      SHA-256 of ``q0`` and ``v0``), ``metadata`` (JSON), ``latsym_version`` and ``format``.
+    - A checkpoint (state, generator state, snapshot count) is written atomically to
+      ``checkpoint_path(out)`` every ``checkpoint_every`` steps and when the run ends or stops.
+    - If ``out`` exists, the run resumes: the file's attributes must match this call (otherwise
+      :class:`ResumeError`; ``overwrite=True`` starts afresh), snapshots after the checkpoint are
+      dropped, and integration continues from the checkpoint (from step 0 if there is none). The
+      resumed trajectory is bitwise identical to an uninterrupted one on the same device. Calling
+      again with a larger ``n_steps`` extends a finished run.
+    - On ``KeyboardInterrupt`` (or any other exception), a final checkpoint of the last completed
+      step is written and the file closed before the exception propagates; re-running the call
+      resumes.
+    - If fields, velocities or forces become NaN/inf, :class:`NonFiniteError` is raised naming the
+      step and array; the checkpoint holds the last finite state.
+
+    Without ``out`` nothing is written (``checkpoint_every`` must then be ``None``).
+
+    Args:
+        integrator: e.g. :class:`LangevinVV` or :class:`Brownian`.
+        force_fn: ``Tensor (*shape) -> Tensor (*shape)``; the caller keeps it the same across resumes
+            (record what defines it in ``metadata``).
+        q0: initial fields, floating tensor of any shape; sets dtype and device.
+        n_steps: total number of steps from step 0 (not counting steps done before a resume).
+        seed: non-negative int seeding the noise generator.
+        v0: initial velocities (default zeros; ``None`` for overdamped integrators).
+        out: HDF5 trajectory path.
+        snapshot_every: steps between snapshots.
+        checkpoint_every: steps between checkpoints (``None``: only at the end or on a stop).
+        observables: ``name -> callable(State)`` returning a number or array of fixed shape,
+            recorded with every snapshot.
+        metadata: JSON-serialisable dict stored as the ``metadata`` attribute (model parameters...).
+        overwrite: replace an existing ``out`` and its checkpoint instead of resuming.
+        progress: show a tqdm progress bar (steps, rate, ETA).
+
+    >>> import torch
+    >>> from latsym.dynamics import LangevinVV
+    >>> res = run(LangevinVV(mass=1.0, gamma=1.0, temperature=0.5, dt=0.1), lambda q: -q,
+    ...           torch.zeros(8, 8), 20, seed=0, progress=False)
+    >>> res.state.step, res.state.q.shape
+    (20, torch.Size([8, 8]))
+    """
+    observables = dict(observables or {})
+    _check_run_args(n_steps, snapshot_every, checkpoint_every, observables, out)
+    state = integrator.init_state(q0, force_fn, seed=seed, v0=v0)
+    _check_finite(state)
+    if out is None:
+        return _integrate(integrator, force_fn, state, n_steps, progress=progress, on_step=None)
+
+    out = Path(out)
+    ckpt = checkpoint_path(out)
+    identity = _identity(integrator, state, seed, snapshot_every, observables, metadata)
+    fingerprint = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    if overwrite:
+        out.unlink(missing_ok=True)
+        ckpt.unlink(missing_ok=True)
+    if out.exists():
+        traj = TrajectoryFile.open(out, identity)
+        try:
+            if ckpt.exists():
+                state, n_done = load_checkpoint(ckpt, fingerprint=fingerprint, device=q0.device)
+            else:
+                n_done = 0
+            traj.truncate(n_done)
+            if state.step > n_steps:
+                raise ValueError(
+                    f"{out} already holds this run up to step {state.step} > n_steps={n_steps}; "
+                    "pass n_steps >= that to extend it, or overwrite=True"
+                )
+        except BaseException:
+            traj.close()
+            raise
+    elif ckpt.exists():
+        raise ResumeError(
+            f"checkpoint {ckpt} exists without its trajectory file {out}; delete the checkpoint or pass "
+            "overwrite=True"
+        )
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        traj = TrajectoryFile.create(out, identity)
+
+    start_step = state.step
+    last_saved = [state]  # the last completed state: snapshot written if due
+
+    def snapshot(s: State) -> None:
+        traj.append(s, {name: _observable_value(name, fn, s) for name, fn in observables.items()})
+
+    def on_step(s: State) -> None:
+        if s.step % snapshot_every == 0:
+            snapshot(s)
+        last_saved[0] = s
+        if checkpoint_every is not None and s.step % checkpoint_every == 0:
+            checkpoint(s)
+
+    def checkpoint(s: State) -> None:
+        traj.flush()
+        save_checkpoint(ckpt, s, n_snapshots=traj.n_snapshots, fingerprint=fingerprint)
+
+    try:
+        if traj.n_snapshots == 0:
+            snapshot(state)
+        result = _integrate(integrator, force_fn, state, n_steps, progress=progress, on_step=on_step)
+        checkpoint(result.state)
+    except BaseException:
+        # KeyboardInterrupt, NonFiniteError or a failing force: keep the last completed (finite) state.
+        checkpoint(last_saved[0])
+        raise
+    finally:
+        traj.close()
+    return RunResult(state=result.state, path=out, n_snapshots=traj.n_snapshots, start_step=start_step)
+
+
+def _integrate(
+    integrator: Integrator,
+    force_fn: ForceFn,
+    state: State,
+    n_steps: int,
+    *,
+    progress: bool,
+    on_step: Callable[[State], None] | None,
+) -> RunResult:
+    start_step = state.step
+    with tqdm(total=n_steps, initial=start_step, unit="step", desc="dynamics", disable=not progress) as bar:
+        while state.step < n_steps:
+            state = integrator.step(state, force_fn)
+            _check_finite(state)
+            if on_step is not None:
+                on_step(state)
+            bar.update(1)
+    return RunResult(state=state, path=None, n_snapshots=0, start_step=start_step)
+
+
+def _check_finite(state: State) -> None:
+    # the first non-finite array is the likely cause of the others; one device sync when all are finite
+    arrays = {name: x for name in ("q", "f", "v") if (x := getattr(state, name)) is not None}
+    finite = torch.stack([torch.isfinite(x).all() for x in arrays.values()])
+    if not bool(finite.all()):
+        first_bad = next(name for name, ok in zip(arrays, finite.tolist(), strict=True) if not ok)
+        raise NonFiniteError(state.step, first_bad)
+
+
+def _check_run_args(n_steps, snapshot_every, checkpoint_every, observables, out) -> None:
+    counts = [("n_steps", n_steps, 0), ("snapshot_every", snapshot_every, 1)]
+    if checkpoint_every is not None:
+        counts.append(("checkpoint_every", checkpoint_every, 1))
+    for name, value, low in counts:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if checkpoint_every is not None:
+        if out is None:
+            raise ValueError("checkpoint_every needs a trajectory file: pass out=PATH")
+    if observables and out is None:
+        raise ValueError("observables are recorded in the trajectory file: pass out=PATH")
+    for name, fn in observables.items():
+        if not isinstance(name, str) or not name or "/" in name or name == ".":
+            raise ValueError(f"observable names must be non-empty strings without '/', got {name!r}")
+        if not callable(fn):
+            raise TypeError(f"observable {name!r} must be a callable State -> array, got {type(fn).__name__}")
+
+
+def _identity(integrator, state, seed, snapshot_every, observables, metadata) -> dict:
+    """Everything that defines the trajectory file's content, as HDF5-storable attribute values."""
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a JSON-serialisable dict, got {type(metadata).__name__}")
+    try:
+        metadata_json = json.dumps(dict(metadata or {}), sort_keys=True)
+    except TypeError as exc:
+        raise TypeError(f"metadata must be a JSON-serialisable dict: {exc}") from exc
+    initial = {
+        "shape": list(state.q.shape),
+        "dtype": str(state.q.dtype).removeprefix("torch."),
+        "device": state.q.device.type,
+        "q0_sha256": _sha256(state.q),
+        "v0_sha256": None if state.v is None else _sha256(state.v),
+    }
+    return {
+        "integrator": json.dumps(integrator.params(), sort_keys=True),
+        "seed": seed,
+        "snapshot_every": snapshot_every,
+        "observables": json.dumps(sorted(observables)),
+        "initial_state": json.dumps(initial, sort_keys=True),
+        "metadata": metadata_json,
+    }
+
+
+def _sha256(x: torch.Tensor) -> str:
+    return hashlib.sha256(np.ascontiguousarray(x.detach().cpu().numpy()).tobytes()).hexdigest()
+
+
+def _observable_value(name: str, fn: Observable, state: State) -> np.ndarray:
+    value = fn(state)
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    value = np.asarray(value)
+    if value.dtype.kind not in "biufc":
+        raise TypeError(f"observable {name!r} returned {value.dtype} values; it must return numbers")
+    return value
