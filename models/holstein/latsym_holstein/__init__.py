@@ -4,4 +4,50 @@ The semiclassical Holstein model on the square lattice: exact-diagonalization fo
 dynamics, observables, training data and equivariant force-field networks.
 """
 
+from latsym_holstein.ed import (
+    EDResult,
+    FrustratedLatticeWarning,
+    ed_forces,
+    ed_solve,
+    hopping_matrix,
+    lattice_shape,
+    occupations,
+)
+from latsym_holstein.observables import (
+    CoarseningFit,
+    circular_average,
+    correlation,
+    domain_size_correlation,
+    domain_size_structure_factor,
+    fit_coarsening_exponent,
+    order_parameter,
+    order_parameter_field,
+    radial_average,
+    structure_factor,
+    wavevectors,
+)
+from latsym_holstein.params import HolsteinParams
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "CoarseningFit",
+    "EDResult",
+    "FrustratedLatticeWarning",
+    "HolsteinParams",
+    "circular_average",
+    "correlation",
+    "domain_size_correlation",
+    "domain_size_structure_factor",
+    "ed_forces",
+    "ed_solve",
+    "fit_coarsening_exponent",
+    "hopping_matrix",
+    "lattice_shape",
+    "occupations",
+    "order_parameter",
+    "order_parameter_field",
+    "radial_average",
+    "structure_factor",
+    "wavevectors",
+]

@@ -1,0 +1,295 @@
+"""Observables of checkerboard (CDW) ordering and coarsening on the periodic square lattice.
+
+Fields have shape ``(L1, L2)`` (one configuration) or ``(B, L1, L2)`` (a batch or a time series);
+site ``(x, y)`` sits at ``r = (x, y)`` in lattice units. Every function takes numpy arrays (or
+array-likes) and returns float64 numpy arrays whose leading ``batch`` shape is that of the input.
+
+- :func:`order_parameter_field`: ``φ_i = (-1)^(x+y) (n_i - 1/2)`` (or ``(-1)^(x+y) Q_i``);
+  :func:`order_parameter`: its lattice average ``⟨φ⟩`` or the average ``⟨|φ|⟩``.
+- :func:`structure_factor` ``S(k) = |Σ_i x_i e^{ik·r_i}|² / N`` on the FFT grid (:func:`wavevectors`),
+  peaked at ``(π, π)`` for checkerboard order; :func:`circular_average` around the peak.
+- :func:`correlation` ``C(r) = (1/N) Σ_i φ_i φ_{i+r}`` and its :func:`radial_average`.
+- Domain size ``L(t)``: :func:`domain_size_structure_factor` (inverse first moment of the peak) and
+  :func:`domain_size_correlation` (half height of ``C(r)``).
+- :func:`fit_coarsening_exponent`: ``L(t) = a t^α`` by least squares in log–log.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from latsym_holstein.ed import lattice_shape
+
+_FIELDS = ("density", "distortion")
+
+
+def _lattice_fields(x: Any, name: str) -> np.ndarray:
+    """``x`` as float64 of shape ``(L1, L2)`` or ``(B, L1, L2)`` with finite entries."""
+    array = np.asarray(x)
+    if array.dtype == bool or array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
+    if array.ndim not in (2, 3) or min(array.shape[-2:], default=0) < 1:
+        raise ValueError(f"{name} must have shape (L1, L2) or (B, L1, L2), got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} has {int(np.sum(~np.isfinite(array)))} non-finite entries (NaN or inf)")
+    return array.astype(np.float64)
+
+
+def _staggered_signs(l1: int, l2: int) -> np.ndarray:
+    return (-1.0) ** np.add.outer(np.arange(l1), np.arange(l2))
+
+
+def order_parameter_field(x: Any, field: str = "density") -> np.ndarray:
+    """The local checkerboard order parameter, shape of ``x``.
+
+    Args:
+        x: densities ``n_i`` (``field="density"``: ``φ_i = (-1)^(x+y) (n_i - 1/2)``) or distortions
+            ``Q_i`` (``field="distortion"``: ``φ_i = (-1)^(x+y) Q_i``), shape ``(L1, L2)`` or
+            ``(B, L1, L2)``. Both signs agree: a CDW with ``Q > 0`` on even sites has ``n > 1/2`` there.
+
+    Warns:
+        FrustratedLatticeWarning: a side is odd (the staggered sign jumps across the boundary).
+
+    >>> n = np.array([[0.9, 0.1], [0.1, 0.9]])
+    >>> order_parameter_field(n)
+    array([[0.4, 0.4],
+           [0.4, 0.4]])
+    """
+    if field not in _FIELDS:
+        raise ValueError(f"field must be one of {_FIELDS}, got {field!r}")
+    x = _lattice_fields(x, "x")
+    signs = _staggered_signs(*lattice_shape(x.shape))
+    return signs * (x - 0.5) if field == "density" else signs * x
+
+
+def order_parameter(phi: Any, *, absolute: bool = False) -> np.ndarray:
+    """Lattice average of the order-parameter field: ``⟨φ⟩``, or ``⟨|φ|⟩`` with ``absolute=True``.
+
+    ``⟨φ⟩`` measures the net (single-domain) order and vanishes for equal domains of both signs;
+    ``⟨|φ|⟩`` is the order inside the domains: it is the local amplitude averaged over all sites,
+    reduced only by the domain walls. Shape: ``batch``.
+
+    >>> phi = np.array([[0.5, 0.5], [-0.5, -0.5]])
+    >>> float(order_parameter(phi)), float(order_parameter(phi, absolute=True))
+    (0.0, 0.5)
+    """
+    phi = _lattice_fields(phi, "phi")
+    return np.mean(np.abs(phi) if absolute else phi, axis=(-2, -1))
+
+
+def wavevectors(l1: int, l2: int) -> tuple[np.ndarray, np.ndarray]:
+    """The FFT-grid wavevectors ``(kx, ky)``, each of shape ``(l1, l2)``: ``k = 2π (m1/l1, m2/l2)``.
+
+    Entry ``[m1, m2]`` of :func:`structure_factor` belongs to ``k = (kx[m1, m2], ky[m1, m2])``, with
+    components in ``[0, 2π)``: the peak ``(π, π)`` sits at the centre ``[l1/2, l2/2]``.
+
+    >>> kx, ky = wavevectors(4, 4)
+    >>> float(kx[2, 0] / np.pi), float(ky[2, 3] / np.pi)
+    (1.0, 1.5)
+    """
+    return np.meshgrid(2 * np.pi * np.arange(l1) / l1, 2 * np.pi * np.arange(l2) / l2, indexing="ij")
+
+
+def structure_factor(x: Any) -> np.ndarray:
+    """``S(k) = |Σ_i x_i e^{ik·r_i}|² / N`` on the FFT grid of :func:`wavevectors`; shape of ``x``.
+
+    With ``x`` the densities this is the physics.md ``S(k)``; the CDW peak is at ``(π, π)``.
+
+    >>> s = structure_factor(np.array([[1.0, 0.0], [0.0, 1.0]]))  # a perfect 2x2 checkerboard
+    >>> s
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    x = _lattice_fields(x, "x")
+    return np.abs(np.fft.fft2(x)) ** 2 / (x.shape[-2] * x.shape[-1])
+
+
+def _shell_average(values: np.ndarray, distance: np.ndarray, width: float, max_distance: float):
+    """Average ``values[..., i, j]`` over shells ``round(distance / width)`` up to ``max_distance``.
+
+    Returns the mean distance of each non-empty shell, shape ``(n,)``, and the shell averages,
+    shape ``batch + (n,)``.
+    """
+    inside = distance <= max_distance + 1e-12
+    shells = np.rint(distance[inside] / width).astype(int)
+    members = np.zeros((inside.sum(), shells.max() + 1))
+    members[np.arange(len(shells)), shells] = 1.0
+    counts = members.sum(axis=0)
+    keep = counts > 0
+    centres = (distance[inside] @ members)[keep] / counts[keep]
+    averages = (values[..., inside] @ members)[..., keep] / counts[keep]
+    return centres, averages
+
+
+def _peak_distance(l1: int, l2: int) -> np.ndarray:
+    """``|k - (π, π)|`` on the FFT grid (``k - π`` already lies in ``[-π, π)``)."""
+    kx, ky = wavevectors(l1, l2)
+    return np.hypot(kx - np.pi, ky - np.pi)
+
+
+def circular_average(s: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Average of ``S(k)`` over circles around ``(π, π)``, up to ``|k - (π, π)| = π``.
+
+    Shells have width ``Δq = 2π / min(L1, L2)`` (``|q|`` rounded to a multiple of ``Δq``).
+
+    Returns:
+        ``(q, s_q)``: the mean ``|k - (π, π)|`` of each shell, shape ``(n,)``, and the averages,
+        shape ``batch + (n,)``; ``q[0] = 0`` is the peak itself on even lattices.
+
+    >>> checkerboard = (-1.0) ** np.add.outer(np.arange(4), np.arange(4))
+    >>> q, s_q = circular_average(structure_factor(0.5 + 0.5 * checkerboard))
+    >>> q.round(3), s_q
+    (array([0.   , 1.896, 3.142]), array([4., 0., 0.]))
+    """
+    s = _lattice_fields(s, "s")
+    l1, l2 = s.shape[-2:]
+    return _shell_average(s, _peak_distance(l1, l2), 2 * np.pi / min(l1, l2), np.pi)
+
+
+def correlation(phi: Any) -> np.ndarray:
+    """``C(r) = (1/N) Σ_i φ_i φ_{i+r}`` (periodic) for every displacement, computed by FFT.
+
+    Entry ``[dx, dy]`` is ``C`` at ``r = (dx, dy)`` (mod ``L``); ``C[0, 0] = ⟨φ²⟩``. No mean is
+    subtracted, so a single domain gives ``C(r) = ⟨φ⟩²`` at large ``r``. Shape: that of ``phi``.
+
+    >>> correlation(np.array([[1.0, -1.0], [1.0, -1.0]]))
+    array([[ 1., -1.],
+           [ 1., -1.]])
+    """
+    phi = _lattice_fields(phi, "phi")
+    spectrum = np.abs(np.fft.fft2(phi)) ** 2
+    return np.fft.ifft2(spectrum).real / (phi.shape[-2] * phi.shape[-1])
+
+
+def _displacement_distance(l1: int, l2: int) -> np.ndarray:
+    """Minimum-image length of the displacement ``(dx, dy)`` on the periodic lattice."""
+    dx = np.minimum(np.arange(l1), l1 - np.arange(l1))
+    dy = np.minimum(np.arange(l2), l2 - np.arange(l2))
+    return np.hypot(*np.meshgrid(dx, dy, indexing="ij"))
+
+
+def radial_average(c: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Average of ``C(r)`` over shells of ``|r|`` (minimum image), up to ``|r| = min(L1, L2)/2``.
+
+    Shells have unit width (``|r|`` rounded to an integer).
+
+    Returns:
+        ``(r, c_r)``: the mean ``|r|`` of each shell, shape ``(n,)`` (``r[0] = 0``), and the averages,
+        shape ``batch + (n,)``.
+
+    >>> r, c_r = radial_average(np.ones((4, 4)))
+    >>> r.round(3), c_r
+    (array([0.   , 1.207, 2.   ]), array([1., 1., 1.]))
+    """
+    c = _lattice_fields(c, "c")
+    l1, l2 = c.shape[-2:]
+    return _shell_average(c, _displacement_distance(l1, l2), 1.0, min(l1, l2) / 2)
+
+
+def domain_size_structure_factor(s: Any, q_max: float = np.pi) -> np.ndarray:
+    """Domain size from the width of the ``S(k)`` peak: ``L = 2π / ⟨|q|⟩``.
+
+    ``⟨|q|⟩ = Σ |q| S(π + q) / Σ S(π + q)``, summed over the FFT grid with ``|q| ≤ q_max``, ``q`` the
+    offset from ``(π, π)`` in ``[-π, π)²``. The default ``q_max = π`` keeps the ``k = 0`` component
+    (at ``|q| = π√2``) out. A sinusoidal modulation of wavelength λ gives ``L = λ``; a perfect
+    checkerboard gives ``inf``, a field with no weight within ``q_max`` gives ``nan``. Shape: ``batch``.
+
+    >>> x = np.arange(8)[:, None]
+    >>> phi = np.cos(2 * np.pi * x / 8) * np.ones((8, 8))
+    >>> n = 0.5 + 0.3 * (-1.0) ** np.add.outer(np.arange(8), np.arange(8)) * phi
+    >>> float(domain_size_structure_factor(structure_factor(n)))
+    8.0
+    """
+    s = _lattice_fields(s, "s")
+    if not q_max > 0:
+        raise ValueError(f"q_max must be positive, got {q_max}")
+    distance = _peak_distance(*s.shape[-2:])
+    inside = distance <= q_max + 1e-12
+    weight = s[..., inside].sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_q = (s[..., inside] @ distance[inside]) / weight
+        return 2 * np.pi / mean_q
+
+
+def domain_size_correlation(c: Any) -> np.ndarray:
+    """Domain size from the half height of ``C(r)``: the ``r`` where ``C̄(r) = C(0)/2``.
+
+    ``C̄`` is the :func:`radial_average`; the crossing is linearly interpolated between the last
+    shell above ``C(0)/2`` and the first one below it. Returns ``inf`` when ``C̄`` stays above half
+    height up to ``min(L1, L2)/2`` (domains as large as the system) and ``nan`` when ``C(0) = 0``
+    (a zero field). Shape: ``batch``.
+
+    >>> r = np.hypot(*np.meshgrid(*2 * [np.minimum(np.arange(16), 16 - np.arange(16))], indexing="ij"))
+    >>> float(domain_size_correlation(np.maximum(0.0, 1.0 - r / 6.0)))  # a cone of radius 6
+    3.0
+    """
+    c = _lattice_fields(c, "c")
+    r, c_r = radial_average(c)
+    flat = c_r.reshape(-1, len(r))
+    sizes = np.full(len(flat), np.inf)
+    for b, profile in enumerate(flat):
+        if profile[0] <= 0:
+            sizes[b] = np.nan
+            continue
+        below = np.flatnonzero(profile < profile[0] / 2)
+        if below.size:
+            j = below[0]
+            fraction = (profile[j - 1] - profile[0] / 2) / (profile[j - 1] - profile[j])
+            sizes[b] = r[j - 1] + fraction * (r[j] - r[j - 1])
+    return sizes.reshape(c_r.shape[:-1])
+
+
+class CoarseningFit(NamedTuple):
+    """``L(t) = prefactor · t^alpha`` fitted in log–log; ``alpha_err`` is the standard error."""
+
+    alpha: float
+    alpha_err: float
+    prefactor: float
+
+
+def fit_coarsening_exponent(t: Any, length: Any, window: tuple[float, float] | None = None) -> CoarseningFit:
+    """Fit ``L(t) = a t^α`` by least squares on ``(ln t, ln L)`` within ``window``.
+
+    Args:
+        t: times, shape ``(n,)``.
+        length: domain sizes ``L(t)``, shape ``(n,)``.
+        window: ``(t_min, t_max)``, inclusive; ``None`` uses every point. The points inside must be
+            positive and finite, and at least 3.
+
+    Returns:
+        ``CoarseningFit(alpha, alpha_err, prefactor)``: ``alpha_err = sqrt(s² / Σ (ln t - mean)²)``
+        with ``s² = Σ residual² / (n - 2)``, the usual standard error of a least-squares slope.
+
+    >>> t = np.array([10.0, 20.0, 40.0, 80.0])
+    >>> fit = fit_coarsening_exponent(t, 3.0 * t**0.5)
+    >>> round(fit.alpha, 12), round(fit.alpha_err, 12), round(fit.prefactor, 12)
+    (0.5, 0.0, 3.0)
+    """
+    t = np.asarray(t, dtype=np.float64)
+    length = np.asarray(length, dtype=np.float64)
+    if t.ndim != 1 or t.shape != length.shape:
+        raise ValueError(f"t and length must be 1-d of equal length, got shapes {t.shape} and {length.shape}")
+    selected = np.ones(len(t), dtype=bool)
+    if window is not None:
+        t_min, t_max = window
+        if not t_min < t_max:
+            raise ValueError(f"window must be (t_min, t_max) with t_min < t_max, got {window}")
+        selected = (t >= t_min) & (t <= t_max)
+    t, length = t[selected], length[selected]
+    if len(t) < 3:
+        raise ValueError(f"the fit needs at least 3 points in the window {window}, got {len(t)}")
+    bad = ~(np.isfinite(t) & np.isfinite(length) & (t > 0) & (length > 0))
+    if bad.any():
+        raise ValueError(
+            f"{int(bad.sum())} point(s) in the window have non-positive or non-finite t or L "
+            f"(e.g. t={t[bad][0]}, L={length[bad][0]}); narrow the window"
+        )
+    log_t, log_l = np.log(t), np.log(length)
+    centred = log_t - log_t.mean()
+    alpha = centred @ (log_l - log_l.mean()) / (centred @ centred)
+    intercept = log_l.mean() - alpha * log_t.mean()
+    residuals = log_l - intercept - alpha * log_t
+    alpha_err = np.sqrt(residuals @ residuals / (len(t) - 2) / (centred @ centred))
+    return CoarseningFit(float(alpha), float(alpha_err), float(np.exp(intercept)))

@@ -1,0 +1,427 @@
+"""The exact-diagonalization solver: gradients, symmetries, closed forms and a many-body check."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from latsym_holstein.ed import (
+    EDResult,
+    FrustratedLatticeWarning,
+    ed_forces,
+    ed_solve,
+    hopping_matrix,
+    lattice_shape,
+    occupations,
+)
+from latsym_holstein.params import HolsteinParams
+from scipy.optimize import brentq
+
+
+def checkerboard(l1, l2):
+    return (-1.0) ** np.add.outer(np.arange(l1), np.arange(l2))
+
+
+def random_q(rng, shape, scale=2.0):
+    return scale * rng.standard_normal(shape)
+
+
+# -- forces are minus the gradient of the free energy ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "params", "q_kind"),
+    [
+        ((4, 4), HolsteinParams(), "random"),
+        ((4, 6), HolsteinParams(temperature=0.3, g=2.0), "random"),
+        ((2, 4), HolsteinParams(temperature=0.05), "random"),
+        ((6, 4), HolsteinParams(temperature=0.01), "cdw"),
+        ((4, 4), HolsteinParams(temperature=0.0), "cdw"),
+        ((4, 4), HolsteinParams(filling=0.3, kappa=-0.1), "random"),
+    ],
+)
+def test_forces_are_minus_the_finite_difference_gradient(shape, params, q_kind):
+    rng = np.random.default_rng(sum(shape))
+    q = random_q(rng, shape, 1.5)
+    if q_kind == "cdw":
+        q = 2.0 * checkerboard(*shape) + 0.3 * q
+    step = 1e-5
+    n = q.size
+    bumps = step * np.eye(n).reshape(n, *shape)
+    plus, minus = ed_solve(q + bumps, params), ed_solve(q - bumps, params)
+    gradient = ((plus.free_energy - minus.free_energy) / (2 * step)).reshape(shape)
+    forces = ed_forces(q, params)
+    np.testing.assert_allclose(forces, -gradient, rtol=0, atol=1e-6 * np.abs(forces).max())
+
+
+@given(
+    l1=st.sampled_from([2, 4, 6]),
+    l2=st.sampled_from([2, 4]),
+    temperature=st.sampled_from([0.03, 0.2, 1.0]),
+    filling=st.sampled_from([0.25, 0.5, 0.75]),
+    seed=st.integers(0, 2**16),
+)
+def test_forces_are_the_free_energy_gradient_for_varied_lattices_and_parameters(
+    l1, l2, temperature, filling, seed
+):
+    params = HolsteinParams(temperature=temperature, filling=filling)
+    rng = np.random.default_rng(seed)
+    q = random_q(rng, (l1, l2), 1.0)
+    direction = rng.standard_normal((l1, l2))
+    step = 1e-5
+    ends = ed_solve(np.stack([q + step * direction, q - step * direction]), params).free_energy
+    slope = (ends[0] - ends[1]) / (2 * step)
+    forces = ed_forces(q, params)
+    assert -slope == pytest.approx(np.sum(forces * direction), abs=1e-6 * np.abs(forces).sum())
+
+
+# -- symmetries ---------------------------------------------------------------------------------------
+
+D4_OPERATIONS = [
+    lambda a: a,
+    lambda a: np.rot90(a, 1, axes=(-2, -1)),
+    lambda a: np.rot90(a, 2, axes=(-2, -1)),
+    lambda a: np.rot90(a, 3, axes=(-2, -1)),
+    lambda a: np.swapaxes(a, -2, -1),
+    lambda a: np.rot90(np.swapaxes(a, -2, -1), 2, axes=(-2, -1)),
+    lambda a: np.flip(a, -2),
+    lambda a: np.flip(a, -1),
+]
+
+
+def test_d4_operations_are_eight_distinct_maps():
+    a = np.arange(16.0).reshape(4, 4)
+    images = {op(a).tobytes() for op in D4_OPERATIONS}
+    assert len(images) == 8
+
+
+@pytest.mark.parametrize("temperature", [0.1, 0.0])
+def test_forces_are_odd_under_q_to_minus_q_at_half_filling(temperature):
+    rng = np.random.default_rng(1)
+    params = HolsteinParams(temperature=temperature)
+    for shape in [(4, 4), (4, 6), (2, 2)]:
+        q = random_q(rng, (3, *shape))
+        plus, minus = ed_solve(q, params), ed_solve(-q, params)
+        np.testing.assert_allclose(minus.forces, -plus.forces, atol=1e-10)
+        np.testing.assert_allclose(minus.density, 1 - plus.density, atol=1e-10)
+        np.testing.assert_allclose(minus.mu, -plus.mu, atol=1e-10)
+
+
+def test_forces_are_equivariant_under_d4_and_translations():
+    rng = np.random.default_rng(2)
+    q = random_q(rng, (2, 6, 6))
+    forces = ed_forces(q)
+    for op in D4_OPERATIONS:
+        np.testing.assert_allclose(ed_forces(op(q)), op(forces), atol=1e-10)
+    for shift in [(1, 0), (0, 1), (2, 3), (5, 5)]:
+        roll = lambda a, s=shift: np.roll(a, s, axis=(-2, -1))  # noqa: E731
+        np.testing.assert_allclose(ed_forces(roll(q)), roll(forces), atol=1e-10)
+
+
+def test_rectangular_lattice_is_equivariant_under_its_symmetries():
+    rng = np.random.default_rng(3)
+    q = random_q(rng, (4, 6))
+    forces = ed_forces(q)
+    for op in [D4_OPERATIONS[2], D4_OPERATIONS[6], D4_OPERATIONS[7], lambda a: np.roll(a, (1, 4), (0, 1))]:
+        np.testing.assert_allclose(ed_forces(op(q)), op(forces), atol=1e-10)
+    transposed = HolsteinParams()
+    np.testing.assert_allclose(ed_forces(q.T, transposed), forces.T, atol=1e-10)
+
+
+# -- uniform checkerboards: the closed-form two-band spectrum ---------------------------------------
+
+
+def checkerboard_closed_form(amplitude, l1, l2, params):
+    """Sublattice-A density excess and electronic free energy of Q = A(-1)^(x+y), μ = 0.
+
+    h couples the sublattices only: for each k, H_k = [[-gA, ε0(k)], [ε0(k), gA]] with
+    ε0(k) = -2t(cos kx + cos ky), levels ±E_k, E_k = sqrt(ε0² + (gA)²); every level appears once
+    per pair {k, k + (π, π)}, so full-zone sums carry a factor 1/2.
+    """
+    kx, ky = np.meshgrid(2 * np.pi * np.arange(l1) / l1, 2 * np.pi * np.arange(l2) / l2, indexing="ij")
+    eps0 = -2 * params.t * (np.cos(kx) + np.cos(ky))
+    gap = params.g * amplitude
+    energy = np.sqrt(eps0**2 + gap**2)
+    n_sites = l1 * l2
+    temperature = params.temperature
+    if temperature == 0:
+        excess = np.sum(gap / energy) / (2 * n_sites)
+        electronic = -0.5 * np.sum(energy)
+    else:
+        excess = np.sum(gap / energy * np.tanh(energy / (2 * temperature))) / (2 * n_sites)
+        electronic = (
+            -0.5
+            * temperature
+            * np.sum(np.logaddexp(0, energy / temperature) + np.logaddexp(0, -energy / temperature))
+        )
+    return excess, electronic
+
+
+@pytest.mark.parametrize(
+    "params", [HolsteinParams(), HolsteinParams(temperature=0.0), HolsteinParams(g=1.0, temperature=0.5)]
+)
+@pytest.mark.parametrize("shape", [(4, 4), (6, 8)])
+def test_uniform_checkerboard_matches_the_closed_form(params, shape):
+    signs = checkerboard(*shape)
+    for amplitude in [0.3, 1.0, 6.0]:
+        result = ed_solve(amplitude * signs, params)
+        excess, electronic = checkerboard_closed_form(amplitude, *shape, params)
+        np.testing.assert_allclose(result.density, 0.5 + excess * signs, atol=1e-11)
+        assert abs(result.mu) < 1e-9
+        expected_force = (params.g * excess - (params.k - 4 * params.kappa) * amplitude) * signs
+        np.testing.assert_allclose(result.forces, expected_force, atol=1e-10)
+        elastic = 0.5 * (params.k - 4 * params.kappa) * amplitude**2 * signs.size
+        np.testing.assert_allclose(result.free_energy, electronic + elastic, rtol=1e-12)
+
+
+def test_perturbed_checkerboard_relaxes_to_the_self_consistent_cdw_amplitude():
+    params = HolsteinParams()
+    shape = (4, 4)
+    stiffness = params.k - 4 * params.kappa
+
+    def residual(amplitude):
+        return params.g * checkerboard_closed_form(amplitude, *shape, params)[0] - stiffness * amplitude
+
+    amplitude = brentq(residual, 0.1, params.g / stiffness, xtol=1e-14)
+    assert amplitude == pytest.approx(params.g / (2 * stiffness), rel=1e-2)  # deep CDW: Q0 ≈ 6.25
+
+    rng = np.random.default_rng(4)
+    q = checkerboard(*shape) + 0.3 * rng.standard_normal(shape)
+    for _ in range(400):
+        forces = ed_forces(q, params)
+        if np.abs(forces).max() < 1e-11:
+            break
+        q = q + 0.5 * forces
+    np.testing.assert_allclose(q, amplitude * checkerboard(*shape), atol=1e-9)
+
+
+# -- occupations against an independent many-body (Fock-space) computation --------------------------
+
+
+def fock_hamiltonians(h):
+    """Many-body matrices of H = Σ_ij h_ij c†_i c_j in each particle-number sector (dict N -> matrix)."""
+    n = len(h)
+    sectors = {}
+    for particles in range(n + 1):
+        states = [sum(1 << i for i in occ) for occ in itertools.combinations(range(n), particles)]
+        index = {s: a for a, s in enumerate(states)}
+        matrix = np.zeros((len(states), len(states)))
+        for s in states:
+            for i, j in itertools.product(range(n), repeat=2):
+                if not (s >> j) & 1 or (i != j and (s >> i) & 1):
+                    continue
+                strictly_between = ((1 << max(i, j)) - 1) ^ ((1 << (min(i, j) + 1)) - 1)
+                between = 0 if i == j else bin(s & strictly_between).count("1")
+                target = (s ^ (1 << j)) | (1 << i)
+                matrix[index[target], index[s]] += h[i, j] * (-1) ** between
+        occupied = np.array([[(s >> i) & 1 for i in range(n)] for s in states], dtype=float).reshape(-1, n)
+        sectors[particles] = (matrix, occupied)
+    return sectors
+
+
+def bond_list_matrix(q, params):
+    """h from the documented bond list (i, i+x), (i, i+y), independently of hopping_matrix."""
+    l1, l2 = q.shape
+    h = np.diag(-params.g * q.ravel())
+    for x, y in itertools.product(range(l1), range(l2)):
+        for j in ((x + 1) % l1 * l2 + y, x * l2 + (y + 1) % l2):
+            h[x * l2 + y, j] -= params.t
+            h[j, x * l2 + y] -= params.t
+    return h
+
+
+def sector_densities(matrix, occupied, weights_of_energies):
+    energies, vectors = np.linalg.eigh(matrix)
+    weights = weights_of_energies(energies)
+    return weights.sum(), (vectors**2 * weights) @ np.ones(len(weights)) @ occupied
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (2, 4)])
+def test_density_equals_the_grand_canonical_fock_space_average(shape):
+    rng = np.random.default_rng(5)
+    params = HolsteinParams(temperature=0.4, filling=0.4, g=1.5)
+    q = random_q(rng, shape, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FrustratedLatticeWarning)
+        result = ed_solve(q, params)
+    sectors = fock_hamiltonians(bond_list_matrix(q, params))
+    beta, mu = 1 / params.temperature, float(result.mu)
+    z, numerator = 0.0, 0.0
+    for particles, (matrix, occupied) in sectors.items():
+        zs, ns = sector_densities(matrix, occupied, lambda e, p=particles: np.exp(-beta * (e - mu * p)))
+        z, numerator = z + zs, numerator + ns
+    np.testing.assert_allclose(result.density.ravel(), numerator / z, atol=1e-12)
+    grand = -np.log(z) / beta
+    electronic = float(result.free_energy) - 0.5 * params.g * q.sum() - elastic_energy(q, params)
+    assert electronic == pytest.approx(grand + mu * params.filling * q.size, abs=1e-10)
+
+
+def elastic_energy(q, params):
+    l1, l2 = q.shape
+    sites = itertools.product(range(l1), range(l2))
+    bonds = sum(q[x, y] * (q[(x + 1) % l1, y] + q[x, (y + 1) % l2]) for x, y in sites)
+    return 0.5 * params.k * np.sum(q**2) + params.kappa * bonds
+
+
+def test_ground_state_equals_the_canonical_many_body_ground_state():
+    rng = np.random.default_rng(6)
+    params = HolsteinParams(temperature=0.0, filling=0.5)
+    q = random_q(rng, (2, 4), 1.0)
+    result = ed_solve(q, params)
+    matrix, occupied = fock_hamiltonians(bond_list_matrix(q, params))[4]
+    energies, vectors = np.linalg.eigh(matrix)
+    assert energies[1] - energies[0] > 1e-3  # non-degenerate many-body ground state
+    np.testing.assert_allclose(result.density.ravel(), vectors[:, 0] ** 2 @ occupied, atol=1e-12)
+    electronic = float(result.free_energy) - 0.5 * params.g * q.sum() - elastic_energy(q, params)
+    assert electronic == pytest.approx(energies[0], abs=1e-11)
+
+
+# -- occupations and the chemical potential ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("temperature", [1e-6, 0.01, 0.1, 10.0, 1e3])
+@pytest.mark.parametrize("filling", [0.01, 0.5, 0.93])
+def test_occupations_hold_the_requested_number_of_electrons(temperature, filling):
+    energies = np.random.default_rng(7).uniform(-30, 30, size=200)
+    f, mu = occupations(energies, filling, temperature)
+    assert f.sum() == pytest.approx(filling * 200, abs=1e-8)
+    assert np.all(np.diff(f[np.argsort(energies)]) <= 0)
+    with np.errstate(over="ignore"):
+        np.testing.assert_allclose(f, 1 / (np.exp((energies - mu) / temperature) + 1), atol=1e-12)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1e-8, 0.1, 1e3])
+@pytest.mark.parametrize("scale", [0.0, 1e-3, 1e3])
+def test_densities_hold_the_electrons_for_extreme_temperatures_and_distortions(temperature, scale):
+    q = scale * np.random.default_rng(12).standard_normal((3, 4, 4))
+    result = ed_solve(q, HolsteinParams(temperature=temperature, filling=0.375))
+    np.testing.assert_allclose(result.density.sum(axis=(-2, -1)), 6.0, atol=1e-9)
+    assert np.all((result.density >= 0) & (result.density <= 1))
+    assert np.all(np.isfinite(result.forces)) and np.all(np.isfinite(result.free_energy))
+
+
+def test_zero_temperature_shares_a_degenerate_fermi_shell_equally():
+    # Q = 0 on 4x4 at half filling: 5 levels below 0, a 6-fold shell at 0 holding 3 electrons.
+    result = ed_solve(np.zeros((4, 4)), HolsteinParams(temperature=0.0))
+    np.testing.assert_allclose(result.density, 0.5, atol=1e-12)
+    assert abs(float(result.mu)) < 1e-12
+    f, mu = occupations(np.array([-1.0, 0.0, 0.0, 2.0, 3.0]), 0.6, 0.0)  # 3 electrons, shell full
+    np.testing.assert_array_equal(f, [1, 1, 1, 0, 0])
+    assert mu == 1.0
+    f, mu = occupations(np.array([-1.0, 0.0, 2.0, 3.0]), 0.3, 0.0)  # 1.2 electrons: fractional level
+    np.testing.assert_allclose(f, [1.0, 0.2, 0.0, 0.0])
+    assert mu == 0.0
+
+
+def test_small_temperature_approaches_the_ground_state():
+    q = 2.0 * checkerboard(4, 4) + 0.5 * np.random.default_rng(8).standard_normal((4, 4))
+    cold, ground = ed_solve(q, HolsteinParams(temperature=1e-3)), ed_solve(q, HolsteinParams(temperature=0))
+    np.testing.assert_allclose(cold.forces, ground.forces, atol=1e-12)
+    assert cold.free_energy == pytest.approx(ground.free_energy, abs=1e-10)
+
+
+# -- shapes, batching, types --------------------------------------------------------------------------
+
+
+def test_batch_equals_loop_and_shapes():
+    q = random_q(np.random.default_rng(9), (3, 4, 6))
+    batch = ed_solve(q)
+    assert isinstance(batch, EDResult)
+    assert batch.forces.shape == batch.density.shape == (3, 4, 6)
+    assert batch.free_energy.shape == batch.mu.shape == (3,)
+    for b in range(3):
+        single = ed_solve(q[b])
+        assert single.free_energy.shape == single.mu.shape == ()
+        np.testing.assert_allclose(batch.forces[b], single.forces, atol=1e-12)
+        np.testing.assert_allclose(batch.density[b], single.density, atol=1e-12)
+        assert batch.free_energy[b] == pytest.approx(single.free_energy, abs=1e-10)
+        assert batch.mu[b] == pytest.approx(single.mu, abs=1e-10)
+
+
+def test_large_batches_are_processed_in_chunks(monkeypatch):
+    q = random_q(np.random.default_rng(10), (5, 4, 4))
+    whole = ed_solve(q)
+    monkeypatch.setattr("latsym_holstein.ed._CHUNK_BYTES", 2 * 8 * 16 * 16)
+    np.testing.assert_allclose(ed_solve(q).forces, whole.forces, atol=1e-12)
+
+
+def test_torch_in_torch_out(dtype):
+    q = random_q(np.random.default_rng(11), (2, 4, 4))
+    expected = ed_solve(q)
+    tensor = torch.tensor(q, dtype=dtype, requires_grad=True)
+    result = ed_solve(tensor)
+    for name in ("forces", "density", "free_energy", "mu"):
+        value = getattr(result, name)
+        assert isinstance(value, torch.Tensor) and value.dtype == dtype and value.device == tensor.device
+        tolerance = 1e-4 if dtype == torch.float32 else 1e-12
+        np.testing.assert_allclose(
+            value.numpy(), getattr(ed_solve(tensor.detach().double().numpy()), name), atol=tolerance
+        )
+    assert ed_forces(tensor).shape == tensor.shape
+    np.testing.assert_allclose(ed_forces(torch.tensor(q)).numpy(), expected.forces, atol=1e-12)
+
+
+def test_hopping_matrix_counts_bonds():
+    h = hopping_matrix(4, 4, t=0.5)
+    np.testing.assert_array_equal(h, h.T)
+    np.testing.assert_array_equal(h.sum(axis=1), -0.5 * 4)
+    h2 = hopping_matrix(2, 2)
+    np.testing.assert_array_equal(h2, -2 * np.array([[0, 1, 1, 0], [1, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 0]]))
+
+
+# -- bad input ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(16,), (1, 2, 4, 4)])
+def test_wrong_number_of_axes_is_refused(shape):
+    with pytest.raises(ValueError, match=r"shape \(L1, L2\) or \(B, L1, L2\)"):
+        ed_solve(np.zeros(shape))
+
+
+def test_short_sides_and_non_finite_values_are_refused():
+    with pytest.raises(ValueError, match="sides must be at least 2"):
+        ed_solve(np.zeros((1, 4)))
+    with pytest.raises(ValueError, match="sides must be at least 2"):
+        hopping_matrix(4, 1)
+    q = np.zeros((4, 4))
+    q[1, 2], q[3, 3] = np.nan, np.inf
+    with pytest.raises(ValueError, match="2 non-finite entries"):
+        ed_solve(q)
+
+
+def test_odd_sides_warn_about_frustration():
+    with pytest.warns(FrustratedLatticeWarning, match="3 x 4 has an odd side"):
+        forces = ed_forces(np.zeros((3, 4)))
+    assert forces.shape == (3, 4)
+    with pytest.warns(FrustratedLatticeWarning):
+        lattice_shape((2, 4, 5))
+
+
+@pytest.mark.parametrize(
+    ("energies", "filling", "temperature", "message"),
+    [
+        (np.zeros((2, 2)), 0.5, 0.1, "non-empty 1-d array of finite values"),
+        (np.array([]), 0.5, 0.1, "non-empty 1-d array of finite values"),
+        (np.array([0.0, np.nan]), 0.5, 0.1, "non-empty 1-d array of finite values"),
+        (np.array([0.0, 1.0]), 1.0, 0.1, "filling must lie strictly between 0 and 1"),
+        (np.array([0.0, 1.0]), 0.5, -0.1, "temperature must be >= 0"),
+        (np.array([0.0, 1.0]), 0.5, np.nan, "temperature must be >= 0"),
+    ],
+)
+def test_occupations_refuse_bad_input(energies, filling, temperature, message):
+    with pytest.raises(ValueError, match=message):
+        occupations(energies, filling, temperature)
+
+
+def test_wrong_types_are_refused():
+    with pytest.raises(TypeError, match="real numeric array"):
+        ed_solve(np.zeros((4, 4), dtype=complex))
+    with pytest.raises(TypeError, match="real numeric array"):
+        ed_solve(np.zeros((4, 4), dtype=bool))
+    with pytest.raises(TypeError, match="floating-point tensor"):
+        ed_solve(torch.zeros(4, 4, dtype=torch.int64))
+    with pytest.raises(TypeError, match="params must be a HolsteinParams"):
+        ed_solve(np.zeros((4, 4)), {"g": 1.0})
