@@ -3,10 +3,12 @@
 The characters are computed numerically from the class-multiplication coefficients: the vectors
 ``ω_χ(C) = |C| χ(C) / χ(1)`` are the common eigenvectors of the class-multiplication matrices, found
 by diagonalising one fixed (seeded) generic combination of them. This works for any finite group
-given by its multiplication table and is accurate to about 1e-13 for the groups of this library.
+given by its multiplication table; a McWeeny purification of the central idempotents then polishes
+the characters to full double precision.
 
-Row order and labels come from :func:`latsym.group.real_irreps`, which sorts the irreps as in the
-published tables (Mulliken labels for point groups).
+Rows are ordered and labelled as the real irreps (:mod:`latsym.group._labels`): as in the published
+tables, with Mulliken labels for point groups; the two members of a complex-conjugate pair follow
+each other.
 """
 
 from __future__ import annotations
@@ -125,8 +127,9 @@ class CharacterTable:
             their real irrep; the two members of a complex-conjugate pair carry it prefixed with
             ``1`` and ``2`` (``1E``, ``2E``, as in the Bilbao tables), ``1`` being the one with
             positive imaginary part on the point group's rotation ``C_n^+`` (see
-            :func:`~latsym.group._labels.reference_element`; like ``x + iy``), or for other
-            groups on the first class where the character is not real.
+            :func:`~latsym.group._labels.reference_element`; like ``x + iy``), for direct
+            products the product of the factors' first members, and for other groups the one
+            with positive imaginary part on the first class where the character is not real.
         real_labels: label of each real irrep, in the order of :func:`real_irreps`.
         real_types: ``"R"``, ``"C"`` or ``"H"`` per real irrep.
         real_complex_indices: per real irrep, the rows of ``characters`` it realifies (one row
@@ -303,7 +306,9 @@ def _product_table(G: Group, factors) -> CharacterTable:
     (internal) factor outermost, labelled ``"r:s"``. A pair of two complex-type irreps splits into
     two complex-type real irreps: ``"r:s"`` realifies ``χ_r χ_s`` and ``"r:s*"`` realifies
     ``χ_r conj(χ_s)``. Pairs with a real-type factor keep the other factor's type; complex with
-    quaternionic gives complex type, quaternionic with quaternionic gives real type.
+    quaternionic gives complex type, quaternionic with quaternionic gives real type. The complex
+    constituents of a complex-type piece are listed as products of the factors' constituents,
+    first with first (``1E ⊗ 1k1`` is ``1E:k1``; ``1E ⊗ 2k1`` is ``1E:k1*``).
     """
     A, K = factors
     i, j = np.divmod(np.arange(G.order), K.order)
@@ -331,12 +336,8 @@ def _product_table(G: Group, factors) -> CharacterTable:
                 pieces = [([(a, b) for a in ia for b in ik], "C", name)]
             for pairs, t, lab in pieces:
                 rows = [ta.characters[a][ca] * tk.characters[b][ck] for a, b in pairs]
-                start = len(columns)
+                members.append(tuple(range(len(columns), len(columns) + len(rows))))
                 columns.extend(rows)
-                idx = tuple(range(start, start + len(rows)))
-                if t == "C":
-                    idx = _positive_first(np.array(columns), *idx)
-                members.append(idx)
                 types.append(t)
                 labels.append(lab)
                 pairs_rs.append((r, s))

@@ -79,7 +79,7 @@ class Zn(InternalGroup):
         symbol: the generator's name (default ``"g"``): elements are ``E, g, g^2, ...``.
 
     >>> K = Zn(3)
-    >>> K.names, K.is_internal, K.table[2, 2]
+    >>> K.names, K.is_internal, K.mul(2, 2)
     (['E', 'g', 'g^2'], True, 1)
     """
 

@@ -47,8 +47,11 @@ class Irrep:
         character: ``(|G|,)`` traces of ``matrices``.
         endomorphism_basis: ``(k, dim, dim)`` orthonormal (Frobenius) basis of the matrices that
             commute with every ``matrices[g]``, k = 1, 2, 4 for types R, C, H. ``[0]`` is
-            ``I/√dim``; for type C ``[1] = J/√dim`` with ``J² = -I``; for type H ``[1]``, ``[2]``
-            are two such anticommuting complex structures and ``[3] = √dim · [1] @ [2]``.
+            ``I/√dim``; for type C ``[1] = J/√dim`` with ``J² = -I``, the sign chosen so that
+            ``(tr M(g) − i tr(J M(g))) / 2`` is the character of the first complex irrep in
+            ``complex_indices`` (``J`` multiplies ``1E`` by i; for E of C4 in the (x, y) basis
+            J is the rotation by +90°); for type H ``[1]``, ``[2]`` are two anticommuting complex
+            structures and ``[3] = √dim · [1] @ [2]``.
         complex_indices: rows of :func:`character_table` realified by this irrep.
     """
 
@@ -82,10 +85,14 @@ def real_irreps(G: Group) -> tuple[Irrep, ...]:
         One :class:`Irrep` per real irrep.
 
     >>> import numpy as np
-    >>> from latsym.group import Group, real_irreps
-    >>> c4 = np.diag([1.0, 1.0, 1.0])[[1, 0, 2]] * np.array([[-1.0], [1.0], [1.0]])
-    >>> [(r.label, r.type, r.dim) for r in real_irreps(Group.from_generators([c4]))]
-    [('A', 'R', 1), ('B', 'R', 1), ('E', 'C', 2)]
+    >>> from latsym.group import Group, point_group, real_irreps
+    >>> [(r.label, r.type, r.dim) for r in real_irreps(point_group("4mm"))]
+    [('A1', 'R', 1), ('A2', 'R', 1), ('B1', 'R', 1), ('B2', 'R', 1), ('E', 'R', 2)]
+    >>> c4 = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # a custom group
+    >>> E = real_irreps(Group.from_generators([c4]))[2]
+    >>> E.label, E.type, E.matrices[1]  # complex type; the (x, y) block of C4
+    ('E', 'C', array([[ 0., -1.],
+           [ 1.,  0.]]))
     """
     if not isinstance(G, Group):
         raise TypeError(f"real_irreps expects a latsym Group, got {type(G).__name__}")
@@ -114,7 +121,8 @@ def _build(G: Group) -> tuple[Irrep, ...]:
         m.setflags(write=False)
         character = np.trace(m, axis1=1, axis2=2).copy()
         character.setflags(write=False)
-        endo = _endomorphisms(m[gens], table.real_types[k])
+        first = table.characters[table.real_complex_indices[k][0]][G.class_of]
+        endo = _endomorphisms(m, gens, table.real_types[k], first)
         endo.setflags(write=False)
         out.append(Irrep(G, k, table.real_labels[k], table.real_types[k], m.shape[1], m, character,
                          endo, table.real_complex_indices[k]))
@@ -174,10 +182,8 @@ def _natural_candidates(natural):
     d = natural.shape[1]
     det = np.linalg.det(natural)
     k = 0
-    while True:
+    while d**k <= 256:
         basis = _sym_basis(d, k)
-        if basis.shape[1] > 64 or d**k > 256:
-            return
         if k == 0:
             sym = np.ones((len(natural), 1, 1))
         else:
@@ -323,8 +329,13 @@ def _generators(G: Group) -> list[int]:
     return gens or [0]
 
 
-def _endomorphisms(gen_mats: np.ndarray, kind: str) -> np.ndarray:
-    """Canonical orthonormal basis of the commutant of ``gen_mats`` ``(k, d, d)``."""
+def _endomorphisms(mats: np.ndarray, gens: list[int], kind: str, first: np.ndarray) -> np.ndarray:
+    """Canonical orthonormal basis ``(k, d, d)`` of the commutant of ``mats`` ``(|G|, d, d)``.
+
+    For type C the sign of ``J`` makes the irrep complex-linear with character ``first`` (per
+    element): ``(tr M − i tr(J M)) / 2 = first``, so ``J`` is "multiplication by i" of ``1E``.
+    """
+    gen_mats = mats[gens]
     d = gen_mats.shape[1]
     eye = np.eye(d)
     # X M - M X = 0 for every generator M, with X flattened row-major
@@ -334,11 +345,13 @@ def _endomorphisms(gen_mats: np.ndarray, kind: str) -> np.ndarray:
     expected = {"R": 1, "C": 2, "H": 4}[kind]
     if len(null) != expected:  # pragma: no cover - only for a wrong type
         raise GroupError(f"internal error: commutant of dimension {len(null)}, expected {expected}")
-    first = eye.ravel() / np.sqrt(d)
-    rest = null.T - np.outer(first, first @ null.T)  # complement of the identity, (d*d, k)
-    out = [first]
+    unit = eye.ravel() / np.sqrt(d)
+    rest = null.T - np.outer(unit, unit @ null.T)  # complement of the identity, (d*d, k)
+    out = [unit]
     if kind == "C":
-        out.append(_positive(_gram_schmidt(rest, 1)[:, 0]))
+        j = _gram_schmidt(rest, 1)[:, 0]
+        overlap = -np.einsum("ij,gji->g", j.reshape(d, d), mats) @ first.imag
+        out.append(j if overlap > 0 else -j)
     elif kind == "H":
         pairs = [(a, b) for a in range(d) for b in range(a + 1, d)]
         antisym = np.zeros((d * d, len(pairs)))
@@ -348,9 +361,3 @@ def _endomorphisms(gen_mats: np.ndarray, kind: str) -> np.ndarray:
         j1, j2 = _gram_schmidt(span @ (span.T @ antisym), 2).T
         out += [j1, j2, (j1.reshape(d, d) @ j2.reshape(d, d)).ravel() * np.sqrt(d)]
     return np.array(out).reshape(-1, d, d)
-
-
-def _positive(v: np.ndarray) -> np.ndarray:
-    """Fix the sign of ``v``: its first entry of non-negligible size is positive."""
-    first = np.flatnonzero(np.abs(v) > 1e-6 * np.abs(v).max())[0]
-    return v if v[first] > 0 else -v

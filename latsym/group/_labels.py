@@ -83,17 +83,12 @@ def _generic_labels(real_chars, types, cdims):
 
 
 def _internal_labels(G, real_chars, types, cdims):
-    if not getattr(G, "is_internal", False) or not G.is_abelian:
-        raise _NoMulliken
     n = G.order
-    gen = 1 if n > 1 and G.element_orders[1] == n else None
-    if gen is None and n > 1:
-        raise _NoMulliken
+    if not getattr(G, "is_internal", False) or (n > 1 and G.element_orders[1] != n):
+        raise _NoMulliken  # not internal, or not cyclic with generator 1
+    gen = min(1, n - 1)  # the identity for the trivial group
     out = []
     for k in range(len(types)):
-        if n == 1:
-            out.append(("k0", 0))
-            continue
         # real character on the generator: 2cos(2πm/n) for C type, ±1 for R type
         chi = real_chars[k, G.class_of[gen]] / real_chars[k, 0]
         m = round(np.arccos(np.clip(chi, -1.0, 1.0)) * n / (2 * np.pi))
@@ -188,7 +183,7 @@ def _mulliken_labels(G, real_chars, types, cdims):
     chi = real_chars[:, G.class_of]  # (k, |G|) character per element
     dims = real_chars[:, 0]
     n_el = G.order
-    inversion = [g for g in range(n_el) if np.allclose(geo.mats[g], -np.eye(3), atol=1e-8)]
+    inversion = np.flatnonzero(np.all(np.abs(geo.mats + np.eye(3)) < 1e-8, axis=(1, 2)))
     letters = []
     for k in range(len(types)):
         if types[k] == "H" or (types[k] == "C" and cdims[k] != 1) or dims[k] > 3:
@@ -207,13 +202,13 @@ def _mulliken_labels(G, real_chars, types, cdims):
             if four and p["letter"] in "AT":
                 p["number"] = 1 if sign(k, four[0]) else 2
     else:
-        _axial_parts(G, geo, chi, dims, parts, bool(inversion))
+        _axial_parts(G, geo, chi, dims, parts, len(inversion) > 0)
     out = []
     for k, p in enumerate(parts):
         label = p["letter"] + (str(p["number"]) if "number" in p else "")
         gu = 0
         prime = 0
-        if inversion:
+        if len(inversion):
             gu = 0 if sign(k, inversion[0]) else 1
             label += "gu"[gu]
         if "sigma_h" in p:

@@ -6,6 +6,8 @@ import hashlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from latsym.group import (
     Z2,
@@ -99,6 +101,22 @@ def test_endomorphism_bases_span_the_commutant(G):
             np.testing.assert_allclose(J @ J, -np.eye(r.dim), atol=1e-10)
         if r.type == "H":
             np.testing.assert_allclose(E[3], np.sqrt(r.dim) * E[1] @ E[2], atol=1e-12)
+
+
+@pytest.mark.parametrize("G", GROUPS, ids=lambda G: G.name)
+def test_the_complex_structure_of_complex_type_irreps_selects_the_first_constituent(G):
+    t = character_table(G)
+    for r in real_irreps(G):
+        if r.type == "C":
+            J = r.endomorphism_basis[1] * np.sqrt(r.dim)
+            complex_trace = (r.character - 1j * np.einsum("ij,gji->g", J, r.matrices)) / 2
+            np.testing.assert_allclose(complex_trace, t.characters[r.complex_indices[0]][G.class_of],
+                                       atol=1e-10)
+
+
+def test_the_complex_structure_of_e_in_c4_is_the_rotation_by_a_quarter_turn():
+    E = real_irreps(point_group("C4"))[2]
+    np.testing.assert_allclose(E.endomorphism_basis[1] * np.sqrt(2), [[0.0, -1.0], [1.0, 0.0]], atol=1e-14)
 
 
 def test_quaternion_group_has_one_quaternionic_irrep_of_real_dimension_four():
@@ -228,3 +246,19 @@ def test_internal_groups_with_other_names_get_their_own_irreps():
     GK = point_group("C4v") * Z2("parity")
     assert real_irreps(GK)[0].group == GK
     assert real_irreps(GK)[0].group != point_group("C4v") * Z2("particle_hole")
+
+
+@settings(max_examples=8)
+@given(symbol=st.sampled_from([i.schoenflies for i in point_group_symbols(3)]), n=st.integers(1, 6))
+def test_products_with_cyclic_internal_groups_are_complete_orthogonal_homomorphisms(symbol, n):
+    G = point_group(symbol) * Zn(n)
+    irreps = real_irreps(G)
+    total = 0.0
+    for r in irreps:
+        M = r.matrices
+        np.testing.assert_allclose(np.einsum("aij,bjk->abik", M, M), M[G.table], atol=1e-12)
+        np.testing.assert_allclose(M @ M.transpose(0, 2, 1), np.broadcast_to(np.eye(r.dim), M.shape),
+                                   atol=1e-12)
+        total += r.dim**2 / len(r.endomorphism_basis)
+    assert total == pytest.approx(G.order)
+    assert len(irreps) == len(character_table(G).real_types)

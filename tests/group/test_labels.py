@@ -201,3 +201,23 @@ def test_a_custom_non_crystallographic_rotation_group_gets_mulliken_like_labels(
     assert ico.order == 60
     assert _labels(ico) == "G1 G2 G3 G4 G5"
     assert [r.dim for r in real_irreps(ico)] == [1, 3, 3, 4, 5]
+
+
+def test_the_trivial_internal_group():
+    assert _labels(Zn(1)) == "k0"
+
+
+def test_internal_groups_that_are_not_cyclic_on_element_one_get_generic_labels():
+    class Klein(Group):
+        is_internal = True
+
+    a = np.array([0, 1, 2, 3])
+    assert _labels(Klein(a[:, None] ^ a[None, :], name="V4")) == "G1 G2 G3 G4"
+
+
+def test_colliding_labels_fall_back_to_generic_ones():
+    from latsym.group._labels import order_and_label
+
+    # two (fake) irreps that both look trivial to the geometric rules
+    order, labels = order_and_label(point_group("C2"), np.array([[1.0, 1.0], [1.0, 1.0]]), ["R", "R"], [1, 1])
+    assert labels == ["G1", "G2"] and sorted(order) == [0, 1]
