@@ -425,3 +425,24 @@ def test_wrong_types_are_refused():
         ed_solve(torch.zeros(4, 4, dtype=torch.int64))
     with pytest.raises(TypeError, match="params must be a HolsteinParams"):
         ed_solve(np.zeros((4, 4)), {"g": 1.0})
+
+
+@pytest.mark.parametrize("size", [4, 6])
+def test_forces_pass_latsym_equivariance_check(size):
+    """The ED force field is equivariant under translations x 4mm x Z2 (Q and F odd scalars), as
+    checked by latsym's own testing kit on every element of the 16-element group."""
+    from latsym.group import Z2, point_group
+    from latsym.lattice import PeriodicLattice, square
+    from latsym.testing import assert_equivariant
+
+    report = assert_equivariant(
+        lambda q: ed_forces(q, HolsteinParams()),
+        "A1:odd",
+        "A1:odd",
+        group=point_group("4mm", dim=2) * Z2(),
+        lattice=PeriodicLattice(square(), (size, size)),
+        channel_dim=None,
+        backend="numpy",
+        translations="all",
+    )
+    assert len(report.errors) == 16 + size * size - 1

@@ -1,0 +1,127 @@
+"""Analysis of a quench trajectory: order parameter, S(k), C(r), domain sizes, coarsening fit, plots.
+
+:func:`analyze` reads an HDF5 trajectory written by :func:`latsym_holstein.simulate.quench` (any
+``latsym.dynamics`` trajectory of ``(L1, L2)`` Holstein fields), computes the observables of
+``physics.md`` from the distortion field ``φ_i = (-1)^(x+y) Q_i`` and writes ``analysis.json`` and
+PNG plots to a directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from latsym_holstein import observables as obs
+from latsym_holstein import plots
+
+
+def load_trajectory(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Times ``(T,)`` and distortions ``(T, L1, L2)`` of a trajectory file.
+
+    Raises:
+        ValueError: the file is missing, not HDF5, or has no ``(T, L1, L2)`` field snapshots.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"no trajectory at {path}; run `latsym holstein simulate` first")
+    try:
+        with h5py.File(path, "r") as f:
+            if "q" not in f or "time" not in f:
+                raise ValueError(f"{path} is not a latsym trajectory (no 'q' and 'time' datasets)")
+            q, t = f["q"][()], f["time"][()]
+    except OSError as exc:
+        raise ValueError(f"{path} is not a readable HDF5 file ({exc})") from exc
+    if q.ndim != 3:
+        raise ValueError(f"expected snapshots of shape (T, L1, L2), got {q.shape}; batched runs: analyse one")
+    return t, q.astype(np.float64)
+
+
+def analyze(
+    trajectory: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    window: tuple[float, float] | None = None,
+    n_panels: int = 8,
+) -> dict[str, Any]:
+    """Observables and plots of a quench; returns the summary also written to ``analysis.json``.
+
+    Args:
+        trajectory: HDF5 trajectory file.
+        out_dir: directory for ``analysis.json`` and the PNGs (``snapshots.png``,
+            ``structure_factor.png``, ``correlation_collapse.png``, ``coarsening.png``).
+        window: ``(t_min, t_max)`` of the coarsening fit; default: the later half of the times with
+            a finite domain size. Snapshots without a finite positive size (a field ordered across
+            the whole system, or zero) are left out of the fit.
+        n_panels: snapshots shown.
+
+    Returns:
+        ``{"time", "order_parameter", "order_abs", "domain_size_sk", "domain_size_cr", "fit",
+        "plots"}`` (lists of floats per snapshot; ``fit`` holds ``alpha``, ``alpha_err``,
+        ``prefactor`` and ``window``, or ``None`` when too few points have a finite size).
+    """
+    t, q = load_trajectory(trajectory)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    phi = obs.order_parameter_field(q, field="distortion")
+    s = obs.structure_factor(q)
+    c = obs.correlation(phi)
+    size_sk = obs.domain_size_structure_factor(s)
+    size_cr = obs.domain_size_correlation(c)
+
+    finite = np.flatnonzero(np.isfinite(size_cr) & (size_cr > 0) & (t > 0))
+    fit = None
+    if window is None and len(finite) >= 6:
+        late = t[finite[len(finite) // 2 :]]
+        window = (float(late[0]), float(late[-1]))
+    if window is not None:
+        try:  # over the finite sizes only: a snapshot ordered across the system has L = inf
+            f = obs.fit_coarsening_exponent(t[finite], size_cr[finite], window)
+            fit = {
+                "alpha": f.alpha,
+                "alpha_err": f.alpha_err,
+                "prefactor": f.prefactor,
+                "window": list(window),
+            }
+        except ValueError as exc:
+            fit = {"error": str(exc), "window": list(window)}
+
+    frames = np.unique(np.linspace(0, len(t) - 1, min(n_panels, len(t))).round().astype(int))
+    written = [
+        plots.plot_snapshots(phi[frames], t[frames], out_dir / "snapshots.png"),
+        plots.plot_structure_factor(s[frames], out_dir / "structure_factor.png", times=t[frames]),
+    ]
+    collapsible = frames[np.isfinite(size_cr[frames]) & (t[frames] > 0)]
+    if len(collapsible):
+        written.append(
+            plots.plot_correlation_collapse(
+                c[collapsible], t[collapsible], out_dir / "correlation_collapse.png"
+            )
+        )
+    if fit is not None and "alpha" in fit:
+        written.append(
+            plots.plot_coarsening(
+                t[finite], size_cr[finite], out_dir / "coarsening.png", window=tuple(fit["window"])
+            )
+        )
+
+    summary = {
+        "trajectory": str(trajectory),
+        "time": t.tolist(),
+        "order_parameter": obs.order_parameter(phi).tolist(),
+        "order_abs": obs.order_parameter(phi, absolute=True).tolist(),
+        "domain_size_sk": _finite_or_none(size_sk),
+        "domain_size_cr": _finite_or_none(size_cr),
+        "fit": fit,
+        "plots": [str(p) for p in written],
+    }
+    (out_dir / "analysis.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def _finite_or_none(x: np.ndarray) -> list[float | None]:
+    return [float(v) if np.isfinite(v) else None for v in x]

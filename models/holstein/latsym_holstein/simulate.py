@@ -1,0 +1,140 @@
+"""Thermal quenches of the Holstein lattice: Langevin dynamics from a high-temperature start.
+
+The driver takes any force callable ``Tensor (B?, L1, L2) -> Tensor`` — the exact ED forces for
+small lattices, or a trained force-field network — and hands it to :func:`latsym.dynamics.run`, which
+writes the HDF5 trajectory, checkpoints, resumes and shows progress.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from latsym.dynamics import Brownian, LangevinVV, RunResult, State, run
+from latsym_holstein.data import INITIAL_Q_STD
+from latsym_holstein.ed import ed_solve
+from latsym_holstein.observables import order_parameter, order_parameter_field
+from latsym_holstein.params import HolsteinParams
+
+ForceFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def ed_force_fn(params: HolsteinParams) -> ForceFn:
+    """The exact forces as a force callable for :func:`latsym.dynamics.run` (float64 ED)."""
+
+    def force(q: torch.Tensor) -> torch.Tensor:
+        return ed_solve(q, params).forces
+
+    return force
+
+
+def initial_state(
+    shape: tuple[int, int], seed: int, std: float = INITIAL_Q_STD
+) -> tuple[np.ndarray, np.ndarray]:
+    """The high-temperature start of a quench: ``Q_i ~ N(0, std²)``, ``v_i ~ N(0, 1)``, each
+    of shape ``shape``; a function of ``seed`` alone."""
+    rng = np.random.default_rng([seed, 2])
+    return std * rng.standard_normal(shape), rng.standard_normal(shape)
+
+
+def quench_observables() -> dict[str, Callable[[State], np.ndarray]]:
+    """Observables recorded with every snapshot: ``order_parameter`` ⟨φ⟩ and ``order_abs`` ⟨|φ|⟩,
+    with ``φ_i = (-1)^(x+y) Q_i`` (the distortion field: a network quench has no densities)."""
+
+    def phi(state: State) -> np.ndarray:
+        return order_parameter_field(state.q.detach().cpu().double().numpy(), field="distortion")
+
+    return {
+        "order_parameter": lambda s: order_parameter(phi(s)),
+        "order_abs": lambda s: order_parameter(phi(s), absolute=True),
+    }
+
+
+def quench(
+    out: str | os.PathLike | None,
+    shape: tuple[int, int] = (24, 24),
+    n_steps: int = 1000,
+    *,
+    params: HolsteinParams | None = None,
+    force: ForceFn | None = None,
+    seed: int = 0,
+    snapshot_every: int = 50,
+    checkpoint_every: int | None = 500,
+    dynamics: str = "langevin",
+    dtype: torch.dtype = torch.float64,
+    device: str | torch.device = "cpu",
+    metadata: dict | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Run (or resume) a thermal quench and write it to the HDF5 trajectory ``out``.
+
+    Args:
+        out: trajectory file (``None``: keep nothing, no snapshots or observables; return the final state).
+        shape: lattice ``(L1, L2)``.
+        n_steps: Langevin steps (time ``n_steps * params.dt``).
+        params: model and dynamics parameters (``mass``, ``temperature``, ``dt``, ``gamma``).
+        force: force callable; default the exact ED forces (``O(N³)`` per step: small lattices only).
+        seed: seeds the initial state and the thermostat noise.
+        snapshot_every, checkpoint_every: steps between snapshots and between checkpoints.
+        dynamics: ``"langevin"`` (velocity Verlet + Ornstein–Uhlenbeck) or ``"brownian"``.
+        dtype, device: of the fields (ED computes in float64 whatever the dtype).
+        metadata: extra JSON-serialisable metadata (e.g. which network drives the run).
+
+    Returns:
+        The :class:`latsym.dynamics.RunResult`.
+    """
+    params = params or HolsteinParams()
+    if dynamics == "langevin":
+        integrator = LangevinVV(
+            mass=params.mass, gamma=params.gamma, temperature=params.temperature, dt=params.dt
+        )
+    elif dynamics == "brownian":
+        if params.gamma <= 0:
+            raise ValueError("Brownian dynamics needs a positive friction gamma")
+        integrator = Brownian(gamma=params.gamma, temperature=params.temperature, dt=params.dt)
+    else:
+        raise ValueError(f"dynamics must be 'langevin' or 'brownian', got {dynamics!r}")
+    if len(shape) != 2 or not all(_is_int(s) and s >= 2 for s in shape):
+        raise ValueError(f"shape must be (L1, L2), two ints >= 2, got {shape!r}")
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    shape, seed = (int(shape[0]), int(shape[1])), int(seed)  # plain ints: they go to JSON metadata
+    q0, v0 = initial_state(shape, seed)
+    q0 = torch.as_tensor(q0, dtype=dtype, device=device)
+    v0 = torch.as_tensor(v0, dtype=dtype, device=device) if dynamics == "langevin" else None
+    meta = {
+        "model": "holstein",
+        "params": params.to_dict(),
+        "shape": list(shape),
+        "force": "ed" if force is None else _force_name(force),
+    }
+    meta.update(metadata or {})
+    return run(
+        integrator,
+        force if force is not None else ed_force_fn(params),
+        q0,
+        n_steps,
+        v0=v0,
+        seed=seed,
+        out=out,
+        snapshot_every=snapshot_every,
+        checkpoint_every=checkpoint_every if out is not None else None,
+        observables=quench_observables() if out is not None else None,
+        metadata=meta,
+        overwrite=overwrite,
+        progress=progress,
+    )
+
+
+def _force_name(force: ForceFn) -> str:
+    """What the trajectory metadata records of a custom force: its ``name`` attribute, else its
+    qualified name (a function) or its class name (a module or other callable object)."""
+    return getattr(force, "name", None) or getattr(force, "__qualname__", None) or type(force).__name__
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)

@@ -1,0 +1,357 @@
+"""The Holstein plugin: its model description and the ``latsym holstein`` commands."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+from latsym_holstein import HolsteinParams, ed_forces, ed_solve
+from latsym_holstein.data import GenerationOptions, generate, load_dataset
+from latsym_holstein.plugin import HolsteinPlugin
+
+from latsym.cli import main
+from latsym.plugin import ModelPlugin, load_plugin
+
+TINY_GENERATE = [
+    "--size", "4", "--n-random", "3", "--n-quenches", "1", "--snapshots-per-quench", "2",
+    "--snapshot-every", "2", "--seed", "5", "--no-progress",
+]  # fmt: skip
+
+
+def exit_code(argv):
+    """Exit status of ``latsym ARGV`` whether it returns or raises SystemExit (argparse)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+# -- the plugin object ----------------------------------------------------------------------------------
+
+
+def test_registered_under_its_name(capsys):
+    assert load_plugin("holstein") is HolsteinPlugin
+    assert issubclass(HolsteinPlugin, ModelPlugin)
+    assert main(["models"]) == 0
+    assert "latsym_holstein.plugin:HolsteinPlugin" in capsys.readouterr().out
+
+
+def test_symmetry_and_field_types():
+    plugin = HolsteinPlugin()
+    group = plugin.symmetry_group()
+    assert group.order == 16 and [factor.order for factor in group.factors] == [8, 2]  # 4mm x Z2
+    assert plugin.input_irreps == plugin.force_irreps == "A1:odd"
+    lattice = plugin.lattice()
+    assert (lattice.name, lattice.dim, lattice.n_basis, lattice.group.order) == ("square", 2, 1, 8)
+    np.testing.assert_array_equal(lattice.vectors, np.eye(2))
+
+
+def test_reference_forces_are_the_ed_forces():
+    params = HolsteinParams(g=3.0, temperature=0.2)
+    q = np.random.default_rng(0).standard_normal((2, 4, 6))
+    np.testing.assert_array_equal(HolsteinPlugin(params).reference_forces(q), ed_forces(q, params))
+    np.testing.assert_array_equal(HolsteinPlugin().reference_forces(q[0]), ed_forces(q[0]))
+
+
+def test_parameters_and_defaults():
+    plugin = HolsteinPlugin.from_config({"temperature": 0.05, "gamma": 0.5})
+    assert plugin.params == HolsteinParams(temperature=0.05, gamma=0.5)
+    assert plugin.dynamics_defaults() == {"dt": 0.05, "gamma": 0.5, "temperature": 0.05, "mass": 5.0}
+    assert set(plugin.observables()) == {"order_parameter", "order_abs"}
+    with pytest.raises(ValueError, match="unknown holstein parameter\\(s\\) \\['beta'\\]"):
+        HolsteinPlugin.from_config({"beta": 1.0})
+    with pytest.raises(ValueError, match="mass must be positive"):
+        HolsteinPlugin.from_config({"mass": -1.0})
+    with pytest.raises(TypeError, match="expects parameters of type HolsteinParams"):
+        HolsteinPlugin({"g": 3.0})
+
+
+# -- help and info --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command, options",
+    [
+        ([], ["info", "generate", "simulate", "analyze", "train"]),
+        (["info"], []),
+        (
+            ["generate"],
+            [
+                "--out",
+                "--preset",
+                "--size",
+                "--n-random",
+                "--n-quenches",
+                "--snapshots-per-quench",
+                "--snapshot-every",
+                "--random-std",
+                "--seed",
+                "--overwrite",
+                "--config",
+                "--no-progress",
+            ],
+        ),
+        (
+            ["simulate"],
+            [
+                "--out",
+                "--size",
+                "--steps",
+                "--force",
+                "--dynamics",
+                "--seed",
+                "--snapshot-every",
+                "--checkpoint-every",
+                "--overwrite",
+                "--analyze",
+                "--config",
+                "--no-progress",
+            ],
+        ),
+        (["analyze"], ["trajectory", "--out", "--window"]),
+        (["train"], ["--data", "--out", "--network", "--network-config", "--epochs", "--seed", "--patience"]),
+    ],
+)
+def test_help(capsys, command, options):
+    assert exit_code(["holstein", *command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: latsym holstein")
+    for option in options:
+        assert option in out
+
+
+def test_without_a_command_prints_help(capsys):
+    assert main(["holstein"]) == 0
+    assert "generate" in capsys.readouterr().out
+
+
+def test_info(capsys):
+    assert main(["holstein", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "A1:odd" in out and "g = 3.5" in out and "kappa = 0.18" in out
+
+
+# -- generate -------------------------------------------------------------------------------------------
+
+
+def test_generate_writes_the_same_file_as_the_python_api(tmp_path, capsys):
+    out = tmp_path / "data.h5"
+    assert main(["holstein", "generate", "--out", str(out), *TINY_GENERATE]) == 0
+    assert f"wrote 5 configurations of 4x4 to {out}" in capsys.readouterr().out
+    ds = load_dataset(out)
+    options = GenerationOptions(
+        shape=(4, 4), n_random=3, n_quenches=1, snapshots_per_quench=2, snapshot_every=2, seed=5
+    )
+    assert ds.options == options and ds.params == HolsteinParams()
+    reference = load_dataset(generate(tmp_path / "api.h5", options, progress=False))
+    np.testing.assert_array_equal(ds.q, reference.q)
+    np.testing.assert_array_equal(ds.forces, reference.forces)
+    # re-running the finished command is a no-op; other options need --overwrite
+    assert main(["holstein", "generate", "--out", str(out), *TINY_GENERATE]) == 0
+    assert main(["holstein", "generate", "--out", str(out), *TINY_GENERATE, "--seed", "6"]) == 2
+    assert "other options or parameters; pass overwrite=True (--overwrite)" in capsys.readouterr().err
+    assert (
+        main(["holstein", "generate", "--out", str(out), *TINY_GENERATE, "--seed", "6", "--overwrite"]) == 0
+    )
+    assert load_dataset(out).options.seed == 6
+
+
+def test_generate_with_a_config_file(tmp_path):
+    config = tmp_path / "params.json"
+    config.write_text(json.dumps({"g": 3.0, "temperature": 0.2}))
+    out = tmp_path / "data.h5"
+    argv = [
+        "holstein",
+        "generate",
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+        *TINY_GENERATE,
+        "--n-quenches",
+        "0",
+    ]
+    assert main(argv) == 0
+    ds = load_dataset(out)
+    assert ds.params == HolsteinParams(g=3.0, temperature=0.2) and len(ds) == 3
+    np.testing.assert_allclose(ds.forces, ed_forces(ds.q, ds.params), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--size", "6x5"], "even"),
+        (["--n-random", "-1"], "n_random must be a non-negative integer"),
+        (["--random-std", "0"], "random_std must be positive"),
+        (["--snapshot-every", "0"], "snapshot_every must be at least 1"),
+    ],
+)
+def test_generate_bad_options(tmp_path, capsys, extra, message):
+    out = tmp_path / "data.h5"
+    assert main(["holstein", "generate", "--out", str(out), *TINY_GENERATE, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("latsym holstein generate: ") and message in err
+    assert not out.exists()
+
+
+def test_generate_refuses_a_foreign_file(tmp_path, capsys):
+    out = tmp_path / "data.h5"
+    out.write_bytes(b"not hdf5")
+    assert main(["holstein", "generate", "--out", str(out), *TINY_GENERATE]) == 2
+    assert "not a readable HDF5 file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"g": 3.0, "beta": 2.0}', "unknown Holstein parameter(s) ['beta']"),
+        ('{"g": 3.0,', "cannot read the config file"),
+        ("[1, 2]", "must hold a JSON object of parameters"),
+        ('{"mass": -1}', "mass must be positive"),
+        ('{"g": "strong"}', "HolsteinParams.g must be a real number"),
+        (None, "cannot read the config file"),
+    ],
+)
+@pytest.mark.parametrize("command", ["generate", "simulate"])
+def test_bad_config_file(tmp_path, capsys, command, content, message):
+    config = tmp_path / "params.json"
+    if content is not None:
+        config.write_text(content)
+    argv = ["holstein", command, "--out", str(tmp_path / "out.h5"), "--config", str(config), "--no-progress"]
+    if command == "simulate":
+        argv += ["--size", "4", "--steps", "2"]
+    assert exit_code(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"latsym holstein {command}: ") and message in err and str(config) in err
+    assert not (tmp_path / "out.h5").exists()
+
+
+@pytest.mark.parametrize("size", ["3x", "0", "x4", "4x4x4", "1x4", "-4", "four"])
+@pytest.mark.parametrize("command", ["generate", "simulate"])
+def test_bad_size_is_rejected_by_argparse(tmp_path, capsys, command, size):
+    assert exit_code(["holstein", command, "--out", str(tmp_path / "x"), "--size", size]) == 2
+    assert "lattice size must be L or L1xL2" in capsys.readouterr().err
+
+
+# -- simulate and analyze -------------------------------------------------------------------------------
+
+
+def test_simulate_and_analyze_end_to_end(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    argv = [
+        "holstein",
+        "simulate",
+        "--out",
+        str(run_dir),
+        "--size",
+        "6",
+        "--steps",
+        "24",
+        "--snapshot-every",
+        "2",
+        "--checkpoint-every",
+        "8",
+        "--seed",
+        "1",
+        "--no-progress",
+    ]
+    assert main([*argv, "--analyze"]) == 0
+    out = capsys.readouterr().out
+    assert f"trajectory: {run_dir / 'quench.h5'} (13 snapshots, step 24)" in out
+    assert f"wrote {run_dir / 'analysis.json'}" in out
+    summary = json.loads((run_dir / "analysis.json").read_text())
+    assert len(summary["time"]) == 13 and summary["time"][-1] == pytest.approx(24 * 0.05)
+    for name in summary["plots"]:
+        assert open(name, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+    # re-running resumes (nothing to do); another seed in the same place is refused
+    assert main(argv) == 0
+    assert main([*argv[:-2], "2", "--no-progress"]) == 2
+    assert "different run" in capsys.readouterr().err
+
+
+def test_analyze_command_options_and_errors(tmp_path, capsys, monkeypatch):
+    import latsym_holstein.analysis as analysis_module
+
+    calls = []
+    monkeypatch.setattr(
+        analysis_module,
+        "analyze",
+        lambda *a, **k: (
+            calls.append((a, k))
+            or {"fit": {"alpha": 0.4, "alpha_err": 0.05, "window": [1.0, 2.0]}, "plots": ["a.png"]}
+        ),
+    )
+    trajectory = tmp_path / "run" / "quench.h5"
+    assert main(["holstein", "analyze", str(trajectory), "--window", "1", "2"]) == 0
+    assert calls == [((trajectory, tmp_path / "run"), {"window": (1.0, 2.0)})]
+    out = capsys.readouterr().out
+    assert "alpha = 0.400 +- 0.050 over t in [1.0, 2.0]" in out and "1 plots" in out
+    assert main(["holstein", "analyze", str(trajectory), "--out", str(tmp_path / "o")]) == 0
+    assert calls[-1] == ((trajectory, tmp_path / "o"), {"window": None})
+    failed_fit = {"fit": {"error": "too few", "window": [1, 2]}, "plots": []}
+    monkeypatch.setattr(analysis_module, "analyze", lambda *a, **k: failed_fit)
+    assert main(["holstein", "analyze", str(trajectory), "--window", "1", "2"]) == 0
+    assert "no coarsening fit: too few" in capsys.readouterr().err
+
+    monkeypatch.undo()
+    assert main(["holstein", "analyze", str(tmp_path / "missing.h5")]) == 2
+    assert "latsym holstein analyze: no trajectory at" in capsys.readouterr().err
+    assert exit_code(["holstein", "analyze", str(trajectory), "--window", "1"]) == 2
+
+
+def test_simulate_bad_values(tmp_path, capsys):
+    base = ["holstein", "simulate", "--out", str(tmp_path), "--size", "4", "--no-progress"]
+    assert main([*base, "--steps", "-3"]) == 2
+    assert "n_steps must be an int >= 0" in capsys.readouterr().err
+    assert main([*base, "--steps", "4", "--snapshot-every", "0"]) == 2
+    assert "snapshot_every must be an int >= 1" in capsys.readouterr().err
+    assert exit_code([*base, "--dynamics", "verlet"]) == 2
+    (tmp_path / "file.h5").write_text("")
+    assert main([*base[:3], str(tmp_path / "file.h5"), "--steps", "2"]) == 2
+    assert "--out must be a directory" in capsys.readouterr().err
+    assert exit_code([*base, "--force", "network"]) == 2
+
+
+@pytest.mark.parametrize("command", ["generate", "simulate"])
+def test_ctrl_c_stops_cleanly_and_the_command_resumes(tmp_path, capsys, monkeypatch, command):
+    import latsym_holstein.data as data_module
+    import latsym_holstein.simulate as simulate_module
+
+    module = data_module if command == "generate" else simulate_module
+    calls = []
+
+    def interrupted(q, params):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return ed_solve(q, params)
+
+    out = tmp_path / "out"
+    argv = ["holstein", command, "--out", str(out), *TINY_GENERATE]
+    if command == "simulate":
+        argv = [
+            "holstein",
+            command,
+            "--out",
+            str(out),
+            "--size",
+            "4",
+            "--steps",
+            "8",
+            "--snapshot-every",
+            "4",
+            "--no-progress",
+        ]
+    monkeypatch.setattr(module, "ed_solve", interrupted)
+    assert main(argv) == 130
+    assert (
+        "interrupted; the progress is saved: run the same command again to resume" in capsys.readouterr().err
+    )
+    monkeypatch.undo()
+    assert main(argv) == 0
+    if command == "generate":
+        assert len(load_dataset(out)) == 5
+    else:
+        with h5py.File(out / "quench.h5", "r") as f:
+            assert f["step"][-1] == 8
