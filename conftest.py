@@ -21,6 +21,13 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config):
+    """One torch thread: the suite runs many tiny ops, for which thread start-up dominates."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(params=["float32", "float64"])
 def dtype(request):
     """The torch dtype an equivariance test runs in: every such test runs in both."""

@@ -110,7 +110,7 @@ class Group:
             atol: tolerance to identify two matrices as the same element.
             orthogonalize: accept non-orthogonal generators of a finite group (e.g. a point group
                 as integer matrices in a hexagonal lattice basis) and change basis so that all
-                matrices become orthogonal: with S = Σ_g gᵀg / |G| over the closure (invariant:
+                matrices become orthogonal: with ``S = Σ_g gᵀg / |G|`` over the closure (invariant:
                 hᵀ S h = S) and A = S^(1/2), the group's matrices are A g A⁻¹ and
                 ``basis_change`` is A.
 
@@ -170,7 +170,7 @@ class Group:
 
     @property
     def order(self) -> int:
-        """Number of elements |G|."""
+        """Number of elements ``|G|``."""
         return self.table.shape[0]
 
     def __len__(self) -> int:

@@ -303,7 +303,7 @@ def _action_from_points(group: Group, points, atol: float) -> np.ndarray:
 
 
 def regular_representation(group: Group) -> Representation:
-    """The regular representation, G permuting its own elements by left multiplication; dim |G|."""
+    """The regular representation, G permuting its own elements by left multiplication; dim ``|G|``."""
     return permutation_representation(group, group.table, name="regular")
 
 

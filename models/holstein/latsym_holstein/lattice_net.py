@@ -43,6 +43,7 @@ from torch import nn
 from latsym.group import Z2, Group, point_group
 from latsym.lattice import PeriodicLattice, square
 from latsym.nn import (
+    Activation,
     FullyConnectedTensorProduct,
     Gate,
     Irreps,
@@ -210,24 +211,58 @@ class GatedConv(nn.Module):
         return self.gate(self.conv(x))
 
 
-def _check_config(odd, even, gated, layers, radius) -> Irreps:
-    for name, value, low in (("odd", odd, 1), ("even", even, 1), ("layers", layers, 1)):
+def _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain) -> Irreps:
+    for name, value, low in (("odd", odd, 1), ("even", even, 1), ("layers", layers, 1), ("gains", gains, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if isinstance(radius, bool) or not isinstance(radius, int | float) or not radius >= 1:
-        raise ValueError(f"radius must be a number >= 1 (lattice units), got {radius!r}")
+    numbers = (("radius", radius, 1), ("skip_radius", skip_radius, 0), ("max_gain", max_gain, 1))
+    for name, value, low in numbers:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
+            raise ValueError(f"{name} must be a number >= {low}, got {value!r}")
     gated = Irreps(gated, holstein_group())
     if any(ir.dim == 1 and ir.label.startswith("A1") for _, ir in gated):
         raise ValueError(f"gated irreps must not hold A1 scalars (use odd/even for those), got {gated}")
     return gated
 
 
-class _Backbone(nn.Module):
-    """``layers`` :class:`GatedConv` with residual connections after the first."""
+class OddEmbedding(nn.Module):
+    """``x ↦ [x, tanh(γ_1 x), …, tanh(γ_K x)]`` on an ``A1:odd`` field: odd, smooth, per site.
 
-    def __init__(self, odd: int, even: int, gated: Irreps, layers: int, radius: float):
+    The gains γ_k are the weights of a :class:`~latsym.nn.Linear` ``A1:odd → K×A1:odd`` (learnt),
+    initialised log-spaced from 1 to ``max_gain``: they let the network resolve the near-step of the
+    force at Q_i ≈ 0 (the electronic part ≈ g(θ(Q_i) − 1/2) in disordered configurations, a step of
+    width ≈ T/g) without waiting for a weight to grow by orders of magnitude. ``tanh`` goes through
+    :class:`~latsym.nn.Activation`, which checks that it is odd.
+
+    >>> emb = OddEmbedding(3, 100.0)
+    >>> str(emb.irreps_out), emb(torch.randn(2, 1, 5, 5)).shape
+    ('4xA1:odd', torch.Size([2, 4, 5, 5]))
+    """
+
+    def __init__(self, gains: int, max_gain: float):
+        super().__init__()
+        G = holstein_group()
+        self.irreps_in = Irreps("A1:odd", G)
+        self.gains = Linear(self.irreps_in, Irreps(f"{gains}xA1:odd", G))
+        with torch.no_grad():  # one weight per output copy, with fan-in 1: the weights are the gains
+            self.gains.weight.copy_(torch.logspace(0.0, float(torch.log10(torch.tensor(max_gain))), gains))
+        self.act = Activation(self.gains.irreps_out, torch.tanh)
+        self.irreps_out = (self.irreps_in + self.act.irreps_out).simplify()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, self.act(self.gains(x))], dim=1)
+
+
+class _Backbone(nn.Module):
+    """An optional :class:`OddEmbedding`, then ``layers`` :class:`GatedConv` (residual after the first)."""
+
+    def __init__(self, odd: int, even: int, gated: Irreps, layers: int, radius: float, gains: int,
+                 max_gain: float):
         super().__init__()
         irreps = Irreps("A1:odd", holstein_group())
+        self.embedding = OddEmbedding(gains, max_gain) if gains else None
+        if self.embedding is not None:
+            irreps = self.embedding.irreps_out
         blocks = []
         for _ in range(layers):
             blocks.append(GatedConv(irreps, odd, even, gated, radius))
@@ -236,6 +271,8 @@ class _Backbone(nn.Module):
         self.irreps_out = irreps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.embedding is not None:
+            x = self.embedding(x)
         for k, block in enumerate(self.blocks):
             x = block(x) if k == 0 else x + block(x)
         return x
@@ -260,21 +297,22 @@ class LatticeForceField(ForceField):
         layers: gated convolutions.
         radius: stencil radius of every convolution (√2: the 3×3 stencil).
         skip_radius: radius of the linear convolution of Q added to the output.
+        gains: channels of the :class:`OddEmbedding` of Q (0: none).
+        max_gain: its largest initial gain (relative to Q / input_scale).
 
-    >>> LatticeForceField(odd=2, even=2, gated="", layers=1).n_parameters()  # 4·3 + 2 biases + 2·3 + 4
+    >>> LatticeForceField(odd=2, even=2, gated="", layers=1, gains=0).n_parameters()  # 4·3 + 2 + 2·3 + 4
     24
     """
 
     name = "latsym"
 
     def __init__(self, odd: int = 12, even: int = 6, gated: str = "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd",
-                 layers: int = 4, radius: float = DIAGONAL, skip_radius: float = 2.0):
-        gated_irreps = _check_config(odd, even, gated, layers, radius)
-        if isinstance(skip_radius, bool) or not isinstance(skip_radius, int | float) or skip_radius < 0:
-            raise ValueError(f"skip_radius must be a non-negative number, got {skip_radius!r}")
+                 layers: int = 4, radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
+                 max_gain: float = 1000.0):
+        gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain)
         super().__init__({"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers,
-                          "radius": radius, "skip_radius": skip_radius})
-        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius)
+                          "radius": radius, "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain})
+        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain)
         G = holstein_group()
         self.readout = PeriodicConv(self.backbone.irreps_out, Irreps("A1:odd", G), radius)
         self.skip = PeriodicConv(Irreps("A1:odd", G), Irreps("A1:odd", G), skip_radius)
@@ -306,14 +344,13 @@ class EnergyForceField(ForceField):
     name = "latsym-energy"
 
     def __init__(self, odd: int = 12, even: int = 6, gated: str = "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd",
-                 layers: int = 4, radius: float = DIAGONAL, skip_radius: float = 2.0):
-        gated_irreps = _check_config(odd, even, gated, layers, radius)
-        if isinstance(skip_radius, bool) or not isinstance(skip_radius, int | float) or skip_radius < 0:
-            raise ValueError(f"skip_radius must be a non-negative number, got {skip_radius!r}")
+                 layers: int = 4, radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
+                 max_gain: float = 1000.0):
+        gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain)
         super().__init__({"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers,
-                          "radius": radius, "skip_radius": skip_radius})
+                          "radius": radius, "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain})
         G = holstein_group()
-        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius)
+        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain)
         self.readout = PeriodicConv(self.backbone.irreps_out, Irreps("A1:even", G), radius)
         self.skip = PeriodicConv(Irreps("A1:odd", G), Irreps("A1:odd", G), skip_radius)
         self.square = TensorProduct("A1:odd", "A1:odd", "A1:even", [(0, 0, 0)], group=G)

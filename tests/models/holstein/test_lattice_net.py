@@ -6,6 +6,7 @@ from latsym_holstein.lattice_net import (
     DIAGONAL,
     EnergyForceField,
     LatticeForceField,
+    OddEmbedding,
     PeriodicConv,
     PeriodicNeighbourhood,
     ProductForceField,
@@ -94,7 +95,9 @@ def test_bad_input():
     ({"even": 1.5}, "even must be an integer"),
     ({"layers": True}, "layers must be an integer"),
     ({"radius": 0.5}, "radius must be a number >= 1"),
-    ({"skip_radius": -1.0}, "skip_radius must be a non-negative"),
+    ({"skip_radius": -1.0}, "skip_radius must be a number >= 0"),
+    ({"gains": -1}, "gains must be an integer >= 0"),
+    ({"max_gain": 0.5}, "max_gain must be a number >= 1"),
     ({"gated": "1xA1:even"}, "gated irreps must not hold A1"),
     ({"gated": "1xQ"}, "no irrep labelled 'Q'"),
 ])
@@ -132,7 +135,19 @@ def test_bad_product_config(config, match):
 def test_default_config_is_the_documented_one():
     net = build_network("latsym")
     assert net.config == {"odd": 12, "even": 6, "gated": "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd",
-                          "layers": 4, "radius": DIAGONAL, "skip_radius": 2.0}
+                          "layers": 4, "radius": DIAGONAL, "skip_radius": 2.0, "gains": 8, "max_gain": 1000.0}
+
+
+def test_odd_embedding_gains_are_log_spaced_and_learnt():
+    emb = OddEmbedding(4, 1000.0).double()
+    x = torch.randn(2, 1, 5, 5, dtype=torch.float64)
+    y = emb(x)
+    gains = torch.tensor([1.0, 10.0, 100.0, 1000.0], dtype=torch.float64)
+    torch.testing.assert_close(y[:, 0], x[:, 0])
+    torch.testing.assert_close(y[:, 1:], torch.tanh(gains[:, None, None] * x))
+    torch.testing.assert_close(emb(-x), -y)
+    y.sum().backward()
+    assert emb.gains.weight.grad.abs().min() > 0
 
 
 def test_energy_variant_is_conservative():

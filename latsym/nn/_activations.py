@@ -1,0 +1,248 @@
+"""Equivariant nonlinearities: pointwise (with parity rules), gates, and norm activations.
+
+A pointwise function f commutes with the group only in special cases, and each layer here checks
+its case at construction:
+
+* on the trivial irrep (invariant scalars) any f is fine;
+* on a non-trivial one-dimensional irrep χ (values ±1, e.g. ``"A1:odd"`` of ``4mm * Z2``, or ``B1``)
+  f must be odd (then the output is again χ) or even (then the output is invariant);
+* on a permutation field (:class:`RepType` with ``is_permutation``) any f is fine;
+* multi-dimensional irreps take only norm-based maps: :class:`NormActivation` or :class:`Gate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from latsym.group import Group
+from latsym.nn._irreps import Irreps, RepType, _irreps_of, channels_back, channels_last, is_trivial, typed
+from latsym.nn._linear import _check_channels
+
+
+def parity(f: Callable[[torch.Tensor], torch.Tensor], *, atol: float = 1e-9) -> int:
+    """``1`` if ``f`` is even, ``-1`` if odd, ``0`` if neither (checked numerically on [-5, 5] in float64).
+
+    >>> parity(torch.tanh), parity(torch.cos), parity(torch.relu)
+    (-1, 1, 0)
+    """
+    x = torch.linspace(0.0, 5.0, 501, dtype=torch.float64)
+    fx, fmx = f(x), f(-x)
+    scale = max(1.0, float(fx.abs().max()))
+    if torch.allclose(fmx, fx, atol=atol * scale, rtol=0):
+        return 1
+    if torch.allclose(fmx, -fx, atol=atol * scale, rtol=0):
+        return -1
+    return 0
+
+
+def _name(f) -> str:
+    return getattr(f, "__name__", type(f).__name__)
+
+
+def _trivial(group: Group):
+    return next(ir for ir in _irreps_of(group) if is_trivial(ir))
+
+
+def activated_irrep(irrep, f):
+    """The irrep of ``f(x)`` for ``x`` in a one-dimensional ``irrep``; raises when f breaks equivariance."""
+    if irrep.dim != 1:
+        raise ValueError(
+            f"a pointwise function on the {irrep.dim}-dimensional irrep {irrep.label} breaks equivariance; "
+            "use NormActivation or Gate for multi-dimensional irreps"
+        )
+    if is_trivial(irrep):
+        return irrep
+    p = parity(f)
+    if p == -1:
+        return irrep
+    if p == 1:
+        return _trivial(irrep.group)
+    raise ValueError(
+        f"{_name(f)} is neither odd nor even, so it breaks equivariance on the non-trivial irrep "
+        f"{irrep.label} (which flips sign under some elements); use an odd function such as tanh, "
+        "or gate the field with an invariant scalar (Gate)"
+    )
+
+
+class Activation(torch.nn.Module):
+    """Pointwise functions on the terms of a field, refusing those that break equivariance.
+
+    Args:
+        irreps_in: :class:`Irreps` of one-dimensional irreps, or a :class:`RepType` permutation field.
+        acts: one callable (or ``None`` = identity) for every term, or a sequence with one per term
+            of ``irreps_in``.
+        channel_dim: the channel axis.
+
+    Output irreps follow the parity rules of this module (odd f keeps the irrep, even f makes it
+    invariant).
+
+    >>> from latsym.group import point_group
+    >>> G = point_group("4mm", dim=2)
+    >>> Activation("2xA1 + B1", [torch.relu, torch.tanh], group=G).irreps_out
+    Irreps('2xA1 + 1xB1', group=C4v)
+    >>> Activation("B1", [torch.relu], group=G)
+    Traceback (most recent call last):
+    ...
+    ValueError: relu is neither odd nor even, ...
+    """
+
+    def __init__(self, irreps_in, acts: Callable | Sequence[Callable | None], *, channel_dim: int = 1,
+                 group: Group | None = None):
+        super().__init__()
+        self.irreps_in = typed(irreps_in, group)
+        self.channel_dim = channel_dim
+        if isinstance(self.irreps_in, RepType):
+            if not callable(acts):
+                raise TypeError("a RepType field takes one callable, applied to every channel")
+            if not self.irreps_in.is_permutation:
+                raise ValueError(
+                    "pointwise functions are equivariant on permutation fields only; this RepType's "
+                    "matrices are not permutations (decompose it and use Irreps activations)"
+                )
+            self.acts = [acts]
+            self.irreps_out = self.irreps_in
+            return
+        acts = [acts] * len(self.irreps_in) if acts is None or callable(acts) else list(acts)
+        if len(acts) != len(self.irreps_in):
+            raise ValueError(
+                f"got {len(acts)} activations for the {len(self.irreps_in)} terms of {self.irreps_in}"
+            )
+        out = []
+        for (mul, irrep), f in zip(self.irreps_in, acts, strict=True):
+            out.append((mul, irrep if f is None else activated_irrep(irrep, f)))
+        self.acts = acts
+        self.irreps_out = Irreps(out, self.irreps_in.group)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Activation")
+        if isinstance(self.irreps_in, RepType):
+            return self.acts[0](x)
+        y = channels_last(x, self.channel_dim)
+        parts = [y[..., sl] if f is None else f(y[..., sl])
+                 for sl, f in zip(self.irreps_in.slices(), self.acts, strict=True)]
+        return channels_back(torch.cat(parts, dim=-1), self.channel_dim)
+
+    def extra_repr(self) -> str:
+        return f"{self.irreps_in} -> {self.irreps_out}, acts=[{', '.join(map(_name, self.acts))}]"
+
+
+def _gated_irrep(gate, irrep):
+    """The irrep of ``s * x`` for a scalar ``s`` in the 1-dim irrep ``gate`` and ``x`` in ``irrep``."""
+    if is_trivial(gate):
+        return irrep
+    product = gate.matrices * irrep.matrices
+    for candidate in _irreps_of(irrep.group):
+        if candidate.dim == irrep.dim and np.allclose(candidate.matrices, product, atol=1e-10):
+            return candidate
+    raise ValueError(
+        f"a gate in {gate.label} times {irrep.label} is not one of the core's irreps in the same basis; "
+        "use an invariant gate (or an even gate activation, which makes the gate invariant)"
+    )
+
+
+class Gate(torch.nn.Module):
+    """Gated nonlinearity: activated scalars, plus every other irrep copy times an activated gate.
+
+    The input is ``irreps_scalars + irreps_gates + irreps_gated`` (in that channel order); the
+    output is ``act_scalars(scalars) + act_gates(gates) * gated``, one gate per gated irrep copy.
+    ``act_scalars``/``act_gates`` obey the parity rules of :class:`Activation`: an odd field such as
+    ``"A1:odd"`` may go through ``tanh`` among the scalars or be gated by an even (``"A1:even"``)
+    scalar. A gate in a non-trivial irrep is allowed only when the product irrep is exactly one of
+    the core's irreps (e.g. ``A1:odd`` gating ``E:odd`` into ``E:even``).
+
+    Args:
+        irreps_scalars, irreps_gates, irreps_gated: :class:`Irreps` (or strings with ``group``).
+        act_scalars, act_gates: one callable per term (or one for all terms).
+        channel_dim: the channel axis.
+
+    >>> from latsym.group import point_group
+    >>> G = point_group("4mm", dim=2)
+    >>> gate = Gate("2xA1", torch.relu, "3xA1", torch.sigmoid, "2xE + B1", group=G)
+    >>> gate.irreps_in.dim, str(gate.irreps_out)
+    (10, '2xA1 + 2xE + 1xB1')
+    """
+
+    def __init__(self, irreps_scalars, act_scalars, irreps_gates, act_gates, irreps_gated, *,
+                 channel_dim: int = 1, group: Group | None = None):
+        super().__init__()
+        irreps_scalars = Irreps(irreps_scalars, group)
+        G = irreps_scalars.group
+        irreps_gates, irreps_gated = Irreps(irreps_gates, G), Irreps(irreps_gated, G)
+        if irreps_gates.num_irreps != irreps_gated.num_irreps:
+            raise ValueError(
+                f"one gate per gated copy: {irreps_gates.num_irreps} gates ({irreps_gates}) for "
+                f"{irreps_gated.num_irreps} gated copies ({irreps_gated})"
+            )
+        self.scalars = Activation(irreps_scalars, act_scalars, channel_dim=-1)
+        self.gates = Activation(irreps_gates, act_gates, channel_dim=-1)
+        gate_irreps = [ir for mul, ir in self.gates.irreps_out for _ in range(mul)]
+        copies = [(ir, n) for n, (mul, ir) in enumerate(irreps_gated) for _ in range(mul)]
+        out = [(1, _gated_irrep(g, ir)) for g, (ir, _) in zip(gate_irreps, copies, strict=True)]
+        self.channel_dim = channel_dim
+        self.irreps_in = irreps_scalars + irreps_gates + irreps_gated
+        self.irreps_out = (self.scalars.irreps_out + Irreps(out, G)).simplify()
+        index = np.repeat(np.arange(len(copies)), [ir.dim for ir, _ in copies]).astype(np.int64)
+        self.register_buffer("gate_index", torch.as_tensor(index), persistent=False)
+        self._split = (irreps_scalars.dim, irreps_gates.dim, irreps_gated.dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Gate")
+        s, g, v = channels_last(x, self.channel_dim).split(self._split, dim=-1)
+        gates = self.gates(g)
+        y = torch.cat([self.scalars(s), gates[..., self.gate_index] * v], dim=-1)
+        return channels_back(y, self.channel_dim)
+
+    def extra_repr(self) -> str:
+        return f"{self.irreps_in} -> {self.irreps_out}"
+
+
+class NormActivation(torch.nn.Module):
+    """Scale every irrep copy by a function of its norm: ``x ↦ x · f(|x| + b) / |x|``.
+
+    Equivariant for any ``f`` and any irrep (the norm of a copy is invariant because irrep matrices
+    are orthogonal). With ``normalize=False`` the map is ``x ↦ x · f(|x| + b)``.
+
+    Args:
+        irreps_in: :class:`Irreps` (or a string with ``group``).
+        scalar_nonlinearity: ``f``, applied to the norms.
+        normalize: divide by the norm.
+        epsilon: norms are clamped below by it (no division by zero, finite gradients).
+        bias: learn one bias ``b`` per irrep copy (initialised to zero).
+        channel_dim: the channel axis.
+
+    >>> from latsym.group import point_group
+    >>> G = point_group("4mm", dim=2)
+    >>> NormActivation("3xE + A2", torch.sigmoid, group=G)(torch.randn(4, 7)).shape
+    torch.Size([4, 7])
+    """
+
+    def __init__(self, irreps_in, scalar_nonlinearity: Callable, *, normalize: bool = True,
+                 epsilon: float = 1e-8, bias: bool = False, channel_dim: int = 1, group: Group | None = None):
+        super().__init__()
+        self.irreps_in = self.irreps_out = Irreps(irreps_in, group)
+        self.f = scalar_nonlinearity
+        self.normalize = normalize
+        self.epsilon = epsilon
+        self.channel_dim = channel_dim
+        dims = [ir.dim for mul, ir in self.irreps_in for _ in range(mul)]
+        index = np.repeat(np.arange(len(dims)), dims).astype(np.int64)
+        self.register_buffer("copy_index", torch.as_tensor(index), persistent=False)
+        self.n_copies = len(dims)
+        self.bias = torch.nn.Parameter(torch.zeros(len(dims))) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "NormActivation")
+        y = channels_last(x, self.channel_dim)
+        squares = y.new_zeros(*y.shape[:-1], self.n_copies).index_add(-1, self.copy_index, y * y)
+        norms = squares.clamp(min=self.epsilon**2).sqrt()
+        arg = norms if self.bias is None else norms + self.bias.to(norms.dtype)
+        factor = self.f(arg)
+        if self.normalize:
+            factor = factor / norms
+        return channels_back(y * factor[..., self.copy_index], self.channel_dim)
+
+    def extra_repr(self) -> str:
+        return f"{self.irreps_in}, f={_name(self.f)}, normalize={self.normalize}"

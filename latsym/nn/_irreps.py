@@ -1,0 +1,462 @@
+"""Typed-field descriptors: ``Irreps`` (a sum of real irreps with multiplicities) and ``RepType``.
+
+Channel layout. A field typed by ``Irreps("2xA1 + E", G)`` has ``dim == 4`` channels ordered as the
+string reads: the two copies of A1, then the two components of E. Lattice fields are tensors
+``(batch, channels, *lattice_shape)`` (channels on axis 1); per-site features may carry the channels
+on any axis, which layers take as ``channel_dim`` (``-1`` for the e3nn-style ``(..., dim)``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from latsym.group import Group, Irrep, Representation, real_irreps
+
+_TERM = re.compile(r"^(?:(\d+)\s*x\s*)?(\S+)$")
+
+
+@cache
+def _irreps_of(group: Group) -> tuple[Irrep, ...]:
+    return tuple(real_irreps(group))
+
+
+def _lookup(group: Group, label: str) -> Irrep:
+    for irrep in _irreps_of(group):
+        if irrep.label == label:
+            return irrep
+    known = ", ".join(ir.label for ir in _irreps_of(group))
+    raise ValueError(f"{group.name} has no irrep labelled {label!r}; its irreps are: {known}")
+
+
+def is_trivial(irrep: Irrep) -> bool:
+    """Whether ``irrep`` is the trivial (invariant) irrep of its group."""
+    return irrep.dim == 1 and bool(np.allclose(irrep.matrices, 1.0))
+
+
+class MulIrrep(NamedTuple):
+    """One term ``mul x irrep`` of an :class:`Irreps`."""
+
+    mul: int
+    irrep: Irrep
+
+    @property
+    def dim(self) -> int:
+        """Number of channels of the term, ``mul * irrep.dim``."""
+        return self.mul * self.irrep.dim
+
+    def __str__(self) -> str:
+        return f"{self.mul}x{self.irrep.label}"
+
+
+class SortResult(NamedTuple):
+    """Result of :meth:`Irreps.sort`: ``irreps[p[i]] == old[i]`` and ``irreps[i] == old[inv[i]]``."""
+
+    irreps: Irreps
+    p: tuple[int, ...]
+    inv: tuple[int, ...]
+
+
+class Irreps:
+    """An immutable, hashable sum of real irreps of a finite group, with multiplicities.
+
+    Args:
+        irreps: a string such as ``"9xA1 + 3xA2 + 11xE"`` (``"E"`` means ``"1xE"``; for a product
+            ``G * K`` the labels are the core's product labels such as ``"2xA1:odd + E:even"``), another
+            ``Irreps``, an :class:`~latsym.group.Irrep`, or a sequence of ``(mul, irrep)`` pairs where
+            ``irrep`` is an ``Irrep`` or a label.
+        group: the group whose irreps are meant; needed when ``irreps`` holds only labels.
+
+    ``str(irreps)`` parses back to an equal object. Irreps are the core's
+    (``latsym.group.real_irreps``), so every matrix here agrees with the group core.
+
+    >>> from latsym.group import point_group
+    >>> G = point_group("4mm", dim=2)
+    >>> irreps = Irreps("2xA1 + E", G)
+    >>> irreps.dim, irreps.num_irreps, str(irreps)
+    (4, 3, '2xA1 + 1xE')
+    >>> irreps.slices()
+    [slice(0, 2, None), slice(2, 4, None)]
+    >>> irreps.representation_matrices().shape
+    torch.Size([8, 4, 4])
+    """
+
+    __slots__ = ("_group", "_terms")
+
+    def __init__(self, irreps: IrrepsLike = "", group: Group | None = None):
+        if isinstance(irreps, Irreps):
+            if group is not None and group != irreps.group:
+                raise ValueError(f"these irreps belong to {irreps.group.name}, not to {group.name}")
+            terms, group = irreps._terms, irreps.group
+        elif isinstance(irreps, str):
+            if group is None:
+                raise TypeError(f"a string needs its group: Irreps({irreps!r}, group)")
+            terms = tuple(_parse(irreps, group))
+        elif isinstance(irreps, Irrep):
+            group = _same_group(group, irreps)
+            terms = (MulIrrep(1, irreps),)
+        else:
+            terms_list = []
+            for item in irreps:
+                if isinstance(item, Irrep):
+                    mul, ir = 1, item
+                else:
+                    try:
+                        mul, ir = item
+                    except (TypeError, ValueError):
+                        raise TypeError(
+                            f"expected (mul, irrep) pairs or irreps, got {item!r}"
+                        ) from None
+                if isinstance(ir, str):
+                    if group is None:
+                        raise TypeError("labels need their group: Irreps([(2, 'A1')], group)")
+                    ir = _lookup(group, ir)
+                elif isinstance(ir, Irrep):
+                    group = _same_group(group, ir)
+                else:
+                    raise TypeError(f"expected an Irrep or a label, got {ir!r}")
+                terms_list.append(MulIrrep(_check_mul(mul), ir))
+            if group is None:
+                raise TypeError("an empty Irreps needs its group: Irreps([], group)")
+            terms = tuple(terms_list)
+        object.__setattr__(self, "_group", group)
+        object.__setattr__(self, "_terms", terms)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Irreps are immutable")
+
+    def __reduce__(self):  # pickle / deepcopy by content
+        return (Irreps, (str(self), self._group))
+
+    # -- basic structure ------------------------------------------------------------------------
+
+    @property
+    def group(self) -> Group:
+        """The group (possibly a direct product ``G * K``) these irreps belong to."""
+        return self._group
+
+    @property
+    def dim(self) -> int:
+        """Number of channels, ``sum(mul * irrep.dim)``."""
+        return sum(t.dim for t in self._terms)
+
+    @property
+    def num_irreps(self) -> int:
+        """Number of irrep copies, ``sum(mul)``."""
+        return sum(t.mul for t in self._terms)
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def __iter__(self) -> Iterator[MulIrrep]:
+        return iter(self._terms)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return Irreps(self._terms[i], self._group)
+        return self._terms[i]
+
+    def __contains__(self, irrep) -> bool:
+        return self.count(irrep) > 0
+
+    def count(self, irrep: Irrep | str) -> int:
+        """Total multiplicity of ``irrep`` (an ``Irrep`` or a label)."""
+        ir = _lookup(self._group, irrep) if isinstance(irrep, str) else irrep
+        return sum(t.mul for t in self._terms if t.irrep.index == ir.index)
+
+    def slices(self) -> list[slice]:
+        """The channel range of each term, in order."""
+        out, start = [], 0
+        for t in self._terms:
+            out.append(slice(start, start + t.dim))
+            start += t.dim
+        return out
+
+    def is_scalar(self) -> bool:
+        """Whether every term is the trivial (invariant) irrep."""
+        return all(is_trivial(t.irrep) for t in self._terms)
+
+    # -- algebra --------------------------------------------------------------------------------
+
+    def simplify(self) -> Irreps:
+        """Merge consecutive equal irreps and drop zero multiplicities: ``A1 + A1 + 0xE`` → ``2xA1``."""
+        out: list[MulIrrep] = []
+        for mul, ir in self._terms:
+            if mul == 0:
+                continue
+            if out and out[-1].irrep.index == ir.index:
+                out[-1] = MulIrrep(out[-1].mul + mul, ir)
+            else:
+                out.append(MulIrrep(mul, ir))
+        return Irreps(out, self._group)
+
+    def sort(self) -> SortResult:
+        """Sort the terms by the core's irrep order (stable); returns ``(irreps, p, inv)``."""
+        inv = tuple(sorted(range(len(self)), key=lambda i: self._terms[i].irrep.index))
+        p = [0] * len(inv)
+        for new, old in enumerate(inv):
+            p[old] = new
+        return SortResult(Irreps([self._terms[i] for i in inv], self._group), tuple(p), inv)
+
+    def regroup(self) -> Irreps:
+        """``sort()`` then ``simplify()``: one term per distinct irrep."""
+        return self.sort().irreps.simplify()
+
+    def filter(self, keep: Callable[[MulIrrep], bool]) -> Irreps:
+        """The terms for which ``keep(term)`` is true, e.g. ``irreps.filter(lambda t: t.irrep.dim == 1)``."""
+        return Irreps([t for t in self._terms if keep(t)], self._group)
+
+    def __add__(self, other: IrrepsLike) -> Irreps:
+        other = Irreps(other, self._group)
+        return Irreps(self._terms + other._terms, self._group)
+
+    def __radd__(self, other: IrrepsLike) -> Irreps:
+        return Irreps(other, self._group) + self
+
+    def __mul__(self, n: int) -> Irreps:
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"Irreps can be repeated a non-negative integer number of times, not {n!r}")
+        return Irreps(self._terms * n, self._group)
+
+    __rmul__ = __mul__
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Irreps):
+            return NotImplemented
+        return self._group == other._group and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self._group.fingerprint, self._key()))
+
+    def _key(self) -> tuple[tuple[int, int], ...]:
+        return tuple((t.mul, t.irrep.index) for t in self._terms)
+
+    def __str__(self) -> str:
+        return " + ".join(str(t) for t in self._terms)
+
+    def __repr__(self) -> str:
+        return f"Irreps({str(self)!r}, group={self._group.name})"
+
+    # -- representation -------------------------------------------------------------------------
+
+    def representation_matrices(self, *, dtype: torch.dtype | None = None,
+                                device: torch.device | str | None = None) -> torch.Tensor:
+        """Block-diagonal matrices of every group element, shape ``(|G|, dim, dim)``.
+
+        ``x ↦ D[g] @ x`` is the action of element ``g`` on the channels (default dtype: torch's).
+        """
+        return torch.tensor(self._matrices(), dtype=dtype or torch.get_default_dtype(), device=device)
+
+    def D(self, g: int, *, dtype: torch.dtype | None = None,
+          device: torch.device | str | None = None) -> torch.Tensor:
+        """The ``(dim, dim)`` matrix of group element ``g`` (an index ``0 .. |G|-1``)."""
+        if not 0 <= int(g) < self._group.order:
+            raise ValueError(
+                f"element index {g} is out of range for {self._group.name} (order {self._group.order})"
+            )
+        return torch.tensor(self._matrices()[int(g)], dtype=dtype or torch.get_default_dtype(),
+                               device=device)
+
+    def representation(self) -> Representation:
+        """The core :class:`~latsym.group.Representation` with these block-diagonal matrices."""
+        return Representation(self._group, self._matrices())
+
+    def _matrices(self) -> np.ndarray:
+        return _block_diagonal(self._group, self._key())
+
+    def randn(self, *size: int, normalization: str = "component", dtype: torch.dtype | None = None,
+              device: torch.device | str | None = None, generator: torch.Generator | None = None,
+              requires_grad: bool = False) -> torch.Tensor:
+        """A random field of this type.
+
+        ``size`` is the shape with one ``-1`` marking the channel axis, e.g. ``irreps.randn(2, -1, 8, 8)``
+        for a ``(2, dim, 8, 8)`` lattice field; without a ``-1`` the channels go last
+        (``irreps.randn(5)`` has shape ``(5, dim)``). ``normalization="component"`` draws every channel
+        from N(0, 1); ``"norm"`` scales each irrep copy to unit expected norm.
+        """
+        if normalization not in ("component", "norm"):
+            raise ValueError(f"normalization must be 'component' or 'norm', not {normalization!r}")
+        size = tuple(int(s) for s in size)
+        if size.count(-1) > 1:
+            raise ValueError(f"at most one -1 (the channel axis) in the size, got {size}")
+        if -1 not in size:
+            size = (*size, -1)
+        axis = size.index(-1)
+        shape = tuple(self.dim if s == -1 else s for s in size)
+        x = torch.randn(shape, dtype=dtype, device=device, generator=generator)
+        if normalization == "norm":
+            scale = torch.cat([torch.full((t.dim,), t.irrep.dim ** -0.5) for t in self._terms] or
+                              [torch.zeros(0)]).to(x)
+            x = x * scale.reshape((-1,) + (1,) * (len(shape) - axis - 1))
+        return x.requires_grad_(requires_grad)
+
+
+class RepType:
+    """A field typed by an arbitrary orthogonal representation, e.g. the permutation representation of
+    a stencil (the 9 velocities of D2Q9), with ``mul`` copies laid out copy after copy.
+
+    Layers work in the irrep basis of its decomposition: ``irreps`` and the orthogonal
+    ``change_of_basis`` Q (``dim × dim``, ``x = Q @ x_irreps``) come from the core's
+    ``Representation.decompose()``. Pointwise activations accept a ``RepType`` whose matrices are
+    permutations.
+
+    >>> from latsym.group import point_group, permutation_representation
+    >>> G = point_group("4mm", dim=2)
+    >>> d2q9 = [[x, y] for x in (-1, 0, 1) for y in (-1, 0, 1)]
+    >>> field = RepType(permutation_representation(G, points=d2q9), mul=2)
+    >>> field.dim, str(field.irreps.regroup()), field.is_permutation
+    (18, '6xA1 + 2xB1 + 2xB2 + 4xE', True)
+    """
+
+    __slots__ = ("_irreps", "_q", "_q_inv", "mul", "representation")
+
+    def __init__(self, representation: Representation, mul: int = 1):
+        if not isinstance(representation, Representation):
+            raise TypeError(
+                f"RepType needs a latsym.group.Representation, got {type(representation).__name__}"
+            )
+        if not representation.is_orthogonal:
+            raise ValueError("RepType needs an orthogonal representation (orthogonalise it first)")
+        mul = _check_mul(mul)
+        dec = representation.decompose()
+        one = Irreps([(m, irrep) for irrep, m in dec.terms], representation.group)
+        object.__setattr__(self, "representation", representation)
+        object.__setattr__(self, "mul", mul)
+        object.__setattr__(self, "_irreps", one * mul)
+        object.__setattr__(self, "_q", np.kron(np.eye(mul), dec.change_of_basis))
+        object.__setattr__(self, "_q_inv", np.kron(np.eye(mul), dec.change_of_basis_inv))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("RepType is immutable")
+
+    def __reduce__(self):  # pickle / deepcopy by content
+        return (RepType, (self.representation, self.mul))
+
+    @property
+    def group(self) -> Group:
+        return self.representation.group
+
+    @property
+    def dim(self) -> int:
+        """Number of channels, ``mul * representation.dim``."""
+        return self.mul * self.representation.dim
+
+    @property
+    def irreps(self) -> Irreps:
+        """The irreps of the decomposition (one copy of ρ's decomposition per ``mul``)."""
+        return self._irreps
+
+    @property
+    def change_of_basis(self) -> np.ndarray:
+        """Q, ``(dim, dim)``: ``D(g) = Q @ irreps.D(g) @ Q⁻¹``."""
+        return self._q
+
+    @property
+    def change_of_basis_inv(self) -> np.ndarray:
+        """Q⁻¹, ``(dim, dim)``."""
+        return self._q_inv
+
+    @property
+    def is_permutation(self) -> bool:
+        """Whether every matrix permutes the channels (then any pointwise function is equivariant)."""
+        m = self.representation.matrices
+        return bool(np.all((m == 0) | (m == 1)) and np.all(m.sum(axis=1) == 1))
+
+    def representation_matrices(self, *, dtype: torch.dtype | None = None,
+                                device: torch.device | str | None = None) -> torch.Tensor:
+        """``(|G|, dim, dim)``: ``mul`` diagonal copies of the representation's matrices."""
+        mats = np.einsum("ij,gkl->gikjl", np.eye(self.mul), self.representation.matrices)
+        mats = mats.reshape(self.group.order, self.dim, self.dim)
+        return torch.tensor(mats, dtype=dtype or torch.get_default_dtype(), device=device)
+
+    def randn(self, *size: int, **kwargs) -> torch.Tensor:
+        """A random N(0, 1) field; ``size`` as in :meth:`Irreps.randn`."""
+        return self._irreps.randn(*size, **kwargs)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, RepType):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self):
+        return (self.group.fingerprint, self.mul, np.round(self.representation.matrices, 10).tobytes())
+
+    def __repr__(self) -> str:
+        return f"RepType({self.representation.name!r}, mul={self.mul}, irreps={str(self._irreps)!r})"
+
+
+@cache
+def _block_diagonal(group: Group, key: tuple[tuple[int, int], ...]) -> np.ndarray:
+    irreps = _irreps_of(group)
+    dim = sum(mul * irreps[i].dim for mul, i in key)
+    out = np.zeros((group.order, dim, dim))
+    start = 0
+    for mul, i in key:
+        d = irreps[i].dim
+        for _ in range(mul):
+            out[:, start:start + d, start:start + d] = irreps[i].matrices
+            start += d
+    out.setflags(write=False)
+    return out
+
+
+IrrepsLike = Irreps | str | Irrep | Iterable
+
+
+def _check_mul(mul) -> int:
+    if isinstance(mul, bool) or not isinstance(mul, int | np.integer) or mul < 0:
+        raise ValueError(f"a multiplicity must be a non-negative integer, got {mul!r}")
+    return int(mul)
+
+
+def _same_group(group: Group | None, irrep: Irrep) -> Group:
+    if group is not None and irrep.group != group:
+        raise ValueError(f"irrep {irrep.label} belongs to {irrep.group.name}, not to {group.name}")
+    return irrep.group
+
+
+def _parse(text: str, group: Group) -> Iterator[MulIrrep]:
+    if not text.strip():
+        return
+    for term in text.split("+"):
+        match = _TERM.match(term.strip())
+        if match is None:
+            raise ValueError(
+                f"cannot parse {term.strip()!r} in {text!r}: write terms as 'MULxLABEL' joined by '+', "
+                "e.g. '2xA1 + E'"
+            )
+        mul, label = match.groups()
+        yield MulIrrep(int(mul) if mul is not None else 1, _lookup(group, label))
+
+
+def channels_last(x: torch.Tensor, channel_dim: int | None) -> torch.Tensor:
+    """Move the channel axis of ``x`` last (``channel_dim=None``: add a channel axis of size 1)."""
+    return x.unsqueeze(-1) if channel_dim is None else x.movedim(channel_dim, -1)
+
+
+def channels_back(y: torch.Tensor, channel_dim: int | None) -> torch.Tensor:
+    """Inverse of :func:`channels_last`."""
+    return y.squeeze(-1) if channel_dim is None else y.movedim(-1, channel_dim)
+
+
+def apply_matrix(x: torch.Tensor, matrix: torch.Tensor, channel_dim: int | None = 1) -> torch.Tensor:
+    """``matrix @ x`` on the channel axis of ``x``; ``matrix`` is ``(dim_out, dim_in)``."""
+    return channels_back(channels_last(x, channel_dim) @ matrix.T, channel_dim)
+
+
+def typed(field_type, group: Group | None = None):
+    """Normalise a field-type argument of a layer: an :class:`Irreps`, a :class:`RepType`, or
+    anything :class:`Irreps` parses (strings need ``group``)."""
+    if isinstance(field_type, RepType):
+        if group is not None and field_type.group != group:
+            raise ValueError(f"this RepType belongs to {field_type.group.name}, not to {group.name}")
+        return field_type
+    return Irreps(field_type, group)

@@ -1,0 +1,128 @@
+"""``LatticeConv``: equivariant stencil convolutions on periodic lattices."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from latsym.group import Group
+from latsym.lattice import PeriodicLattice
+from latsym.nn._irreps import typed
+from latsym.nn._linear import Linear
+from latsym.nn._neighbourhood import Neighbourhood
+
+
+class LatticeConv(torch.nn.Module):
+    """An equivariant convolution with a stencil of radius ``radius`` on a periodic lattice.
+
+    The most general equivariant stencil kernel is an equivariant linear map from a site's
+    neighbourhood to its output: this layer is a :class:`Neighbourhood` followed by a
+    :class:`Linear`. Its weights are therefore tied across every G-orbit of offsets and the kernel
+    at each offset is equivariant under that offset's stabiliser, with exactly
+    ``dim Hom_G(P ⊗ ρ_in, ρ_out)`` free weights (a scalar → scalar 3×3 kernel under 4mm has 3: the
+    centre, the four axis neighbours and the four diagonal ones).
+
+    Two equivalent evaluations:
+
+    * Bravais lattices (one site per cell): the expanded kernel ``(dim_out, dim_in, k_1, …, k_d)``
+      goes through ``torch.nn.functional.conv2d``/``conv3d`` with circular padding (the fast path);
+      in eval mode the expanded kernel is cached (``train()`` drops it: after changing weights in
+      eval mode, call ``train()`` then ``eval()``), and :meth:`export` returns a plain torch
+      module with that kernel.
+    * lattices with a basis: gather each site's neighbours and apply the map (``Neighbourhood``).
+
+    ``lattice`` sets the reference size that :func:`~latsym.testing.assert_equivariant` checks on;
+    the layer itself takes periodic fields of any size that holds the stencil (train on 40×40,
+    run on 200×200).
+
+    Args:
+        lattice: the periodic lattice; fields are ``(batch, channels, *lattice.lattice_shape)``.
+        irreps_in, irreps_out: :class:`Irreps` or :class:`RepType` of the fields (strings with ``group``).
+        radius: stencil radius in the lattice's length unit.
+        group: the symmetry group (default: the group of ``irreps_in``); it must act on the lattice.
+        bias: learn a bias on invariant output irreps.
+
+    >>> from latsym.group import point_group
+    >>> from latsym.lattice import PeriodicLattice, square
+    >>> G = point_group("4mm", dim=2)
+    >>> conv = LatticeConv(PeriodicLattice(square(), 16), "A1", "A1 + E", 2**0.5, group=G)
+    >>> conv.weight_numel  # A1 → A1: 3 orbits; A1 → E: the two orbits of 4 points carry one E each
+    5
+    >>> conv(torch.randn(2, 1, 16, 16)).shape
+    torch.Size([2, 3, 16, 16])
+    """
+
+    def __init__(self, lattice: PeriodicLattice, irreps_in, irreps_out, radius: float, *,
+                 group: Group | None = None, bias: bool = False):
+        super().__init__()
+        irreps_in = typed(irreps_in, group)
+        group = irreps_in.group
+        self.neighbourhood = Neighbourhood(lattice, group, radius, irreps_in)
+        self.linear = Linear(self.neighbourhood.irreps_out, typed(irreps_out, group), bias=bias)
+        self.lattice = lattice
+        self.irreps_in = irreps_in
+        self.irreps_out = self.linear.irreps_out
+        self.weight_numel = self.linear.weight_numel
+        self.fast = self.neighbourhood.fast
+        self._cached: torch.Tensor | None = None
+
+    def kernel(self) -> torch.Tensor:
+        """The expanded kernel ``(dim_out, dim_in, k_1, …, k_d)`` over the bounding box of the stencil
+        offsets (cell coordinates; entry ``k`` is offset ``k + min offset``); Bravais lattices only."""
+        nb = self.neighbourhood
+        if not self.fast:
+            raise ValueError("the expanded kernel exists for Bravais lattices only (one site per cell)")
+        W = self.linear.matrix() @ nb.matrix().to(self.linear.weight.dtype)
+        W = W.reshape(self.irreps_out.dim, self.irreps_in.dim, nb.n_points)
+        return nb.geometry.dense(W, nb.index)
+
+    def train(self, mode: bool = True):
+        self._cached = None
+        return super().train(mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(batch, dim_in, *lattice_shape)`` → ``(batch, dim_out, *lattice_shape)``, for periodic
+        fields of any size that holds the stencil."""
+        if not self.fast:
+            return self.linear(self.neighbourhood(x))
+        self.neighbourhood.check_field(x, self.irreps_in.dim, "LatticeConv")
+        if self.training or self._cached is None:
+            kernel = self.kernel()
+            if not self.training:
+                self._cached = kernel.detach()
+        else:
+            kernel = self._cached
+        y = self.neighbourhood.geometry.conv(x, kernel.to(x.dtype))
+        bias = self.linear.bias_vector()
+        if bias is not None:
+            y = y + bias.to(y.dtype).reshape(-1, *([1] * self.lattice.dim))
+        return y
+
+    def export(self) -> torch.nn.Module:
+        """A plain torch module (circular padding + ``Conv2d``/``Conv3d``) with the current expanded
+        kernel and bias: the same map, no latsym needed to run it."""
+        with torch.no_grad():
+            kernel = self.kernel().detach().clone()
+            bias = self.linear.bias_vector()
+        conv_cls = torch.nn.Conv2d if self.lattice.dim == 2 else torch.nn.Conv3d
+        geometry = self.neighbourhood.geometry
+        conv = conv_cls(self.irreps_in.dim, self.irreps_out.dim, geometry.size, bias=bias is not None,
+                        dtype=kernel.dtype)
+        with torch.no_grad():
+            conv.weight.copy_(kernel)
+            if bias is not None:
+                conv.bias.copy_(bias.detach())
+        return torch.nn.Sequential(_CircularPad(geometry.padding), conv)
+
+    def extra_repr(self) -> str:
+        path = "conv" if self.fast else "gather"
+        return f"{self.irreps_in} -> {self.irreps_out}, {self.weight_numel} weights, {path} path"
+
+
+class _CircularPad(torch.nn.Module):
+    def __init__(self, pad: tuple[int, ...]):
+        super().__init__()
+        self.pad = pad
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, self.pad, mode="circular")

@@ -1,0 +1,204 @@
+"""``Neighbourhood``: every site's periodic neighbourhood, projected onto irreps."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from latsym.group import Group, permutation_representation
+from latsym.lattice import LatticeError, PeriodicLattice, Stencil
+from latsym.nn._irreps import Irreps, _irreps_of, is_trivial, typed
+
+
+class Neighbourhood(torch.nn.Module):
+    """Gather the field on the sites within ``radius`` of every site (periodically) and project the
+    gathered values onto the irreps of ``group``: per-site typed features.
+
+    The values a site sees on its stencil transform under ``group`` by the stencil's permutation
+    representation P (points moved by the point-group matrices, see
+    :class:`~latsym.lattice.Stencil`) times the input type ρ: the layer applies the orthogonal
+    change of basis of ``P ⊗ ρ`` from the core's ``decompose()``, copy by copy of the input, and
+    orders the output channels by irrep (``irreps_out`` is regrouped). No weights.
+
+    ``lattice`` fixes the lattice and the reference size (the one :func:`~latsym.testing.assert_equivariant`
+    checks on), but the layer takes periodic fields of any size that holds the stencil: on a
+    Bravais lattice it is one circular convolution with a fixed kernel, on a lattice with a basis a
+    gather through neighbour tables (built once per size).
+
+    Args:
+        lattice: the periodic lattice; fields are ``(batch, channels, *lattice_shape)``.
+        group: the symmetry group: the lattice's site group (default), a subgroup, or a product
+            ``G * K`` with an internal group. It must map the lattice to itself about a site of
+            every sublattice.
+        radius: stencil radius, in the lattice's length unit (the centre is included).
+        irreps_in: the type of the input field (default: one invariant scalar); strings are parsed
+            with ``group``.
+
+    The 45 sites within √13 of a square-lattice site under 4mm, for a field odd under an internal Z2:
+
+    >>> from latsym.group import Z2, point_group
+    >>> from latsym.lattice import PeriodicLattice, square
+    >>> G = point_group("4mm", dim=2) * Z2()
+    >>> nb = Neighbourhood(PeriodicLattice(square(), 8), G, 13**0.5, "A1:odd")
+    >>> str(nb.irreps_out)
+    '9xA1:odd + 3xA2:odd + 6xB1:odd + 5xB2:odd + 11xE:odd'
+    >>> nb(torch.randn(2, 1, 8, 8)).shape, nb(torch.randn(2, 1, 12, 9)).shape  # any size >= 7
+    (torch.Size([2, 45, 8, 8]), torch.Size([2, 45, 12, 9]))
+    """
+
+    def __init__(self, lattice: PeriodicLattice, group: Group | None = None, radius: float = 1.0,
+                 irreps_in=None):
+        super().__init__()
+        if not isinstance(lattice, PeriodicLattice):
+            raise TypeError(f"lattice must be a latsym.lattice.PeriodicLattice, got {type(lattice).__name__}")
+        group = lattice.lattice.group if group is None else group
+        if group.matrices is None or group.matrices.shape[1] != lattice.dim:
+            raise ValueError(
+                f"{group.name} does not act on {lattice.dim}-dimensional positions; use the lattice's point "
+                "group (times an internal group)"
+            )
+        self.lattice = lattice
+        self.group = group
+        self.radius = float(radius)
+        trivial = next(ir for ir in _irreps_of(group) if is_trivial(ir))
+        self.irreps_in = Irreps([(1, trivial)], group) if irreps_in is None else typed(irreps_in, group)
+        self.stencils = [Stencil(lattice.lattice, radius, sublattice=s, group=group)
+                         for s in range(lattice.lattice.n_basis)]
+        for stencil in self.stencils:
+            lattice.check_stencil(stencil)
+        matrices, layouts = [], []
+        for stencil in self.stencils:
+            m, layout = _projection(stencil, self.irreps_in)
+            matrices.append(m)
+            layouts.append(layout)
+        if any(layout != layouts[0] for layout in layouts):
+            raise ValueError(
+                f"the sublattices' neighbourhoods within {radius:g} decompose differently "
+                f"({', '.join(map(str, layouts))}); use a group and radius for which they agree"
+            )
+        self.irreps_out = layouts[0]
+        self.n_points = self.stencils[0].n_points
+        self.register_buffer("projections", torch.as_tensor(np.stack(matrices)), persistent=False)
+        offsets = np.concatenate([st.offsets for st in self.stencils])
+        self.span = tuple(int(v) for v in offsets.max(axis=0) - offsets.min(axis=0) + 1)
+        self.fast = lattice.lattice.n_basis == 1 and lattice.dim in (2, 3)
+        if self.fast:
+            self.geometry = StencilGeometry(self.stencils[0].offsets)
+            self.register_buffer("index", torch.as_tensor(self.geometry.index), persistent=False)
+        self._tables: dict[tuple[int, ...], list[torch.Tensor]] = {}
+
+    def matrix(self, sublattice: int = 0) -> torch.Tensor:
+        """The projection ``(dim_out, dim_in * n_points)`` of one sublattice: columns are
+        ``(input channel, stencil point)`` pairs, channel-major."""
+        return self.projections[sublattice]
+
+    def check_field(self, x: torch.Tensor, dim: int, who: str = "Neighbourhood") -> tuple[int, ...]:
+        """Raise unless ``x`` is a periodic field ``(batch, dim, *lattice_shape)`` of any size that
+        holds the stencil; returns its cell shape."""
+        n_basis, d = self.lattice.lattice.n_basis, self.lattice.dim
+        expected = ["batch", str(dim), *(["n_basis"] if n_basis > 1 else []), *(["L"] * d)]
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"expected a torch.Tensor field, got {type(x).__name__}")
+        if x.ndim != 2 + d + (n_basis > 1) or x.shape[1] != dim or (n_basis > 1 and x.shape[2] != n_basis):
+            raise ValueError(
+                f"{who} expects a field ({', '.join(expected)}) on the {self.lattice.lattice.name} lattice "
+                f"(n_basis = {n_basis}), got {tuple(x.shape)}"
+            )
+        cells = tuple(int(n) for n in x.shape[-d:])
+        if any(n < s for n, s in zip(cells, self.span, strict=True)):
+            raise LatticeError(
+                f"a periodic field of {cells} cells is smaller than the stencil of radius {self.radius:g}, "
+                f"which spans {self.span} cells; use at least that many"
+            )
+        return cells
+
+    def gather(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The stencil values of every site, per sublattice: ``(batch, channels, n_cells, n_points)``."""
+        cells = self.check_field(x, self.irreps_in.dim)
+        if cells not in self._tables:
+            torus = PeriodicLattice(self.lattice.lattice, cells)
+            self._tables[cells] = [torch.as_tensor(torus.neighbour_table(st)) for st in self.stencils]
+        flat = x.reshape(x.shape[0], x.shape[1], -1)
+        return [flat[:, :, table.to(x.device)] for table in self._tables[cells]]
+
+    def kernel(self) -> torch.Tensor:
+        """The projection as a convolution kernel ``(dim_out, dim_in, *span)`` (Bravais lattices)."""
+        if not self.fast:
+            raise ValueError("the convolution kernel exists for Bravais lattices only (one site per cell)")
+        W = self.projections[0].reshape(self.irreps_out.dim, self.irreps_in.dim, self.n_points)
+        return self.geometry.dense(W, self.index)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(batch, dim_in, *lattice_shape)`` → ``(batch, dim_out, *lattice_shape)``, any periodic size."""
+        if self.fast:
+            self.check_field(x, self.irreps_in.dim)
+            return self.geometry.conv(x, self.kernel().to(x.dtype))
+        outs = []
+        for s, values in enumerate(self.gather(x)):
+            b, c, n, p = values.shape
+            values = values.permute(0, 2, 1, 3).reshape(b, n, c * p)
+            outs.append((values @ self.projections[s].to(x.dtype).T).transpose(1, 2))
+        y = torch.cat(outs, dim=-1)
+        return y.reshape(x.shape[0], self.irreps_out.dim, *x.shape[2:])
+
+    def extra_repr(self) -> str:
+        return (f"{self.lattice!r}, group={self.group.name}, radius={self.radius:g}, "
+                f"{self.n_points} points: {self.irreps_in} -> {self.irreps_out}")
+
+
+class StencilGeometry:
+    """Where the stencil offsets (cells) sit in a dense convolution kernel over their bounding box,
+    and the circular padding that makes ``conv`` compute ``y[n] = Σ_p K[p] x[n + offset_p]``."""
+
+    def __init__(self, offsets: np.ndarray):
+        low = offsets.min(axis=0)
+        self.size = tuple(int(v) for v in offsets.max(axis=0) - low + 1)
+        self.index = np.ravel_multi_index(tuple((offsets - low).T), self.size)
+        self.padding = tuple(p for lo, n in zip(low[::-1], self.size[::-1], strict=True)
+                             for p in (int(-lo), int(n - 1 + lo)))  # last axis first, as F.pad wants
+        self.volume = int(np.prod(self.size))
+
+    def dense(self, W: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """``(out, in, n_points)`` weights at the offsets → a dense kernel ``(out, in, *size)``."""
+        dense = W.new_zeros(W.shape[0], W.shape[1], self.volume)
+        dense[:, :, index] = W
+        return dense.reshape(W.shape[0], W.shape[1], *self.size)
+
+    def conv(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+        """Periodic cross-correlation of ``x`` (batch, in, *cells) with ``kernel``."""
+        conv = F.conv2d if len(self.size) == 2 else F.conv3d
+        return conv(F.pad(x, self.padding, mode="circular"), kernel)
+
+
+def _projection(stencil: Stencil, field_type) -> tuple[np.ndarray, Irreps]:
+    """The matrix taking the stencil values ``(channel, point)`` of a site to irrep-basis features,
+    and the (regrouped) irreps of those features."""
+    P = permutation_representation(stencil.group, stencil.action)
+    irreps_in = field_type if isinstance(field_type, Irreps) else field_type.irreps
+    group = irreps_in.group
+    n = stencil.n_points
+    rows, terms = [], []  # one block of rows per input copy, in input order
+    start = 0
+    for mul, irrep in irreps_in:
+        dec = P.tensor(Irreps(irrep).representation()).decompose()  # vector index: point * d + i
+        d = irrep.dim
+        for _ in range(mul):
+            block = np.zeros((n * d, irreps_in.dim * n))
+            for i in range(d):
+                # column (channel c, point p) = c * n + p; the decomposition's column p * d + i
+                block[:, (start + i) * n + np.arange(n)] = dec.change_of_basis_inv[:, np.arange(n) * d + i]
+            rows.append(block)
+            terms.extend((m, ir) for ir, m in dec.terms)
+            start += d
+    layout = Irreps(terms, group)
+    matrix = np.concatenate(rows) if rows else np.zeros((0, irreps_in.dim * n))
+    # regroup the output channels by irrep
+    result = layout.sort()
+    slices = layout.slices()
+    order = np.concatenate([np.arange(layout.dim)[slices[i]] for i in result.inv] or [np.zeros(0, int)])
+    matrix = matrix[order]
+    if not isinstance(field_type, Irreps):  # a RepType input: go to its irrep basis first
+        to_irreps = np.kron(field_type.change_of_basis_inv, np.eye(n))  # (channel, point) ordering
+        matrix = matrix @ to_irreps
+    return matrix, result.irreps.simplify()

@@ -1,0 +1,30 @@
+"""Public testing kit: exhaustive equivariance checks and hypothesis strategies for user models.
+
+``assert_equivariant(module)`` checks every element of the group (never a sample) and lattice
+translations; the strategies (``groups``, ``group_elements``, ``irreps``, ``typed_fields``,
+``lattice_configurations``, ``layer_stacks``) make property-based symmetry tests a few lines long.
+They need ``hypothesis`` (the ``dev`` extra) and are imported on first use, so
+``assert_equivariant`` works without it.
+"""
+
+from latsym.testing._equivariance import TOLERANCES, EquivarianceReport, assert_equivariant
+
+_STRATEGIES = (
+    "group_elements",
+    "groups",
+    "irreps",
+    "lattice_configurations",
+    "layer_stacks",
+    "quaternion_group",
+    "typed_fields",
+)
+
+__all__ = ["TOLERANCES", "EquivarianceReport", "assert_equivariant", *_STRATEGIES]
+
+
+def __getattr__(name: str):
+    if name in _STRATEGIES:
+        from latsym.testing import _strategies
+
+        return getattr(_strategies, name)
+    raise AttributeError(f"module 'latsym.testing' has no attribute {name!r}")

@@ -1,0 +1,254 @@
+"""``assert_equivariant``: an exhaustive symmetry check over every group element and lattice translations."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from latsym.group import Group
+from latsym.lattice import PeriodicLattice
+from latsym.nn._irreps import Irreps, apply_matrix
+
+#: Default tolerance on the scaled error (see :func:`assert_equivariant`) per dtype.
+TOLERANCES = {torch.float64: 1e-10, torch.float32: 1e-5, torch.float16: 1e-2, torch.bfloat16: 5e-2}
+
+
+@dataclass(frozen=True)
+class EquivarianceReport:
+    """What :func:`assert_equivariant` measured: the scaled error of every symmetry operation."""
+
+    errors: dict[str, float]
+    tolerance: float
+
+    @property
+    def worst(self) -> tuple[str, float]:
+        """``(name, error)`` of the operation with the largest error."""
+        name = max(self.errors, key=self.errors.get)
+        return name, self.errors[name]
+
+
+def assert_equivariant(
+    module_or_fn: Callable,
+    irreps_in=None,
+    irreps_out=None,
+    *,
+    group: Group | None = None,
+    lattice=None,
+    translations="generators",
+    dtype: torch.dtype = torch.float64,
+    atol: float | None = None,
+    channel_dim: int | None = 1,
+    batch: int = 2,
+    backend: str = "torch",
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> EquivarianceReport:
+    """Check ``f(g·x) == g·f(x)`` for **every** element ``g`` of the group and for lattice translations.
+
+    Args:
+        module_or_fn: a module or callable. Its irreps are read from ``module.irreps_in`` and
+            ``module.irreps_out`` when not given; a tuple of irreps means several inputs (or outputs).
+        irreps_in, irreps_out: :class:`~latsym.nn.Irreps` (or anything with ``group``, ``dim`` and
+            ``representation_matrices()``, such as :class:`~latsym.nn.RepType`), or strings parsed
+            with ``group``.
+        group: the group, when the irreps are strings.
+        lattice: ``None`` for per-site maps (inputs ``(batch, dim)``), or a
+            :class:`~latsym.lattice.PeriodicLattice` for fields ``(batch, channels, *lattice_shape)``
+            (defaults to ``module.lattice`` if present). A group element acts on a lattice field by
+            ``(g·x)(g r) = D(g) x(r)``, sites moved by ``lattice.site_permutations``; for ``G * K``
+            the internal factor moves no sites.
+        translations: ``"generators"`` (one step along each lattice axis and their sum), ``"all"``,
+            ``None``, or a sequence of integer vectors.
+        dtype: the dtype of the inputs; the tolerance follows it (:data:`TOLERANCES`).
+        atol: tolerance on the scaled error ``max|f(g·x) - g·f(x)| / max(1, max|f(x)|)``.
+        channel_dim: the axis of the channels in inputs and outputs; ``None`` when the field has no
+            channel axis (one-dimensional irreps only, e.g. a force ``(batch, L, L)`` on an
+            ``"A1:odd"`` field).
+        batch: number of random samples.
+        backend: ``"torch"`` or ``"numpy"`` (the callable takes and returns numpy arrays).
+        seed: seed of the random inputs.
+        device: where the inputs live (e.g. ``"cuda"`` for a module on a GPU); default CPU.
+
+    Returns:
+        The :class:`EquivarianceReport` (the check passed).
+
+    Raises:
+        AssertionError: naming the worst operation and its error when a check fails.
+
+    >>> from latsym.group import point_group
+    >>> from latsym.nn import Irreps
+    >>> G = point_group("4mm", dim=2)
+    >>> irreps = Irreps("A1 + E", G)
+    >>> rep = assert_equivariant(lambda x: 2 * x, irreps, irreps)
+    >>> assert_equivariant(lambda x: x.flip(1), irreps, irreps)
+    Traceback (most recent call last):
+    ...
+    AssertionError: not equivariant: ...
+    """
+    irreps_in = _resolve(irreps_in, getattr(module_or_fn, "irreps_in", None), group, "irreps_in")
+    irreps_out = _resolve(irreps_out, getattr(module_or_fn, "irreps_out", None), group, "irreps_out")
+    if lattice is None:
+        lattice = getattr(module_or_fn, "lattice", None)
+    if backend not in ("torch", "numpy"):
+        raise ValueError(f"backend must be 'torch' or 'numpy', not {backend!r}")
+    group = irreps_in[0].group
+    for ir in irreps_in + irreps_out:
+        if ir.group != group:
+            raise ValueError(f"all irreps must belong to one group: {group.name} vs {ir.group.name}")
+        if channel_dim is None and ir.dim != 1:
+            raise ValueError(
+                f"channel_dim=None (no channel axis) needs one-dimensional fields, got dim {ir.dim}"
+            )
+    tolerance = TOLERANCES.get(dtype, 1e-5) if atol is None else atol
+    if lattice is not None and channel_dim not in (1, None):
+        raise ValueError("lattice fields are (batch, channels, *lattice_shape): use channel_dim=1 (or None)")
+
+    sites = _Sites.build(lattice, group, translations)
+    gen = torch.Generator().manual_seed(seed)
+    xs = [_random_field(ir, batch, sites.shape, channel_dim, gen).to(dtype=dtype, device=device)
+          for ir in irreps_in]
+
+    def call(inputs):
+        if backend == "numpy":
+            out = module_or_fn(*(x.numpy() for x in inputs))
+            out = tuple(torch.as_tensor(o) for o in out) if isinstance(out, tuple) else torch.as_tensor(out)
+        else:
+            out = module_or_fn(*inputs)
+        out = out if isinstance(out, tuple) else (out,)
+        if len(out) != len(irreps_out):
+            raise ValueError(f"the function returned {len(out)} outputs, but {len(irreps_out)} irreps_out")
+        return out
+
+    with torch.no_grad():
+        ys = call(xs)
+        scale = max([1.0, *(float(y.abs().max()) for y in ys if y.numel())])
+        errors: dict[str, float] = {}
+        for name, op_in, op_out in sites.operations(irreps_in, irreps_out, channel_dim, dtype, xs[0].device):
+            lhs = call([op(x) for op, x in zip(op_in, xs, strict=True)])
+            rhs = [op(y.to(torch.float64)) for op, y in zip(op_out, ys, strict=True)]  # exact side in float64
+            errors[name] = max(float((a.to(torch.float64) - b).abs().max()) if a.numel() else 0.0
+                               for a, b in zip(lhs, rhs, strict=True)) / scale
+    report = EquivarianceReport(errors, tolerance)
+    name, err = report.worst
+    if not err <= tolerance:
+        bad = sum(e > tolerance for e in errors.values())
+        hint = ""
+        if isinstance(module_or_fn, torch.nn.Module):
+            dtypes = {p.dtype for p in module_or_fn.parameters()} | {b.dtype for b in module_or_fn.buffers()}
+            low = sorted(str(d) for d in dtypes if d.is_floating_point and d.itemsize < dtype.itemsize)
+            if low:
+                hint = (f"; the module holds {', '.join(low)} tensors: convert it with .to({dtype}) or "
+                        f"check in its own dtype")
+        raise AssertionError(
+            f"not equivariant: worst operation {name} has error {err:.3g} > tolerance {tolerance:.3g} "
+            f"({bad} of {len(errors)} operations fail; dtype {dtype}, group {group.name}){hint}"
+        )
+    return report
+
+
+def _resolve(given, declared, group, what) -> tuple:
+    value = declared if given is None else given
+    if value is None:
+        raise TypeError(f"{what} is needed: pass it, or give the module an `{what}` attribute")
+    items = tuple(value) if isinstance(value, list | tuple) else (value,)
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            if group is None:
+                raise TypeError(f"{what} given as the string {item!r} needs group=")
+            item = Irreps(item, group)
+        out.append(item)
+    return tuple(out)
+
+
+def _random_field(irreps, batch, lattice_shape, channel_dim, generator) -> torch.Tensor:
+    """A float64 N(0, 1) field ``(batch, *lattice_shape)`` with the channel axis at ``channel_dim``."""
+    if channel_dim is None:
+        return irreps.randn(batch, *lattice_shape, generator=generator, dtype=torch.float64).squeeze(-1)
+    shape = [batch, *lattice_shape]
+    shape.insert(channel_dim if channel_dim >= 0 else len(shape) + 1 + channel_dim, -1)
+    return irreps.randn(*shape, generator=generator, dtype=torch.float64)
+
+
+@dataclass
+class _Sites:
+    """The spatial action: ``perms[g]`` (or ``None`` per-site) and translation permutations."""
+
+    shape: tuple[int, ...]
+    spatial: np.ndarray | None  # (|group|, n_sites): site index of g·r for every r; None without lattice
+    shifts: list[tuple[str, np.ndarray]]
+
+    @classmethod
+    def build(cls, lattice, group, translations) -> _Sites:
+        if lattice is None:
+            if translations not in ("generators", None):
+                raise ValueError("translations need a lattice")
+            return cls((), None, [])
+        if not isinstance(lattice, PeriodicLattice):
+            raise TypeError(
+                f"lattice must be a latsym.lattice.PeriodicLattice, got {type(lattice).__name__}; e.g. "
+                "PeriodicLattice(square(), (8, 8))"
+            )
+        if group.matrices is None:  # a purely internal group moves no sites
+            perms = np.broadcast_to(np.arange(lattice.n_sites), (group.order, lattice.n_sites))
+        else:  # for G * K the matrices are G's, lifted: internal factors move no sites
+            perms = lattice.site_permutations(group)
+        return cls(lattice.lattice_shape, perms, _translations(lattice, translations))
+
+    def operations(self, irreps_in, irreps_out, channel_dim, dtype, device):
+        group = irreps_in[0].group
+        mats_in = [ir.representation_matrices(dtype=torch.float64, device=device) for ir in irreps_in]
+        mats_out = [ir.representation_matrices(dtype=torch.float64, device=device) for ir in irreps_out]
+        eye = [torch.eye(ir.dim, dtype=torch.float64, device=device) for ir in irreps_in + irreps_out]
+        for g in range(group.order):
+            perm = None if self.spatial is None else self.spatial[g]
+            yield (
+                group.names[g],
+                [self._op(m[g], perm, channel_dim, dtype) for m in mats_in],
+                [self._op(m[g], perm, channel_dim, torch.float64) for m in mats_out],
+            )
+        n_in = len(irreps_in)
+        for name, perm in self.shifts:
+            yield (name,
+                   [self._op(e, perm, channel_dim, dtype) for e in eye[:n_in]],
+                   [self._op(e, perm, channel_dim, torch.float64) for e in eye[n_in:]])
+
+    def _op(self, matrix, perm, channel_dim, dtype):
+        matrix = matrix.to(dtype)
+        shape = self.shape
+        if perm is not None:
+            inverse = torch.as_tensor(np.argsort(perm), device=matrix.device)
+
+        def act(x):
+            y = apply_matrix(x.to(dtype), matrix, channel_dim)
+            if perm is None:
+                return y
+            flat = y.reshape(*y.shape[: y.ndim - len(shape)], -1)
+            return flat[..., inverse].reshape(y.shape)
+
+        return act
+
+
+def _translations(lattice: PeriodicLattice, translations) -> list[tuple[str, np.ndarray]]:
+    d = lattice.dim
+    if translations is None:
+        return []
+    if isinstance(translations, str) and translations == "generators":
+        vectors = [tuple(int(i == k) for i in range(d)) for k in range(d)]
+        vectors.append((1,) * d)
+    elif isinstance(translations, str) and translations == "all":
+        vectors = list(itertools.product(*(range(n) for n in lattice.shape)))[1:]
+    elif isinstance(translations, str):
+        raise ValueError(
+            f"translations must be 'generators', 'all', None or integer vectors, not {translations!r}"
+        )
+    else:
+        vectors = [tuple(int(t) for t in v) for v in translations]
+        for v in vectors:
+            if len(v) != d:
+                raise ValueError(f"translation {v} does not match the lattice dimension {d}")
+    return [(f"translation {v}", lattice.translation(np.array(v, dtype=np.int64))) for v in vectors]

@@ -1,0 +1,127 @@
+"""Nonlinearities: parity rules, gates, norm activations, permutation fields, refusals."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from latsym.group import Z2, permutation_representation, point_group, real_irreps, vector_representation
+from latsym.lattice import PeriodicLattice, square
+from latsym.nn import Activation, Gate, Irreps, NormActivation, RepType, is_trivial, parity
+from latsym.testing import assert_equivariant, groups, irreps
+
+D4 = point_group("4mm", dim=2)
+D4Z2 = D4 * Z2()
+fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
+
+
+def test_parity():
+    assert parity(torch.tanh) == -1 and parity(torch.sin) == -1 and parity(lambda x: x**3) == -1
+    assert parity(torch.cos) == 1 and parity(torch.abs) == 1 and parity(lambda x: x**2) == 1
+    assert parity(torch.relu) == 0 and parity(torch.sigmoid) == 0 and parity(torch.exp) == 0
+
+
+def test_activation_parity_rules_and_output_irreps():
+    act = Activation("2xA1 + B1 + B2 + A2", [torch.relu, torch.tanh, torch.cos, None], group=D4)
+    assert act.irreps_out == Irreps("2xA1 + B1 + A1 + A2", D4)
+    assert_equivariant(act.to(torch.float64))
+
+
+def test_odd_activation_on_internal_odd_field(dtype):
+    """tanh on a field odd under Z2 and trivial under the point group keeps it odd."""
+    act = Activation("3xA1:odd + 2xA1:even", [torch.tanh, torch.relu], group=D4Z2)
+    assert act.irreps_out == Irreps("3xA1:odd + 2xA1:even", D4Z2)
+    assert_equivariant(act, dtype=dtype, lattice=PeriodicLattice(square(), 3))
+    assert Activation("A1:odd", torch.abs, group=D4Z2).irreps_out == Irreps("A1:even", D4Z2)
+
+
+@pytest.mark.parametrize(
+    ("irreps", "f", "match"),
+    [
+        ("A1:odd", torch.relu, "relu is neither odd nor even.*A1:odd"),
+        ("A1:odd", torch.sigmoid, "sigmoid is neither odd nor even"),
+        ("E:even", torch.tanh, "2-dimensional irrep E:even.*NormActivation or Gate"),
+    ],
+)
+def test_activation_refuses_what_breaks_equivariance(irreps, f, match):
+    with pytest.raises(ValueError, match=match):
+        Activation(irreps, f, group=D4Z2)
+
+
+def test_activation_bad_arguments():
+    with pytest.raises(ValueError, match="2 activations for the 1 terms"):
+        Activation("A1", [torch.relu, torch.relu], group=D4)
+    with pytest.raises(ValueError, match="expects 2 channels"):
+        Activation("2xA1", torch.relu, group=D4)(torch.randn(3, 3))
+
+
+def test_pointwise_on_permutation_fields(dtype):
+    rho = permutation_representation(D4, square().stencil(2**0.5).action)
+    act = Activation(RepType(rho, mul=2), torch.relu)
+    assert act.irreps_out == act.irreps_in
+    assert_equivariant(act, dtype=dtype)
+    with pytest.raises(ValueError, match="permutation fields only"):
+        Activation(RepType(vector_representation(D4)), torch.relu)
+    with pytest.raises(TypeError, match="one callable"):
+        Activation(RepType(rho), [torch.relu])
+
+
+@fixture_ok
+@given(st.data())
+def test_gate_equivariant_on_many_groups(dtype, data):
+    G = data.draw(groups())
+    gated = data.draw(irreps(G, max_terms=3))
+    scalar = next(r for r in real_irreps(G) if is_trivial(r))
+    trivial = Irreps([(2, scalar)], G)
+    gates = Irreps([(gated.num_irreps, scalar)], G)
+    gate = Gate(trivial, torch.relu, gates, torch.sigmoid, gated)
+    assert gate.irreps_out == (trivial + gated).simplify()
+    assert_equivariant(gate, dtype=dtype)
+
+
+def test_gate_odd_field_by_even_scalar_and_odd_gates(dtype):
+    gate = Gate("A1:even + A1:odd", [torch.relu, torch.tanh], "2xA1:even + A1:odd",
+                [torch.sigmoid, torch.tanh], "E:odd + A1:odd + E:odd", group=D4Z2)
+    # even gates keep the gated irrep; the odd gate (tanh) times E:odd gives E:even
+    assert gate.irreps_out == Irreps("A1:even + A1:odd + E:odd + A1:odd + E:even", D4Z2)
+    assert_equivariant(gate, dtype=dtype, lattice=PeriodicLattice(square(), 3))
+
+
+def test_gate_values():
+    gate = Gate("A1", torch.relu, "A1", torch.sigmoid, "E", group=D4).to(torch.float64)
+    x = torch.tensor([[-1.0, 0.5, 2.0, -3.0]], dtype=torch.float64)
+    s = 1 / (1 + np.exp(-0.5))
+    np.testing.assert_allclose(gate(x).numpy(), [[0.0, 2.0 * s, -3.0 * s]], atol=1e-12)
+
+
+def test_gate_refusals():
+    with pytest.raises(ValueError, match="one gate per gated copy: 1 gates"):
+        Gate("A1", torch.relu, "A1", torch.sigmoid, "2xE", group=D4)
+    with pytest.raises(ValueError, match="B1 times E is not one of the core's irreps"):
+        Gate("", None, "B1", torch.tanh, "E", group=D4)
+    with pytest.raises(ValueError, match="neither odd nor even"):
+        Gate("A1:odd", torch.relu, "A1:even", torch.sigmoid, "E:odd", group=D4Z2)
+
+
+@fixture_ok
+@given(st.data())
+def test_norm_activation_equivariant_on_many_groups(dtype, data):
+    G = data.draw(groups())
+    ir = data.draw(irreps(G))
+    torch.manual_seed(0)
+    act = NormActivation(ir, torch.sigmoid, bias=True).to(dtype)
+    with torch.no_grad():
+        act.bias.normal_()
+    assert_equivariant(act, dtype=dtype)
+    assert_equivariant(NormActivation(ir, torch.tanh, normalize=False), dtype=dtype)
+
+
+def test_norm_activation_values_and_zero_input():
+    act = NormActivation("E + A1", torch.sigmoid, group=D4).to(torch.float64)
+    x = torch.tensor([[3.0, 4.0, -2.0]], dtype=torch.float64, requires_grad=True)
+    s5, s2 = torch.sigmoid(torch.tensor(5.0)), torch.sigmoid(torch.tensor(2.0))
+    np.testing.assert_allclose(act(x).detach().numpy(), [[0.6 * s5, 0.8 * s5, -s2]], atol=1e-12)
+    zero = torch.zeros(1, 3, dtype=torch.float64, requires_grad=True)
+    act(zero).sum().backward()
+    assert torch.all(torch.isfinite(zero.grad))

@@ -1,0 +1,138 @@
+"""Linear: equivariance on many groups, completeness against the core's Hom basis, biases, norms."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from latsym.group import Z2, hom_basis, permutation_representation, point_group
+from latsym.lattice import PeriodicLattice, square
+from latsym.nn import Irreps, Linear, RepType, Sequential
+from latsym.testing import assert_equivariant, groups, irreps, quaternion_group
+
+D4 = point_group("4mm", dim=2)
+fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10)
+
+
+@fixture_ok
+@given(st.data())
+def test_equivariant_on_many_groups(dtype, data):
+    G = data.draw(groups())
+    ir_in, ir_out = data.draw(irreps(G)), data.draw(irreps(G))
+    torch.manual_seed(0)
+    lin = Linear(ir_in, ir_out, bias=True).to(dtype)
+    with torch.no_grad():
+        lin.bias.normal_()
+    assert_equivariant(lin, dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    ("G", "ir_in", "ir_out"),
+    [
+        (point_group("4", dim=2), "2xA + 3xE + B", "E + 2xA + 2xE"),  # complex type: 2 endomorphisms
+        (point_group("23"), "2xE + T", "3xE + 2xT + A"),
+        (quaternion_group(), "2xG5 + G1", "3xG5 + G2"),  # quaternionic: 4 endomorphisms
+        (D4 * Z2(), "2xA1:odd + E:even + E:odd", "A1:odd + 2xE:odd + B1:even"),
+    ],
+)
+def test_complete_against_core_hom_basis(G, ir_in, ir_out):
+    ir_in, ir_out = Irreps(ir_in, G), Irreps(ir_out, G)
+    n_hom = hom_basis(ir_in.representation(), ir_out.representation()).shape[0]
+    lin = Linear(ir_in, ir_out).to(torch.float64)
+    assert lin.weight_numel == n_hom
+    # random weights span the whole Hom space: the maps are linearly independent in the weights
+    mats = []
+    for k in range(lin.weight_numel):
+        with torch.no_grad():
+            lin.weight.zero_()
+            lin.weight[k] = 1.0
+        mats.append(lin.matrix().detach().flatten().numpy())
+    assert np.linalg.matrix_rank(np.array(mats), tol=1e-8) == n_hom
+    assert_equivariant(lin)
+
+
+def test_d2q9_leaves_15_free_weights_of_81():
+    """LENN's check: a linear map between D2Q9 permutation fields under D4 has 15 free weights."""
+    stencil = square().stencil(2**0.5)
+    rho = permutation_representation(D4, stencil.action)
+    lin = Linear(RepType(rho), RepType(rho), bias=True).to(torch.float64)
+    assert lin.weight_numel == 15 == stencil.n_pair_orbits
+    with torch.no_grad():
+        lin.bias.normal_()
+    assert_equivariant(lin)
+    # in the field's own basis the matrix is constant on every orbit of index pairs
+    W = lin.matrix().detach().numpy()
+    for label in range(stencil.n_pair_orbits):
+        values = W[stencil.pair_orbit == label]
+        np.testing.assert_allclose(values, values[0], atol=1e-12)
+    # the bias is invariant: the same on each orbit of points (3 free values)
+    b = lin.bias_vector().detach().numpy()
+    for orbit in stencil.orbits:
+        np.testing.assert_allclose(b[orbit], b[orbit[0]], atol=1e-12)
+    assert lin.bias.numel() == 3
+
+
+def test_reptype_to_irreps_and_per_channel_pair():
+    rho = permutation_representation(D4, square().stencil(1.0).action)
+    lin = Linear(RepType(rho, mul=2), "3xA1 + E", group=D4).to(torch.float64)
+    assert lin.weight_numel == 2 * 2 * 3 + 2 * 1  # A1 twice per copy; E once per copy
+    assert_equivariant(lin)
+
+
+def test_bias_only_on_trivial_irreps():
+    lin = Linear("A1 + E", "2xA1 + E + B1 + A1", bias=True, group=D4)
+    with torch.no_grad():
+        lin.bias.fill_(1.0)
+    np.testing.assert_array_equal(lin.bias_vector().detach().numpy(), [1, 1, 0, 0, 0, 1])
+    assert lin.bias.numel() == 3
+    assert Linear("E", "E", bias=True, group=D4).bias.numel() == 0
+    assert Linear("E", "A1", group=D4).bias is None
+
+
+def test_fan_in_normalisation():
+    torch.manual_seed(0)
+    ir_in = Irreps("40xA1 + 30xE", D4)
+    lin = Linear(ir_in, "50xA1 + 50xE", group=D4)
+    x = ir_in.randn(4000, -1, generator=torch.Generator().manual_seed(1))
+    var = lin(x).var(dim=0).mean().item()
+    assert 0.85 < var < 1.15
+
+
+def test_lattice_fields_and_channel_dim():
+    torch.manual_seed(0)
+    lin = Linear("2xA1 + E", "A1 + 2xE", group=D4, bias=True).to(torch.float64)
+    with torch.no_grad():
+        lin.bias.normal_()
+    assert_equivariant(lin, lattice=PeriodicLattice(square(), 4))
+    x = torch.randn(2, 4, 3, 3, dtype=torch.float64)
+    last = Linear("2xA1 + E", "A1 + 2xE", group=D4, bias=True, channel_dim=-1).to(torch.float64)
+    last.load_state_dict(lin.state_dict())
+    np.testing.assert_allclose(last(x.movedim(1, -1)).movedim(-1, 1).detach(), lin(x).detach(), atol=1e-12)
+
+
+def test_bad_input():
+    lin = Linear("2xA1 + E", "A1", group=D4)
+    with pytest.raises(ValueError, match="expects 4 channels on axis 1"):
+        lin(torch.randn(2, 3))
+    with pytest.raises(TypeError, match=r"torch\.Tensor"):
+        lin(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="belong to"):
+        Linear(Irreps("A1", D4), Irreps("A1", point_group("6mm", dim=2)))
+    with pytest.raises(ValueError, match="belongs to C4v"):
+        Linear(RepType(permutation_representation(D4, square().stencil(1.0).action)), "A1",
+               group=point_group("6mm", dim=2))
+    with pytest.raises(TypeError, match="needs its group"):
+        Linear("A1", "A1")
+
+
+def test_sequential_checks_and_declares_irreps():
+    a = Linear("A1 + E", "2xE", group=D4)
+    b = Linear("2xE", "A2", group=D4)
+    seq = Sequential(a, b)
+    assert seq.irreps_in == a.irreps_in and seq.irreps_out == b.irreps_out and seq.lattice is None
+    assert seq(torch.randn(3, 3)).shape == (3, 1)
+    with pytest.raises(ValueError, match="outputs 2xE but Linear expects 1xA1"):
+        Sequential(a, Linear("A1", "A1", group=D4))
+    with pytest.raises(ValueError, match="at least one module"):
+        Sequential()
