@@ -89,8 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
             print(f"latsym: warning: {exc}", file=sys.stderr)
             continue
         add_cli = getattr(plugin, "add_cli", None)
-        if add_cli is not None:
+        if add_cli is None:
+            continue
+        try:
             add_cli(sub)
+        except Exception as exc:  # a broken plugin must not take the other commands down
+            print(f"latsym: warning: plugin {name!r} could not add its commands: {exc}", file=sys.stderr)
     return parser
 
 

@@ -49,9 +49,16 @@ def load_plugin(name: str):
             f"distribution that provides it, e.g. `pip install -e models/{name}`"
         )
     try:
-        return eps[name].load()
+        plugin = eps[name].load()
     except Exception as exc:  # surface the plugin's own import error with context
         raise PluginError(f"plugin {name!r} ({eps[name].value}) failed to import: {exc}") from exc
+    declared = getattr(plugin, "name", name)
+    if declared != name:
+        raise PluginError(
+            f"plugin {eps[name].value} is registered as {name!r} but its class says name = {declared!r}; "
+            "make the entry-point name and the class attribute `name` equal"
+        )
+    return plugin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,8 +173,9 @@ class ModelPlugin(abc.ABC):
         print(f"{cls.name}: {cls.description}")
         print(f"input field: {cls.input_irreps}    force field: {cls.force_irreps}")
         print("default parameters:")
+        defaults = cls.Params()
         for f in dataclasses.fields(cls.Params):
-            print(f"  {f.name} = {f.default!r}")
+            print(f"  {f.name} = {getattr(defaults, f.name)!r}")
         return 0
 
     @classmethod

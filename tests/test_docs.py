@@ -36,7 +36,7 @@ def built_docs(tmp_path_factory):
 def test_docs_build_without_warnings(built_docs):
     status, warnings, html = built_docs
     assert status == 0, f"sphinx-build -W failed:\n{warnings}"
-    for page in ("index", "api", "guides/custom_groups", "guides/property_tests"):
+    for page in ("index", "api", "guides/custom_groups", "guides/property_tests", "guides/plugins"):
         assert (html / f"{page}.html").is_file(), f"{page}.html was not built"
 
 

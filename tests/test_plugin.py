@@ -90,3 +90,59 @@ def test_cli_commands_are_added(capsys):
     assert args.func(args) == 0
     out = capsys.readouterr().out
     assert "k = 2.0" in out and "independent harmonic sites" in out
+
+
+def _register(tmp_path, monkeypatch, entry_name: str, module_source: str) -> None:
+    """Register ``bogus_plugin:Plugin`` under ``entry_name`` as an installed distribution would."""
+    (tmp_path / "bogus_plugin.py").write_text(module_source)
+    dist = tmp_path / "bogus_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bogus-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[latsym.models]\n{entry_name} = bogus_plugin:Plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(__import__("sys").modules, "bogus_plugin", raising=False)
+
+
+_BOGUS = '''
+import dataclasses
+from latsym.plugin import ModelPlugin
+
+@dataclasses.dataclass(frozen=True)
+class P:
+    x: list = dataclasses.field(default_factory=lambda: [1, 2])
+
+class Plugin(ModelPlugin):
+    name = "{name}"
+    description = "a test plugin"
+    Params = P
+    input_irreps = force_irreps = "A1"
+    def lattice(self): ...
+    def symmetry_group(self): ...
+    def reference_forces(self, q): return q
+'''
+
+
+def test_entry_point_name_must_match_the_class_name(tmp_path, monkeypatch):
+    from latsym.plugin import PluginError, load_plugin
+
+    _register(tmp_path, monkeypatch, "bogus", _BOGUS.format(name="other"))
+    with pytest.raises(PluginError, match="registered as 'bogus' but its class says name = 'other'"):
+        load_plugin("bogus")
+
+
+def test_a_clashing_plugin_does_not_break_the_other_commands(tmp_path, monkeypatch, capsys):
+    from latsym.cli import main
+
+    _register(tmp_path, monkeypatch, "models", _BOGUS.format(name="models"))
+    assert main(["groups", "--dim", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "6mm" in captured.out
+    assert "plugin 'models' could not add its commands" in captured.err
+
+
+def test_info_prints_default_factory_values(tmp_path, monkeypatch, capsys):
+    from latsym.cli import main
+
+    _register(tmp_path, monkeypatch, "bogus", _BOGUS.format(name="bogus"))
+    assert main(["bogus", "info"]) == 0
+    assert "x = [1, 2]" in capsys.readouterr().out
