@@ -8,6 +8,7 @@ on any axis, which layers take as ``channel_dim`` (``-1`` for the e3nn-style ``(
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
@@ -255,11 +256,15 @@ class Irreps:
     def D(self, g: int, *, dtype: torch.dtype | None = None,
           device: torch.device | str | None = None) -> torch.Tensor:
         """The ``(dim, dim)`` matrix of group element ``g`` (an index ``0 .. |G|-1``)."""
-        if not 0 <= int(g) < self._group.order:
+        try:
+            g = operator.index(g)
+        except TypeError:
+            raise TypeError(f"an element index must be an integer, got {g!r}") from None
+        if not 0 <= g < self._group.order:
             raise ValueError(
                 f"element index {g} is out of range for {self._group.name} (order {self._group.order})"
             )
-        return torch.tensor(self._matrices()[int(g)], dtype=dtype or torch.get_default_dtype(),
+        return torch.tensor(self._matrices()[g], dtype=dtype or torch.get_default_dtype(),
                                device=device)
 
     def representation(self) -> Representation:
@@ -450,6 +455,35 @@ def channels_back(y: torch.Tensor, channel_dim: int | None) -> torch.Tensor:
 def apply_matrix(x: torch.Tensor, matrix: torch.Tensor, channel_dim: int | None = 1) -> torch.Tensor:
     """``matrix @ x`` on the channel axis of ``x``; ``matrix`` is ``(dim_out, dim_in)``."""
     return channels_back(channels_last(x, channel_dim) @ matrix.T, channel_dim)
+
+
+def check_floating(x: torch.Tensor, who: str) -> None:
+    """Raise unless ``x`` holds floating-point values (the layers' constants would be truncated)."""
+    if not x.is_floating_point():
+        raise TypeError(f"{who} takes a floating-point field, got {x.dtype}; convert it first (x.float())")
+
+
+class ExactConstants(torch.nn.Module):
+    """Base of layers whose floating-point buffers are float64 constants (changes of basis,
+    projections, Clebsch–Gordan bases, normalisations), cast at use.
+
+    ``module.to(dtype)`` converts those buffers like any other; this class keeps a float64 copy
+    and recasts it on every later conversion, so that a float64 → float32 → float64 round trip
+    restores the constants exactly (only the learnt weights keep their float32 rounding, which
+    does not affect equivariance).
+    """
+
+    def _apply(self, fn, recurse=True):
+        if "_exact" not in self.__dict__:  # the first conversion: the buffers are still the originals
+            self._exact = {name: b.detach().clone() for name, b in self._buffers.items()
+                           if b is not None and b.dtype == torch.float64}
+        dtypes = {name: self._buffers[name].dtype for name in self._exact}
+        super()._apply(fn, recurse)
+        for name, exact in self._exact.items():
+            buf = self._buffers[name]
+            if buf.dtype != dtypes[name]:  # a dtype conversion: recast from the float64 original
+                self._buffers[name] = exact.to(device=buf.device, dtype=buf.dtype)
+        return self
 
 
 def typed(field_type, group: Group | None = None):

@@ -26,9 +26,10 @@ class LatticeConv(torch.nn.Module):
 
     * Bravais lattices (one site per cell): the expanded kernel ``(dim_out, dim_in, k_1, …, k_d)``
       goes through ``torch.nn.functional.conv2d``/``conv3d`` with circular padding (the fast path);
-      in eval mode the expanded kernel is cached (``train()`` drops it: after changing weights in
-      eval mode, call ``train()`` then ``eval()``), and :meth:`export` returns a plain torch
-      module with that kernel.
+      in eval mode the expanded kernel is cached, detached, and rebuilt when the weights change
+      (an optimiser step, ``load_state_dict``, ``to()``): gradients flow to the input (forces as
+      ``-dE/dx`` work) but not to the weights, so train in train mode. :meth:`export` returns a
+      plain torch module with that kernel.
     * lattices with a basis: gather each site's neighbours and apply the map (``Neighbourhood``).
 
     ``lattice`` sets the reference size that :func:`~latsym.testing.assert_equivariant` checks on;
@@ -64,7 +65,7 @@ class LatticeConv(torch.nn.Module):
         self.irreps_out = self.linear.irreps_out
         self.weight_numel = self.linear.weight_numel
         self.fast = self.neighbourhood.fast
-        self._cached: torch.Tensor | None = None
+        self._cached: tuple[tuple, torch.Tensor] | None = None  # (weight version key, kernel)
 
     def kernel(self) -> torch.Tensor:
         """The expanded kernel ``(dim_out, dim_in, k_1, …, k_d)`` over the bounding box of the stencil
@@ -80,18 +81,22 @@ class LatticeConv(torch.nn.Module):
         self._cached = None
         return super().train(mode)
 
+    def _cached_kernel(self) -> torch.Tensor:
+        """The detached kernel, rebuilt whenever the weights change (in place, as an optimiser step or
+        ``load_state_dict`` does, or by ``to()``)."""
+        w = self.linear.weight
+        key = (w.data_ptr(), w._version, w.dtype, w.device)
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, self.kernel().detach())
+        return self._cached[1]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, dim_in, *lattice_shape)`` → ``(batch, dim_out, *lattice_shape)``, for periodic
         fields of any size that holds the stencil."""
         if not self.fast:
             return self.linear(self.neighbourhood(x))
         self.neighbourhood.check_field(x, self.irreps_in.dim, "LatticeConv")
-        if self.training or self._cached is None:
-            kernel = self.kernel()
-            if not self.training:
-                self._cached = kernel.detach()
-        else:
-            kernel = self._cached
+        kernel = self.kernel() if self.training else self._cached_kernel()
         y = self.neighbourhood.geometry.conv(x, kernel.to(x.dtype))
         bias = self.linear.bias_vector()
         if bias is not None:

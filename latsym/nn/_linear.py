@@ -9,7 +9,15 @@ import numpy as np
 import torch
 
 from latsym.group import Group
-from latsym.nn._irreps import Irreps, channels_back, channels_last, is_trivial, typed
+from latsym.nn._irreps import (
+    ExactConstants,
+    Irreps,
+    channels_back,
+    channels_last,
+    check_floating,
+    is_trivial,
+    typed,
+)
 
 
 class LinearPath(NamedTuple):
@@ -29,7 +37,7 @@ def endomorphisms(irrep) -> np.ndarray:
     return basis / norms[:, None, None]
 
 
-class Linear(torch.nn.Module):
+class Linear(ExactConstants):
     r"""The general equivariant linear map between two typed fields, applied on every site.
 
     By Schur's lemma an equivariant map only connects copies of the same irrep, and between two
@@ -37,7 +45,9 @@ class Linear(torch.nn.Module):
     complex-type, four for quaternionic). Each (input copy, output copy, endomorphism) gets one weight;
     weights are N(0, 1) and each output term is scaled by :math:`1/\sqrt{\text{fan-in}}` (fan-in =
     number of input copies times endomorphisms feeding it), so unit-variance inputs give
-    unit-variance outputs. Biases are added only on trivial (invariant) output irreps.
+    unit-variance outputs. Biases are added only on trivial (invariant) output irreps. The
+    constants (endomorphisms, changes of basis) are float64 buffers cast to the input's dtype at
+    use; a float64 → float32 → float64 round trip of the module restores them exactly.
 
     Args:
         irreps_in, irreps_out: :class:`Irreps`, :class:`RepType` (e.g. permutation fields; the map
@@ -150,6 +160,7 @@ def _register_change_of_basis(module: torch.nn.Module, t, name: str, *, inverse:
 def _check_channels(x: torch.Tensor, channel_dim: int, dim: int, who: str) -> None:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{who} takes a torch.Tensor, got {type(x).__name__}")
+    check_floating(x, who)
     if x.ndim == 0 or not -x.ndim <= channel_dim < x.ndim or x.shape[channel_dim] != dim:
         raise ValueError(
             f"{who} expects {dim} channels on axis {channel_dim}, got an input of shape {tuple(x.shape)}"

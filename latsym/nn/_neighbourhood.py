@@ -8,10 +8,10 @@ import torch.nn.functional as F
 
 from latsym.group import Group, permutation_representation
 from latsym.lattice import LatticeError, PeriodicLattice, Stencil
-from latsym.nn._irreps import Irreps, _irreps_of, is_trivial, typed
+from latsym.nn._irreps import ExactConstants, Irreps, _irreps_of, check_floating, is_trivial, typed
 
 
-class Neighbourhood(torch.nn.Module):
+class Neighbourhood(ExactConstants):
     """Gather the field on the sites within ``radius`` of every site (periodically) and project the
     gathered values onto the irreps of ``group``: per-site typed features.
 
@@ -97,10 +97,11 @@ class Neighbourhood(torch.nn.Module):
         """Raise unless ``x`` is a periodic field ``(batch, dim, *lattice_shape)`` of any size that
         holds the stencil; returns its cell shape."""
         n_basis, d = self.lattice.lattice.n_basis, self.lattice.dim
-        expected = ["batch", str(dim), *(["n_basis"] if n_basis > 1 else []), *(["L"] * d)]
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"expected a torch.Tensor field, got {type(x).__name__}")
+        check_floating(x, who)
         if x.ndim != 2 + d + (n_basis > 1) or x.shape[1] != dim or (n_basis > 1 and x.shape[2] != n_basis):
+            expected = ["batch", str(dim), *(["n_basis"] if n_basis > 1 else []), *(["L"] * d)]
             raise ValueError(
                 f"{who} expects a field ({', '.join(expected)}) on the {self.lattice.lattice.name} lattice "
                 f"(n_basis = {n_basis}), got {tuple(x.shape)}"

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from latsym.group import Group, clebsch_gordan
-from latsym.nn._irreps import Irreps, _irreps_of, channels_back, channels_last
+from latsym.nn._irreps import ExactConstants, Irreps, _irreps_of, channels_back, channels_last
 from latsym.nn._linear import _check_channels, endomorphisms
 
 #: Weight layout of each mode, as the dims of ``(paths, mul1, mul2, mul_out)`` that carry weights.
@@ -59,7 +59,7 @@ class _Path(NamedTuple):
     const: np.ndarray | None = None  # unweighted paths: the fixed (P, mul1, mul2, mul_out) coupling
 
 
-class _Bilinear(torch.nn.Module):
+class _Bilinear(ExactConstants):
     """Common machinery: a list of paths, flat weights, and the bilinear tensor they define."""
 
     def _setup(self, irreps_in1: Irreps, irreps_in2: Irreps, irreps_out: Irreps, paths, bases,
