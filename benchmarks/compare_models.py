@@ -4,8 +4,9 @@ Each candidate (a registered network preset with a config) is trained from the s
 training split of one data set (every third configuration held out, as in Fan & Chern 2026) with
 Adam + ReduceLROnPlateau, one configuration per step, for the same number of epochs, in float32.
 The table gives the held-out force MSE, the parameter count, the training time, and the time per
-site of one force evaluation (eval mode, no autograd graph kept) on a ``--size`` lattice, all
-measured in this one run.
+site of one force evaluation (eval mode, no autograd graph kept, best of ``--repeats``) on a
+``--size`` lattice, all measured in this one run (the timings one after the other at the end), and
+how many times cheaper per site each is than the slowest.
 
     python benchmarks/compare_models.py --data /tmp/h10/data16.h5 --epochs 20 --json out.json
 """
@@ -24,11 +25,13 @@ from latsym_holstein.networks import build_network
 #: name → (preset, config). The first is the default model.
 CANDIDATES: dict[str, tuple[str, dict]] = {
     "latsym": ("latsym", {}),
+    "latsym-no-gains": ("latsym", {"gains": 0}),
     "latsym-small": ("latsym", {"odd": 8, "even": 4, "gated": "1xE:odd + 1xE:even", "layers": 3}),
     "latsym-wide": ("latsym", {"odd": 24, "even": 12, "gated": "4xE:odd + 4xE:even + 2xB1:odd + 2xB2:odd"}),
     "latsym-deep": ("latsym", {"layers": 6}),
     "latsym-scalar": ("latsym", {"gated": ""}),
     "latsym-energy": ("latsym-energy", {}),
+    "latsym-tp": ("latsym-tp", {}),
     "paper": ("paper", {}),
 }
 
@@ -91,27 +94,29 @@ def main(argv=None) -> None:
     train_idx, test_idx = data.split(3)
     q = torch.as_tensor(data.q, dtype=torch.float32)
     f = torch.as_tensor(data.forces, dtype=torch.float32)
-    results = []
+    results, nets = [], []
     print(f"data {args.data}: {len(train_idx)} training / {len(test_idx)} held-out configurations of "
           f"{tuple(q.shape[1:])}; force variance {float(f[test_idx].var()):.4g}; {args.epochs} epochs")
-    print(f"{'model':16s} {'held-out MSE':>12s} {'params':>8s} {'train s':>8s} {'us/site':>9s}")
     for name in args.only or CANDIDATES:
         preset, config = CANDIDATES[name]
         torch.manual_seed(args.seed)
         net = build_network(preset, **config)
         seconds = train(net, q[train_idx], f[train_idx], args.epochs, args.lr, args.seed)
-        row = {
-            "model": name,
-            "preset": preset,
-            "config": net.config,
-            "held_out_mse": held_out_mse(net, q[test_idx], f[test_idx]),
-            "parameters": net.n_parameters(),
-            "train_seconds": seconds,
-            "seconds_per_site": time_per_site(net, args.size, args.repeats),
-        }
-        results.append(row)
-        print(f"{name:16s} {row['held_out_mse']:12.4g} {row['parameters']:8d} {seconds:8.1f} "
-              f"{1e6 * row['seconds_per_site']:9.3f}", flush=True)
+        mse = held_out_mse(net, q[test_idx], f[test_idx])
+        print(f"trained {name}: held-out MSE {mse:.4g} in {seconds:.1f} s", flush=True)
+        results.append({"model": name, "preset": preset, "config": net.config, "held_out_mse": mse,
+                        "parameters": net.n_parameters(), "train_seconds": seconds})
+        nets.append(net)
+    # all timings together at the end, so that they share the machine's state
+    for row, net in zip(results, nets, strict=True):
+        row["seconds_per_site"] = time_per_site(net, args.size, args.repeats)
+    print(f"\n{'model':16s} {'held-out MSE':>12s} {'params':>8s} {'train s':>8s} {'us/site':>9s} "
+          f"{'x cheaper':>9s}  (time per site: one force evaluation on {args.size}x{args.size})")
+    slowest = max(row["seconds_per_site"] for row in results)
+    for row in results:
+        print(f"{row['model']:16s} {row['held_out_mse']:12.4g} {row['parameters']:8d} "
+              f"{row['train_seconds']:8.1f} {1e6 * row['seconds_per_site']:9.3f} "
+              f"{slowest / row['seconds_per_site']:9.1f}")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"data": args.data, "epochs": args.epochs, "lr": args.lr, "seed": args.seed,

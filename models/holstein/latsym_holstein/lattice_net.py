@@ -13,23 +13,23 @@ under lattice translations × D4 × Z2 and therefore F(−Q) = −F(Q):
   features are born), ``silu`` on even scalars, and ``sigmoid`` gates from even scalars on the
   multi-dimensional copies.
 
-Two presets:
+Three presets:
 
-- ``"latsym"`` (:class:`LatticeForceField`), the default model: ``layers`` gated convolutions with
-  residual connections, a convolution read-out to ``A1:odd`` plus a linear convolution of Q (the
-  elastic part of the force is linear in Q).
+- ``"latsym"`` (:class:`LatticeForceField`), the default model: an :class:`OddEmbedding` of Q
+  (``tanh`` of Q at log-spaced learnt gains, for the near-step of the force at Q_i ≈ 0), ``layers``
+  gated convolutions with residual connections, a convolution read-out to ``A1:odd`` plus a linear
+  convolution of Q (the elastic part of the force is linear in Q).
 - ``"latsym-energy"`` (:class:`EnergyForceField`): the same stack reads out an ``A1:even`` site
   energy (even in Q, invariant); the forces are −∂E/∂Q by autograd, hence conservative.
+- ``"latsym-tp"`` (:class:`ProductForceField`): per-site neighbourhood features and tensor
+  products, like the paper's network but parity graded and smooth (for comparison; slower).
 
-Both evaluate the whole lattice at once with ``torch.nn.functional.conv2d`` on any periodic
-lattice at least as large as their widest stencil.
+All evaluate the whole lattice at once (circular convolutions) on any periodic lattice at least as
+large as their widest stencil. Their read-outs start at zero (ours: training then starts from F = 0).
 
 >>> net = LatticeForceField(odd=4, even=4, gated="1xE:odd", layers=2)
->>> q = torch.randn(2, 8, 8)
->>> torch.allclose(net(-q), -net(q))
-True
->>> net(q[0]).shape
-torch.Size([8, 8])
+>>> net(torch.randn(8, 8)).shape, net(torch.randn(3, 5, 6)).shape
+(torch.Size([8, 8]), torch.Size([3, 5, 6]))
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ class PeriodicConv(nn.Module):
     ``LatticeConv`` is built for one :class:`~latsym.lattice.PeriodicLattice`; its expanded kernel
     (:meth:`~latsym.nn.LatticeConv.kernel`) does not depend on the lattice size, so this module
     builds it on the smallest torus that holds the stencil and convolves any ``(batch, channels,
-    L1, L2)`` field with circular padding. In eval mode the kernel is cached (``train()`` clears it).
+    L1, L2)`` field with circular padding. In eval mode the kernel is cached until the weights change
+    (an optimiser step or ``load_state_dict``).
 
     Args:
         irreps_in, irreps_out: :class:`~latsym.nn.Irreps` of the fields.
@@ -102,20 +103,17 @@ class PeriodicConv(nn.Module):
         self.conv = LatticeConv(_reference_torus(radius), irreps_in, irreps_out, radius, bias=bias)
         self.irreps_in, self.irreps_out = self.conv.irreps_in, self.conv.irreps_out
         self.span, self._pad = _geometry(self.conv.neighbourhood)
-        self._cached: torch.Tensor | None = None
-
-    def train(self, mode: bool = True):
-        self._cached = None
-        return super().train(mode)
+        self._cache: tuple[tuple, torch.Tensor] | None = None
 
     def kernel(self) -> torch.Tensor:
         """The expanded kernel ``(dim_out, dim_in, k1, k2)`` (cached in eval mode)."""
-        if self.training or self._cached is None:
-            kernel = self.conv.kernel()
-            if not self.training:
-                self._cached = kernel.detach()
-            return kernel
-        return self._cached
+        if self.training:
+            return self.conv.kernel()
+        weight = self.conv.linear.weight
+        key = (weight.data_ptr(), weight._version, weight.dtype)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self.conv.kernel().detach())
+        return self._cache[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, dim_in, L1, L2)`` → ``(batch, dim_out, L1, L2)``."""
@@ -177,11 +175,11 @@ def _geometry(neighbourhood: Neighbourhood) -> tuple[tuple[int, int], tuple[int,
 def _circular_conv(x: torch.Tensor, kernel: torch.Tensor, pad, span) -> torch.Tensor:
     if x.ndim != 4 or x.shape[1] != kernel.shape[1]:
         raise ValueError(f"expected a field (batch, {kernel.shape[1]}, L1, L2), got shape {tuple(x.shape)}")
-    check_lattice(tuple(x.shape[-2:]), span)
+    _check_lattice(tuple(x.shape[-2:]), span)
     return F.conv2d(F.pad(x, pad, mode="circular"), kernel.to(x.dtype))
 
 
-def check_lattice(shape: tuple[int, ...], span: tuple[int, ...]) -> None:
+def _check_lattice(shape: tuple[int, ...], span: tuple[int, ...]) -> None:
     """Raise a ``ValueError`` unless a lattice of ``shape`` holds a stencil spanning ``span`` cells."""
     if any(n < s for n, s in zip(shape, span, strict=True)):
         raise ValueError(
@@ -253,6 +251,13 @@ class OddEmbedding(nn.Module):
         return torch.cat([x, self.act(self.gains(x))], dim=1)
 
 
+def _start_at_zero(*linears: Linear) -> None:
+    """Zero the weights of the read-out maps: training starts from F = 0 (ours; it trains faster)."""
+    with torch.no_grad():
+        for linear in linears:
+            linear.weight.zero_()
+
+
 class _Backbone(nn.Module):
     """An optional :class:`OddEmbedding`, then ``layers`` :class:`GatedConv` (residual after the first)."""
 
@@ -316,6 +321,7 @@ class LatticeForceField(ForceField):
         G = holstein_group()
         self.readout = PeriodicConv(self.backbone.irreps_out, Irreps("A1:odd", G), radius)
         self.skip = PeriodicConv(Irreps("A1:odd", G), Irreps("A1:odd", G), skip_radius)
+        _start_at_zero(self.readout.conv.linear, self.skip.conv.linear)
         self.irreps_in = self.irreps_out = Irreps("A1:odd", G)
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:
@@ -354,6 +360,7 @@ class EnergyForceField(ForceField):
         self.readout = PeriodicConv(self.backbone.irreps_out, Irreps("A1:even", G), radius)
         self.skip = PeriodicConv(Irreps("A1:odd", G), Irreps("A1:odd", G), skip_radius)
         self.square = TensorProduct("A1:odd", "A1:odd", "A1:even", [(0, 0, 0)], group=G)
+        _start_at_zero(self.readout.conv.linear, self.skip.conv.linear)
         self.irreps_in = self.irreps_out = Irreps("A1:odd", G)
 
     def energy(self, q: torch.Tensor) -> torch.Tensor:
@@ -416,6 +423,7 @@ class ProductForceField(ForceField):
             FullyConnectedTensorProduct(invariants, odd, odd) for _ in range(layers))
         self.readout = Linear(odd, field)
         self.skip = PeriodicConv(field, field, skip_radius)
+        _start_at_zero(self.readout, self.skip.conv.linear)
         self.irreps_in = self.irreps_out = field
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:

@@ -310,5 +310,5 @@ def load_network(path: str | os.PathLike) -> ForceField:
     return module.eval()
 
 
-# The equivariant presets register themselves on import ("paper", "latsym", "latsym-energy").
+# The equivariant presets register themselves on import ("paper", "latsym", "latsym-energy", "latsym-tp").
 from latsym_holstein import lattice_net, paper_net  # noqa: E402, F401

@@ -16,16 +16,16 @@ Built on latsym's layers, as the paper describes it:
    released: discontinuous at y = 0) and the norm gate ``y·σ(|y| + b)/|y|`` for E.
 
 Widths 32 → 8 → 4 per irrep type, then one A1 output, the force on the centre site
-(143,134 parameters). The output is multiplied by the fitted ``input_scale`` (max |Q|; ours, as in
-:mod:`latsym_holstein.lattice_net`). The network is exactly D4-invariant and translation
-equivariant but, as released, NOT odd under Q → −Q: the bilinear products are even and are mixed
-with the odd linear features.
+(143,134 parameters). Two choices are ours, as in :mod:`latsym_holstein.lattice_net`: the output
+is multiplied by the fitted ``input_scale`` (max |Q|), and the output layer starts at zero. The
+network is exactly D4-invariant and translation equivariant but, as released, NOT odd under
+Q → −Q: the bilinear products are even and are mixed with the odd linear features.
 
 >>> net = PaperForceField()
 >>> net.n_parameters()
 143134
->>> net(torch.randn(8, 8)).shape
-torch.Size([8, 8])
+>>> net(torch.randn(8, 8)).shape, bool(net(torch.randn(8, 8)).eq(0).all())
+(torch.Size([8, 8]), True)
 """
 
 from __future__ import annotations
@@ -111,6 +111,9 @@ class PaperForceField(ForceField):
             activations.append(NormActivation(hidden, torch.sigmoid, bias=True))
             irreps = hidden
         layers.append(PaperLayer(irreps, Irreps("A1", G)))
+        with torch.no_grad():  # ours, as in lattice_net: the output layer starts at zero (F = 0)
+            layers[-1].linear.weight.zero_()
+            layers[-1].products.weight.zero_()
         self.layers = nn.ModuleList(layers)
         self.activations = nn.ModuleList(activations)
         self.register_buffer("irrep_scale", torch.ones(self.neighbourhood.irreps_out.dim))
@@ -136,10 +139,10 @@ class PaperForceField(ForceField):
         Raises:
             ValueError: ``q_train`` is empty, non-finite, all zero, or not ``(n, L1, L2)``.
         """
-        super().fit_input_scale(q_train)
         q_train = torch.as_tensor(q_train).to(self.irrep_scale.dtype)
         if q_train.ndim != 3:
             raise ValueError(f"q_train must have shape (n, L1, L2), got {tuple(q_train.shape)}")
+        super().fit_input_scale(q_train)
         peak = torch.zeros_like(self.irrep_scale)
         for chunk in q_train.split(16):
             peak = torch.maximum(peak, self.features(chunk).abs().amax(dim=(0, 2, 3)))

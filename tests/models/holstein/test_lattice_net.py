@@ -27,11 +27,25 @@ ALL = list(CONFIGS)
 PRESETS = [(cls.name, cls) for cls in ALL]
 
 
+def randomise(net):
+    """Random weights everywhere (a fresh network's read-out starts at zero)."""
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_()
+    return net
+
+
 def small(cls, dtype=torch.float64, seed=0):
     torch.manual_seed(seed)
-    net = cls(**CONFIGS[cls]).to(dtype)
+    net = randomise(cls(**CONFIGS[cls])).to(dtype)
     net.fit_input_scale(3.0 * torch.randn(4, 6, 6, dtype=dtype))  # a non-trivial scale
     return net.eval()
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_fresh_network_starts_at_zero_force(cls):
+    net = cls(**CONFIGS[cls])
+    assert torch.all(net(torch.randn(2, 6, 6)) == 0)
 
 
 @pytest.mark.parametrize("cls", ALL)
@@ -109,7 +123,7 @@ def test_bad_config(cls, config, match):
 
 @pytest.mark.parametrize(("name", "cls"), PRESETS)
 def test_registry_config_round_trip_and_files(name, cls, tmp_path):
-    net = build_network(name, **CONFIGS[cls])
+    net = randomise(build_network(name, **CONFIGS[cls]))
     assert isinstance(net, cls) and net.name == name
     net.fit_input_scale(5.0 * torch.randn(3, 6, 6))
     rebuilt = build_network(net.name, **net.config)
@@ -205,6 +219,13 @@ def test_periodic_conv_matches_lattice_conv(dtype):
     x = irreps_in.randn(2, -1, 7, 9, dtype=dtype)
     torch.testing.assert_close(conv(x), reference(x))
     conv.eval()
+    torch.testing.assert_close(conv(x), reference(x))
+    with torch.no_grad():  # the eval-mode kernel cache follows the weights
+        conv.conv.linear.weight.mul_(-2.0)
+    reference.load_state_dict(conv.conv.state_dict())
+    torch.testing.assert_close(conv(x), reference(x))
+    conv.load_state_dict(randomise(PeriodicConv(irreps_in, irreps_out, 2.0)).to(dtype).state_dict())
+    reference.load_state_dict(conv.conv.state_dict())
     torch.testing.assert_close(conv(x), reference(x))
     with pytest.raises(ValueError, match=r"expected a field \(batch, 4, L1, L2\)"):
         conv(x[:, :3])

@@ -15,6 +15,14 @@ from latsym.testing import assert_equivariant
 NEIGHBOURHOOD = {"A1": 9, "A2": 3, "B1": 6, "B2": 5, "E": 11}
 
 
+def randomise(net):
+    """Random weights everywhere (a fresh network's output layer starts at zero)."""
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_()
+    return net
+
+
 def distinct_pair_widths(m: dict[str, int]) -> dict[str, int]:
     """Linear features plus distinct-pair products landing in each irrep of D4, by counting:
     a product of two 1-dim irreps is the 1-dim irrep of the product character, X ⊗ E = E, and
@@ -57,7 +65,7 @@ def test_parameter_count():
 
 def test_d4_and_translation_equivariant(dtype):
     torch.manual_seed(0)
-    net = PaperForceField(widths=[4, 2]).to(dtype)
+    net = randomise(PaperForceField(widths=[4, 2])).to(dtype)
     net.fit_input_scale(torch.randn(2, 8, 8, dtype=dtype))
     lattice = PeriodicLattice(square(), 8)
     report = assert_equivariant(net.eval(), lattice=lattice, channel_dim=None, dtype=dtype)
@@ -66,13 +74,13 @@ def test_d4_and_translation_equivariant(dtype):
 
 def test_default_preset_equivariant_in_float32():
     torch.manual_seed(0)
-    net = build_network("paper")
+    net = randomise(build_network("paper"))
     assert_equivariant(net, lattice=PeriodicLattice(square(), 8), channel_dim=None, dtype=torch.float32)
 
 
 def test_not_odd_under_particle_hole():
     torch.manual_seed(0)
-    net = PaperForceField(widths=[4, 2]).double()
+    net = randomise(PaperForceField(widths=[4, 2])).double()
     q = torch.randn(2, 8, 8, dtype=torch.float64)
     assert (net(-q) + net(q)).abs().max() > 1e-3
     odd = Irreps("A1:odd", site_group() * Z2())
@@ -94,7 +102,7 @@ def test_irrep_scales_fitted_per_type():
 
 
 def test_shapes_config_round_trip_and_files(tmp_path):
-    net = build_network("paper", widths=[3, 2])
+    net = randomise(build_network("paper", widths=[3, 2]))
     assert net.config == {"widths": [3, 2]}
     for shape in [(7, 7), (8, 11)]:
         assert net(torch.randn(*shape)).shape == shape
@@ -104,6 +112,10 @@ def test_shapes_config_round_trip_and_files(tmp_path):
     q = torch.randn(1, 8, 8)
     torch.testing.assert_close(loaded(q), net.eval()(q))
     torch.testing.assert_close(loaded.irrep_scale, net.irrep_scale)
+
+
+def test_fresh_network_starts_at_zero_force():
+    assert torch.all(PaperForceField(widths=[2])(torch.randn(2, 8, 8)) == 0)
 
 
 def test_bad_input():
