@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     if fit and "alpha" in fit:
         alpha = f"{fit['alpha']:.3f} +- {fit['alpha_err']:.3f}"
         print(f"\ncoarsening exponent alpha = {alpha} over t in {fit['window']}")
+        print(
+            "(on a small lattice the domains soon reach the system size and L(t) plateaus: the fit then "
+            "measures the plateau, not the coarsening law)"
+        )
     print(f"dynamics: {elapsed:.1f} s ({result.state.step - result.start_step} steps this run)")
     print(
         f"results in {args.out}/: quench.h5, analysis.json, "
