@@ -200,7 +200,13 @@ def _configure_simulate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="directory for quench.h5 (re-running resumes it)")
     p.add_argument("--size", type=_lattice_size, default=(24, 24), help="lattice L or L1xL2 (default 24)")
     p.add_argument("--steps", type=int, default=1000, help="Langevin steps (time = steps * dt; default 1000)")
-    p.add_argument("--force", choices=["ed"], default="ed", help="force field driving the quench (ed: exact)")
+    p.add_argument(
+        "--network",
+        type=Path,
+        metavar="MODEL",
+        help="drive the quench with a trained network (a model.pt written by `latsym holstein train`) "
+        "instead of exact ED forces; fields then take the network's dtype",
+    )
     p.add_argument("--dynamics", choices=["langevin", "brownian"], default="langevin", help="integrator")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial state and the noise")
     p.add_argument("--snapshot-every", type=int, default=50, help="steps between snapshots (default 50)")
@@ -213,6 +219,8 @@ def _configure_simulate(p: argparse.ArgumentParser) -> None:
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
+    import torch
+
     from latsym.dynamics import NonFiniteError, ResumeError
     from latsym_holstein.simulate import quench
 
@@ -224,6 +232,17 @@ def _run_simulate(args: argparse.Namespace) -> int:
         )
         return 2
     trajectory = args.out / "quench.h5"
+    force, dtype = None, torch.float64
+    if args.network is not None:
+        from latsym_holstein.networks import NetworkFileError, load_network
+        from latsym_holstein.simulate import network_force_fn
+
+        try:
+            network = load_network(args.network)
+        except NetworkFileError as exc:
+            print(f"latsym holstein simulate: {exc}", file=sys.stderr)
+            return 2
+        force, dtype = network_force_fn(network), network.input_scale.dtype
     try:
         result = quench(
             trajectory,
@@ -234,6 +253,8 @@ def _run_simulate(args: argparse.Namespace) -> int:
             snapshot_every=args.snapshot_every,
             checkpoint_every=args.checkpoint_every,
             dynamics=args.dynamics,
+            force=force,
+            dtype=dtype,
             overwrite=args.overwrite,
             progress=not args.no_progress,
         )

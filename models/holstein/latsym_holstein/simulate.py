@@ -31,6 +31,18 @@ def ed_force_fn(params: HolsteinParams) -> ForceFn:
     return force
 
 
+def network_force_fn(network: torch.nn.Module) -> ForceFn:
+    """A trained force-field network (e.g. from :func:`latsym_holstein.networks.load_network`) as a
+    force callable: evaluated without keeping autograd graphs, named after its preset."""
+
+    def force(q: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return network(q)
+
+    force.name = f"network:{getattr(network, 'name', type(network).__name__)}"
+    return force
+
+
 def initial_state(
     shape: tuple[int, int], seed: int, std: float = INITIAL_Q_STD
 ) -> tuple[np.ndarray, np.ndarray]:

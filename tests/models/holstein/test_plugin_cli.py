@@ -97,7 +97,7 @@ def test_parameters_and_defaults():
                 "--out",
                 "--size",
                 "--steps",
-                "--force",
+                "--network",
                 "--dynamics",
                 "--seed",
                 "--snapshot-every",
@@ -310,7 +310,30 @@ def test_simulate_bad_values(tmp_path, capsys):
     (tmp_path / "file.h5").write_text("")
     assert main([*base[:3], str(tmp_path / "file.h5"), "--steps", "2"]) == 2
     assert "--out must be a directory" in capsys.readouterr().err
-    assert exit_code([*base, "--force", "network"]) == 2
+    assert main([*base, "--network", str(tmp_path / "missing.pt"), "--steps", "2"]) == 2
+    assert "missing.pt" in capsys.readouterr().err
+
+
+def test_simulate_with_a_trained_network(tmp_path, capsys):
+    """`simulate --network MODEL` drives the quench with a saved network in the network's dtype."""
+    import h5py
+    import torch
+    from latsym_holstein.networks import build_network, save_network
+
+    torch.manual_seed(0)
+    net = build_network("latsym", odd=2, even=2, gated="1xE:odd", layers=1)
+    net.fit_input_scale(5.0 * torch.randn(4, 8, 8))
+    model = save_network(net, tmp_path / "model.pt")
+    out = tmp_path / "run"
+    args = ["holstein", "simulate", "--out", str(out), "--size", "8", "--steps", "6", "--snapshot-every", "3"]
+    assert main([*args, "--network", str(model), "--no-progress"]) == 0
+    assert "3 snapshots" in capsys.readouterr().out
+    with h5py.File(out / "quench.h5", "r") as f:
+        assert f["q"].dtype == "float32" and f["q"].shape == (3, 8, 8)
+        assert "network:latsym" in f.attrs["metadata"]
+        q, forces = torch.from_numpy(f["q"][1]), torch.from_numpy(f["f"][1])
+    with torch.no_grad():
+        torch.testing.assert_close(forces, net(q))
 
 
 @pytest.mark.parametrize("command", ["generate", "simulate"])
