@@ -76,6 +76,33 @@ class CLICommand:
     run: Callable[[argparse.Namespace], int]
 
 
+class _LazyParser(argparse.ArgumentParser):
+    """A subcommand parser whose options are added only when the subcommand is used (parsed or its
+    help shown), so that ``latsym`` does not import every plugin command's dependencies (torch,
+    matplotlib, ...) to run another command."""
+
+    def __init__(self, *args: Any, configure: Callable[[argparse.ArgumentParser], None], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._configure: Callable[[argparse.ArgumentParser], None] | None = configure
+
+    def _ensure_configured(self) -> None:
+        if self._configure is not None:
+            configure, self._configure = self._configure, None
+            configure(self)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._ensure_configured()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._ensure_configured()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._ensure_configured()
+        return super().format_usage()
+
+
 class ModelPlugin(abc.ABC):
     """Base class of a lattice model plugin: subclass it to describe your model to latsym.
 
@@ -182,9 +209,8 @@ class ModelPlugin(abc.ABC):
     def add_cli(cls, subparsers: argparse._SubParsersAction) -> None:
         """Add ``latsym <name> COMMAND ...`` to the ``latsym`` parser (called by ``latsym.cli``)."""
         parser = subparsers.add_parser(cls.name, help=cls.description, description=cls.description)
-        sub = parser.add_subparsers(dest=f"{cls.name}_command", metavar="COMMAND")
+        sub = parser.add_subparsers(dest=f"{cls.name}_command", metavar="COMMAND", parser_class=_LazyParser)
         for cmd_name, cmd in cls.cli_commands().items():
-            p = sub.add_parser(cmd_name, help=cmd.help, description=cmd.help)
-            cmd.configure(p)
+            p = sub.add_parser(cmd_name, help=cmd.help, description=cmd.help, configure=cmd.configure)
             p.set_defaults(func=cmd.run)
         parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])

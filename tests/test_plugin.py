@@ -146,3 +146,22 @@ def test_info_prints_default_factory_values(tmp_path, monkeypatch, capsys):
     _register(tmp_path, monkeypatch, "bogus", _BOGUS.format(name="bogus"))
     assert main(["bogus", "info"]) == 0
     assert "x = [1, 2]" in capsys.readouterr().out
+
+
+def test_plugin_commands_are_configured_only_when_used():
+    configured = []
+
+    class LazyPlugin(SpringPlugin):
+        @classmethod
+        def cli_commands(cls):
+            def configure(p):
+                configured.append(p.prog)
+                p.add_argument("--x", type=int, default=1)
+
+            return {"slow": CLICommand("needs heavy imports", configure, lambda args: args.x)}
+
+    parser = argparse.ArgumentParser(prog="latsym")
+    LazyPlugin.add_cli(parser.add_subparsers())
+    assert configured == []  # building the parser imports nothing of the command
+    args = parser.parse_args(["spring", "slow", "--x", "7"])
+    assert args.func(args) == 7 and configured == ["latsym spring slow"]

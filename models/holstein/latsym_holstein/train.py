@@ -463,8 +463,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         help="output folder: checkpoint, model.pt, report.json/.txt, plots (re-running resumes)",
     )
     p.add_argument(
-        "--network", default="gnn",
-        help=f"network preset (available: {', '.join(available_networks())}; default gnn)",
+        "--network", default="latsym",
+        help=f"network preset (available: {', '.join(available_networks())}; default latsym, the "
+        "library's equivariant model; paper and gnn are the published baselines)",
     )
     p.add_argument(
         "--network-config", metavar="JSON",

@@ -255,7 +255,8 @@ def parse(*argv):
 
 def test_cli_trains_and_reports(data, tmp_path, capsys):
     out = tmp_path / "run"
-    float32 = ["--data", str(data), "--out", str(out), "--network-config", json.dumps(TINY), "--epochs", "2",
+    float32 = ["--data", str(data), "--out", str(out), "--network", "gnn",
+               "--network-config", json.dumps(TINY), "--epochs", "2",
                "--no-progress", "--no-plots"]
     args = parse(*float32, "--patience", "0", "--dtype", "float64")
     assert run_from_args(args) == 0
@@ -265,7 +266,7 @@ def test_cli_trains_and_reports(data, tmp_path, capsys):
     assert run_from_args(parse(*float32)) == 2  # another dtype: it does not resume the float64 run
     assert "different dtype" in capsys.readouterr().err
     assert run_from_args(parse(*float32, "--overwrite")) == 0
-    assert parse("--data", "d", "--out", "o").network == "gnn"
+    assert parse("--data", "d", "--out", "o").network == "latsym"
 
 
 @pytest.mark.parametrize(
