@@ -21,7 +21,7 @@ bitwise-identically, stops cleanly on Ctrl-C and raises :class:`NonFiniteError` 
 (10, torch.Size([2, 6, 6]))
 """
 
-from latsym.dynamics._checkpoint import checkpoint_path
+from latsym.dynamics._checkpoint import atomic_save, checkpoint_path
 from latsym.dynamics._errors import NonFiniteError, ResumeError
 from latsym.dynamics._integrators import Brownian, Integrator, LangevinVV
 from latsym.dynamics._runner import RunResult, run
@@ -35,6 +35,7 @@ __all__ = [
     "ResumeError",
     "RunResult",
     "State",
+    "atomic_save",
     "checkpoint_path",
     "run",
 ]

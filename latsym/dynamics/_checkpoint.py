@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -40,6 +41,24 @@ def save_checkpoint(path: Path, state: State, *, n_snapshots: int, fingerprint: 
         "f": state.f.detach().cpu(),
         "generator": state.generator.get_state(),
     }
+    atomic_save(payload, path)
+
+
+def atomic_save(payload: Any, path: str | os.PathLike) -> Path:
+    """``torch.save(payload)`` to ``path`` atomically; returns the path.
+
+    The data go to a temporary file in the same directory (created if missing), which is flushed,
+    fsynced and then renamed over ``path`` (``os.replace``): a reader sees the old file or the new
+    one, never a partial file. If writing fails, the temporary file is removed and the old file is
+    intact. Use it for any checkpoint that a crash or Ctrl-C must not corrupt.
+
+    >>> import tempfile
+    >>> path = atomic_save({"step": 3}, Path(tempfile.mkdtemp()) / "ckpt.pt")
+    >>> torch.load(path, weights_only=True)
+    {'step': 3}
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as fh:
@@ -51,6 +70,7 @@ def save_checkpoint(path: Path, state: State, *, n_snapshots: int, fingerprint: 
         tmp.unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
+    return path
 
 
 def load_checkpoint(path: Path, *, fingerprint: str, device: torch.device) -> tuple[State, int]:

@@ -34,6 +34,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from latsym.dynamics import atomic_save
+
 FORMAT = "latsym-holstein-network/1"
 
 #: The default widths of the GNN baseline (companion GNN paper, arXiv 2603.02039): 8 layers.
@@ -239,23 +241,8 @@ def save_network(module: ForceField, path: str | os.PathLike, **extra: Any) -> P
         "extra": extra,
     }
     path = Path(path)
-    atomic_torch_save(payload, path)
+    atomic_save(payload, path)
     return path
-
-
-def atomic_torch_save(payload: Any, path: Path) -> None:
-    """``torch.save(payload)`` to a temporary file in ``path``'s folder, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as handle:
-            torch.save(payload, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def read_network_file(path: str | os.PathLike) -> dict[str, Any]:

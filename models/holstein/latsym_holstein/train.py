@@ -41,10 +41,10 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
+from latsym.dynamics import atomic_save
 from latsym_holstein.data import Dataset, load_dataset
 from latsym_holstein.networks import (
     ForceField,
-    atomic_torch_save,
     available_networks,
     build_network,
     save_network,
@@ -361,7 +361,7 @@ def _save_checkpoint(path, fingerprint, net, optimizer, scheduler, state) -> Non
         "scheduler": scheduler.state_dict(),
         **state,
     }
-    atomic_torch_save(payload, path)
+    atomic_save(payload, path)
 
 
 def _load_checkpoint(path, fingerprint, net, optimizer, scheduler) -> dict[str, Any]:
