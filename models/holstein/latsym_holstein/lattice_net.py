@@ -1,11 +1,12 @@
-"""latsym's own Holstein force fields: deep equivariant convolution stacks on the square lattice.
+"""latsym's own Holstein force fields: deep equivariant convolution stacks on Bravais lattices.
 
-The force field maps the distortion field Q, of type ``A1:odd`` under ``4mm × Z2`` (invariant under
-the 8 operations of D4, odd under the particle–hole flip Q → −Q), to the force field of the same
-type. Every layer here is built from latsym's public layers, so the network is exactly equivariant
-under lattice translations × D4 × Z2 and therefore F(−Q) = −F(Q):
+The force field maps the distortion field Q to the force field of the same type: invariant under the
+site point group P of the lattice, odd under the particle–hole flip Q → −Q, i.e. the irrep
+``A1:odd`` of ``P × Z2`` (``A1g:odd`` on cubic lattices). Every layer here is one of latsym's public
+layers, so the network is exactly equivariant under lattice translations × P × Z2, and therefore
+F(−Q) = −F(Q):
 
-- features are *parity graded*: each channel is an irrep of ``4mm × Z2`` (``A1:odd``, ``A1:even``,
+- features are *parity graded*: each channel is an irrep of ``P × Z2`` (``A1:odd``, ``A1:even``,
   ``E:odd``, …), and every linear map is a :class:`~latsym.nn.LatticeConv`, which only connects equal
   irreps (odd to odd, even to even) through orbit-tied stencil kernels;
 - the nonlinearity is a :class:`~latsym.nn.Gate` with smooth activations only: ``tanh`` on odd
@@ -13,35 +14,43 @@ under lattice translations × D4 × Z2 and therefore F(−Q) = −F(Q):
   features are born), ``silu`` on even scalars, and ``sigmoid`` gates from even scalars on the
   multi-dimensional copies.
 
-Three presets:
+Three presets, each taking ``lattice`` (a name in :data:`LATTICES`: ``"square"``, the default and
+the Holstein model of the paper, ``"triangular"`` or ``"sc"``):
 
 - ``"latsym"`` (:class:`LatticeForceField`), the default model: an :class:`OddEmbedding` of Q
   (``tanh`` of Q at log-spaced learnt gains, for the near-step of the force at Q_i ≈ 0), ``layers``
-  gated convolutions with residual connections, a convolution read-out to ``A1:odd`` plus a linear
-  convolution of Q (the elastic part of the force is linear in Q).
-- ``"latsym-energy"`` (:class:`EnergyForceField`): the same stack reads out an ``A1:even`` site
-  energy (even in Q, invariant); the forces are −∂E/∂Q by autograd, hence conservative.
+  gated convolutions with residual connections, a convolution read-out to the odd invariant plus a
+  linear convolution of Q (the elastic part of the force is linear in Q).
+- ``"latsym-energy"`` (:class:`EnergyForceField`): the same stack reads out an even invariant site
+  energy; the forces are −∂E/∂Q by autograd, hence conservative.
 - ``"latsym-tp"`` (:class:`ProductForceField`): per-site neighbourhood features and tensor
   products, like the paper's network but parity graded and smooth (for comparison; slower).
 
-All evaluate the whole lattice at once (circular convolutions) on any periodic lattice at least as
-large as their widest stencil. Their read-outs start at zero (ours: training then starts from F = 0).
+Fields are ``(L1, L2)`` or ``(B, L1, L2)`` on 2D lattices and ``(L1, L2, L3)`` or ``(B, L1, L2, L3)``
+on 3D ones (cell coordinates along the primitive vectors), periodic, of any size that holds the widest
+stencil: the layers are built on the smallest torus that holds their stencil
+(:func:`reference_torus`) and convolve any larger field circularly. The read-outs start at zero
+(ours: training then starts from F = 0).
 
 >>> net = LatticeForceField(odd=4, even=4, gated="1xE:odd", layers=2)
 >>> net(torch.randn(8, 8)).shape, net(torch.randn(3, 5, 6)).shape
 (torch.Size([8, 8]), torch.Size([3, 5, 6]))
+>>> cubic = LatticeForceField(odd=2, even=2, gated="1xT1u:odd", layers=1, gains=2, lattice="sc")
+>>> cubic(torch.randn(5, 6, 7)).shape
+torch.Size([5, 6, 7])
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from latsym.group import Z2, Group, point_group
-from latsym.lattice import PeriodicLattice, square
+from latsym.group import Z2, Group, real_irreps
+from latsym.lattice import Lattice, PeriodicLattice, simple_cubic, square, triangular
 from latsym.nn import (
     Activation,
     FullyConnectedTensorProduct,
@@ -52,17 +61,92 @@ from latsym.nn import (
     Neighbourhood,
     TensorProduct,
     TensorSquare,
+    is_trivial,
 )
 from latsym_holstein.networks import ForceField, register_network
 
-#: The radius of the 3×3 stencil (centre, 4 axis and 4 diagonal neighbours).
+#: The radius of the 3×3 (3×3×3) cell box: square and simple-cubic nearest and next-nearest
+#: neighbours (9 and 19 sites), the nearest-neighbour hexagon of the triangular lattice (7 sites).
 DIAGONAL = 2**0.5
 
 
+@dataclass(frozen=True)
+class LatticePreset:
+    """A lattice the presets run on, with its per-lattice defaults.
+
+    Attributes:
+        build: the :mod:`latsym.lattice` constructor (lattice constant 1: the nearest-neighbour
+            distance is the length unit of every radius).
+        gated: the default gated (non-invariant) channels per layer of the convolution presets.
+        product_radius: the default neighbourhood radius of :class:`ProductForceField`.
+    """
+
+    build: Callable[[], Lattice]
+    gated: str
+    product_radius: float
+
+
+#: The Bravais lattices of the presets. Default gated channels: the vector irrep, odd and even (the
+#: lattice's displacement-like features), and the d-wave irreps, odd: E and B1 + B2 of 4mm, E1 and E2
+#: of 6mm, T1u and Eg + T2g of m-3m. Default neighbourhood of the product preset ≈ 50 sites: √13 (45
+#: square sites, the paper's), √13 (55 triangular sites), √5 (57 simple-cubic sites).
+LATTICES: dict[str, LatticePreset] = {
+    "square": LatticePreset(square, "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd", 13**0.5),
+    "triangular": LatticePreset(triangular, "2xE1:odd + 2xE1:even + 2xE2:odd", 13**0.5),
+    "sc": LatticePreset(simple_cubic, "2xT1u:odd + 2xT1u:even + 2xEg:odd + 2xT2g:odd", 5**0.5),
+}
+
+
+def _preset(lattice: str) -> LatticePreset:
+    if not isinstance(lattice, str) or lattice not in LATTICES:
+        raise ValueError(f"unknown lattice {lattice!r}; choose one of: {', '.join(LATTICES)}")
+    return LATTICES[lattice]
+
+
 @cache
-def holstein_group() -> Group:
-    """The symmetry group of the force field: ``4mm × Z2`` (D4 site group times particle–hole Z2)."""
-    return point_group("4mm", dim=2) * Z2()
+def holstein_lattice(lattice: str = "square") -> Lattice:
+    """The :class:`~latsym.lattice.Lattice` named ``lattice`` (a key of :data:`LATTICES`).
+
+    Raises:
+        ValueError: an unknown name (the message lists the choices).
+    """
+    return _preset(lattice).build()
+
+
+@cache
+def holstein_group(lattice: str = "square") -> Group:
+    """The symmetry group of the force field: the lattice's site point group times the particle–hole Z2.
+
+    >>> holstein_group().name, holstein_group("sc").order
+    ('C4v×Z2', 96)
+    """
+    return holstein_lattice(lattice).group * Z2()
+
+
+@cache
+def invariant(lattice: str = "square") -> str:
+    """The label of the invariant irrep of the lattice's site point group (``"A1"``, ``"A1g"``).
+
+    >>> invariant("square"), invariant("sc")
+    ('A1', 'A1g')
+    """
+    return next(ir.label for ir in real_irreps(holstein_lattice(lattice).group) if is_trivial(ir))
+
+
+def reference_torus(lattice: str, radius: float) -> PeriodicLattice:
+    """The smallest periodic ``lattice`` that holds the stencil of ``radius``: the layers' reference
+    size (they take any larger periodic field).
+
+    >>> reference_torus("square", 2.0).lattice_shape
+    (5, 5)
+    """
+    lat = holstein_lattice(lattice)
+    return PeriodicLattice(lat, tuple(int(s) for s in lat.stencil(radius).span))
+
+
+def _conv(lattice: str, irreps_in: Irreps, irreps_out: Irreps, radius: float, *, bias: bool = False):
+    """A :class:`~latsym.nn.LatticeConv` of ``radius`` on the reference torus of ``lattice``."""
+    return LatticeConv(reference_torus(lattice, radius), irreps_in, irreps_out, radius, bias=bias)
 
 
 def smooth_abs(x: torch.Tensor) -> torch.Tensor:
@@ -75,141 +159,32 @@ def smooth_abs(x: torch.Tensor) -> torch.Tensor:
     return x * torch.tanh(x)
 
 
-class PeriodicConv(nn.Module):
-    """A :class:`~latsym.nn.LatticeConv` on the square lattice, applied to fields of any size.
-
-    ``LatticeConv`` is built for one :class:`~latsym.lattice.PeriodicLattice`; its expanded kernel
-    (:meth:`~latsym.nn.LatticeConv.kernel`) does not depend on the lattice size, so this module
-    builds it on the smallest torus that holds the stencil and convolves any ``(batch, channels,
-    L1, L2)`` field with circular padding. In eval mode the kernel is cached until the weights change
-    (an optimiser step or ``load_state_dict``).
-
-    Args:
-        irreps_in, irreps_out: :class:`~latsym.nn.Irreps` of the fields.
-        radius: stencil radius in lattice units.
-        bias: learn a bias on the invariant output copies.
-
-    Raises:
-        ValueError: (at call) a field of the wrong shape, or a lattice smaller than the stencil.
-
-    >>> G = holstein_group()
-    >>> conv = PeriodicConv(Irreps("A1:odd", G), Irreps("A1:odd + E:odd", G), DIAGONAL)
-    >>> conv(torch.randn(1, 1, 5, 7)).shape
-    torch.Size([1, 3, 5, 7])
-    """
-
-    def __init__(self, irreps_in: Irreps, irreps_out: Irreps, radius: float, *, bias: bool = False):
-        super().__init__()
-        self.conv = LatticeConv(_reference_torus(radius), irreps_in, irreps_out, radius, bias=bias)
-        self.irreps_in, self.irreps_out = self.conv.irreps_in, self.conv.irreps_out
-        self.span, self._pad = _geometry(self.conv.neighbourhood)
-        self._cache: tuple[tuple, torch.Tensor] | None = None
-
-    def kernel(self) -> torch.Tensor:
-        """The expanded kernel ``(dim_out, dim_in, k1, k2)`` (cached in eval mode)."""
-        if self.training:
-            return self.conv.kernel()
-        weight = self.conv.linear.weight
-        key = (weight.data_ptr(), weight._version, weight.dtype)
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self.conv.kernel().detach())
-        return self._cache[1]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(batch, dim_in, L1, L2)`` → ``(batch, dim_out, L1, L2)``."""
-        y = _circular_conv(x, self.kernel(), self._pad, self.span)
-        bias = self.conv.linear.bias_vector()
-        if bias is not None:
-            y = y + bias.to(y.dtype)[:, None, None]
-        return y
-
-
-class PeriodicNeighbourhood(nn.Module):
-    """A :class:`~latsym.nn.Neighbourhood` of the square lattice (no weights), on fields of any size.
-
-    Every site's stencil values projected onto irreps, computed as one circular convolution whose
-    fixed kernel holds the Neighbourhood's projection matrix at the stencil offsets.
-
-    Args:
-        group: the symmetry group (the site group 4mm, or 4mm × an internal group).
-        radius: stencil radius in lattice units.
-        irreps_in: the input field's irreps.
-
-    >>> from latsym.group import point_group
-    >>> G = point_group("4mm", dim=2)
-    >>> nb = PeriodicNeighbourhood(G, 13**0.5, Irreps("A1", G))
-    >>> str(nb.irreps_out), nb(torch.randn(2, 1, 9, 7)).shape
-    ('9xA1 + 3xA2 + 6xB1 + 5xB2 + 11xE', torch.Size([2, 45, 9, 7]))
-    """
-
-    def __init__(self, group: Group, radius: float, irreps_in: Irreps):
-        super().__init__()
-        self.neighbourhood = Neighbourhood(_reference_torus(radius), group, radius, irreps_in)
-        self.irreps_in, self.irreps_out = self.neighbourhood.irreps_in, self.neighbourhood.irreps_out
-        self.span, self._pad = _geometry(self.neighbourhood)
-        offsets = self.neighbourhood.stencils[0].offsets
-        matrix = self.neighbourhood.matrix().reshape(self.irreps_out.dim, self.irreps_in.dim, len(offsets))
-        kernel = matrix.new_zeros(self.irreps_out.dim, self.irreps_in.dim, *self.span)
-        rows, cols = offsets[:, 0] - offsets[:, 0].min(), offsets[:, 1] - offsets[:, 1].min()
-        kernel[:, :, torch.as_tensor(rows), torch.as_tensor(cols)] = matrix
-        self.register_buffer("kernel", kernel.to(torch.get_default_dtype()), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(batch, dim_in, L1, L2)`` → ``(batch, dim_out, L1, L2)``."""
-        return _circular_conv(x, self.kernel, self._pad, self.span)
-
-
-def _reference_torus(radius: float) -> PeriodicLattice:
-    """The smallest square torus that holds the stencil of ``radius``."""
-    return PeriodicLattice(square(), tuple(int(s) for s in square().stencil(radius).span))
-
-
-def _geometry(neighbourhood: Neighbourhood) -> tuple[tuple[int, int], tuple[int, int, int, int]]:
-    """The stencil's span and the circular padding ``(left, right, top, bottom)`` that centres it."""
-    offsets = neighbourhood.stencils[0].offsets
-    low, high = offsets.min(axis=0), offsets.max(axis=0)
-    span = tuple(int(s) for s in high - low + 1)
-    return span, (int(-low[1]), int(high[1]), int(-low[0]), int(high[0]))  # last axis first
-
-
-def _circular_conv(x: torch.Tensor, kernel: torch.Tensor, pad, span) -> torch.Tensor:
-    if x.ndim != 4 or x.shape[1] != kernel.shape[1]:
-        raise ValueError(f"expected a field (batch, {kernel.shape[1]}, L1, L2), got shape {tuple(x.shape)}")
-    _check_lattice(tuple(x.shape[-2:]), span)
-    return F.conv2d(F.pad(x, pad, mode="circular"), kernel.to(x.dtype))
-
-
-def _check_lattice(shape: tuple[int, ...], span: tuple[int, ...]) -> None:
-    """Raise a ``ValueError`` unless a lattice of ``shape`` holds a stencil spanning ``span`` cells."""
-    if any(n < s for n, s in zip(shape, span, strict=True)):
-        raise ValueError(
-            f"the lattice {shape[0]}x{shape[1]} is smaller than the network's stencil, which spans "
-            f"{span[0]}x{span[1]} sites; use a lattice of at least {span[0]}x{span[1]}"
-        )
-
-
 class GatedConv(nn.Module):
-    """One parity-graded layer: a :class:`PeriodicConv` to the pre-activations, then a :class:`Gate`.
+    """One parity-graded layer: a :class:`~latsym.nn.LatticeConv` to the pre-activations, then a
+    :class:`~latsym.nn.Gate`.
 
-    The pre-activations are ``odd×A1:odd`` (→ tanh, odd), ``even×A1:odd`` (→ :func:`smooth_abs`,
-    even), ``even×A1:even`` (→ silu, even), one ``A1:even`` gate per copy of ``gated`` (→ sigmoid),
-    and ``gated``; the output is ``odd×A1:odd + 2·even×A1:even + gated``.
+    With ``S`` the invariant irrep of the point group (:func:`invariant`), the pre-activations are
+    ``odd×S:odd`` (→ tanh, odd), ``even×S:odd`` (→ :func:`smooth_abs`, even), ``even×S:even``
+    (→ silu, even), one ``S:even`` gate per copy of ``gated`` (→ sigmoid), and ``gated``; the output
+    is ``odd×S:odd + 2·even×S:even + gated``.
     """
 
-    def __init__(self, irreps_in: Irreps, odd: int, even: int, gated: Irreps, radius: float):
+    def __init__(self, irreps_in: Irreps, odd: int, even: int, gated: Irreps, radius: float,
+                 lattice: str = "square"):
         super().__init__()
-        G = irreps_in.group
-        scalars = Irreps(f"{odd}xA1:odd + {even}xA1:odd + {even}xA1:even", G)
-        gates = Irreps(f"{gated.num_irreps}xA1:even", G)
+        G, s = irreps_in.group, invariant(lattice)
+        scalars = Irreps(f"{odd}x{s}:odd + {even}x{s}:odd + {even}x{s}:even", G)
+        gates = Irreps(f"{gated.num_irreps}x{s}:even", G)
         self.gate = Gate(scalars, [torch.tanh, smooth_abs, nn.functional.silu], gates, torch.sigmoid, gated)
-        self.conv = PeriodicConv(irreps_in, self.gate.irreps_in, radius, bias=True)
+        self.conv = _conv(lattice, irreps_in, self.gate.irreps_in, radius, bias=True)
         self.irreps_in, self.irreps_out = irreps_in, self.gate.irreps_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.gate(self.conv(x))
 
 
-def _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain) -> Irreps:
+def _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice) -> Irreps:
+    _preset(lattice)
     for name, value, low in (("odd", odd, 1), ("even", even, 1), ("layers", layers, 1), ("gains", gains, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -217,31 +192,37 @@ def _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain
     for name, value, low in numbers:
         if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
             raise ValueError(f"{name} must be a number >= {low}, got {value!r}")
-    gated = Irreps(gated, holstein_group())
-    if any(ir.dim == 1 and ir.label.startswith("A1") for _, ir in gated):
-        raise ValueError(f"gated irreps must not hold A1 scalars (use odd/even for those), got {gated}")
+    G = holstein_group(lattice)
+    try:
+        gated = Irreps(gated, G)
+    except ValueError as exc:
+        raise ValueError(f"gated irreps {gated!r} do not fit the {lattice} lattice ({exc})") from exc
+    s = invariant(lattice)
+    if any(ir.dim == 1 and ir.label.split(":")[0] == s for _, ir in gated):
+        raise ValueError(f"gated irreps must not hold {s} scalars (use odd/even for those), got {gated}")
     return gated
 
 
 class OddEmbedding(nn.Module):
-    """``x ↦ [x, tanh(γ_1 x), …, tanh(γ_K x)]`` on an ``A1:odd`` field: odd, smooth, per site.
+    """``x ↦ [x, tanh(γ_1 x), …, tanh(γ_K x)]`` on an odd invariant field: odd, smooth, per site.
 
-    The gains γ_k are the weights of a :class:`~latsym.nn.Linear` ``A1:odd → K×A1:odd`` (learnt),
-    initialised log-spaced from 1 to ``max_gain``: they let the network resolve the near-step of the
-    force at Q_i ≈ 0 (the electronic part ≈ g(θ(Q_i) − 1/2) in disordered configurations, a step of
-    width ≈ T/g) without waiting for a weight to grow by orders of magnitude. ``tanh`` goes through
-    :class:`~latsym.nn.Activation`, which checks that it is odd.
+    The gains γ_k are the weights of a :class:`~latsym.nn.Linear` ``S:odd → K×S:odd`` (learnt; ``S``
+    the invariant irrep of the lattice's point group), initialised log-spaced from 1 to
+    ``max_gain``: they let the network resolve the near-step of the force at Q_i ≈ 0 (the electronic
+    part ≈ g(θ(Q_i) − 1/2) in disordered configurations, a step of width ≈ T/g) without waiting for
+    a weight to grow by orders of magnitude. ``tanh`` goes through :class:`~latsym.nn.Activation`,
+    which checks that it is odd.
 
     >>> emb = OddEmbedding(3, 100.0)
     >>> str(emb.irreps_out), emb(torch.randn(2, 1, 5, 5)).shape
     ('4xA1:odd', torch.Size([2, 4, 5, 5]))
     """
 
-    def __init__(self, gains: int, max_gain: float):
+    def __init__(self, gains: int, max_gain: float, lattice: str = "square"):
         super().__init__()
-        G = holstein_group()
-        self.irreps_in = Irreps("A1:odd", G)
-        self.gains = Linear(self.irreps_in, Irreps(f"{gains}xA1:odd", G))
+        G, s = holstein_group(lattice), invariant(lattice)
+        self.irreps_in = Irreps(f"{s}:odd", G)
+        self.gains = Linear(self.irreps_in, Irreps(f"{gains}x{s}:odd", G))
         with torch.no_grad():  # one weight per output copy, with fan-in 1: the weights are the gains
             self.gains.weight.copy_(torch.logspace(0.0, float(torch.log10(torch.tensor(max_gain))), gains))
         self.act = Activation(self.gains.irreps_out, torch.tanh)
@@ -262,15 +243,15 @@ class _Backbone(nn.Module):
     """An optional :class:`OddEmbedding`, then ``layers`` :class:`GatedConv` (residual after the first)."""
 
     def __init__(self, odd: int, even: int, gated: Irreps, layers: int, radius: float, gains: int,
-                 max_gain: float):
+                 max_gain: float, lattice: str):
         super().__init__()
-        irreps = Irreps("A1:odd", holstein_group())
-        self.embedding = OddEmbedding(gains, max_gain) if gains else None
+        irreps = Irreps(f"{invariant(lattice)}:odd", holstein_group(lattice))
+        self.embedding = OddEmbedding(gains, max_gain, lattice) if gains else None
         if self.embedding is not None:
             irreps = self.embedding.irreps_out
         blocks = []
         for _ in range(layers):
-            blocks.append(GatedConv(irreps, odd, even, gated, radius))
+            blocks.append(GatedConv(irreps, odd, even, gated, radius, lattice))
             irreps = blocks[-1].irreps_out
         self.blocks = nn.ModuleList(blocks)
         self.irreps_out = irreps
@@ -283,27 +264,55 @@ class _Backbone(nn.Module):
         return x
 
 
+class _LatticeField(ForceField):
+    """A :class:`~latsym_holstein.networks.ForceField` on the lattice ``config["lattice"]``, 2D or 3D:
+    ``forward`` takes ``(*cells)`` or ``(B, *cells)`` with as many cell axes as the lattice has
+    dimensions."""
+
+    def __init__(self, config: dict):
+        super().__init__(config)
+        self.lattice_name = config["lattice"]
+        self.dim = holstein_lattice(self.lattice_name).dim
+        G, s = holstein_group(self.lattice_name), invariant(self.lattice_name)
+        self.irreps_in = self.irreps_out = Irreps(f"{s}:odd", G)
+
+
+def _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice):
+    """The checked gated irreps and the config of the convolution presets."""
+    gated = _preset(lattice).gated if gated is None else gated
+    gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice)
+    config = {"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers, "radius": radius,
+              "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain, "lattice": lattice}
+    return gated_irreps, config
+
+
 @register_network("latsym")
-class LatticeForceField(ForceField):
+class LatticeForceField(_LatticeField):
     """latsym's default Holstein force field: a parity-graded gated convolution stack.
 
     ``F = s · [readout(h) + skip(Q/s)]`` with ``h`` the output of ``layers`` gated convolutions
-    (:class:`GatedConv`, residual after the first) of ``Q/s``, ``readout`` a convolution to
-    ``A1:odd`` and ``skip`` a linear convolution of radius ``skip_radius`` of the input (``s`` is the
+    (:class:`GatedConv`, residual after the first) of ``Q/s``, ``readout`` a convolution to the odd
+    invariant and ``skip`` a linear convolution of radius ``skip_radius`` of the input (``s`` is the
     fitted ``input_scale``; the stiffness k = 1 makes Q's scale the natural force scale). Exactly
-    equivariant under translations × D4 × Z2 and smooth.
+    equivariant under translations × P × Z2 and smooth.
 
     Args:
-        odd: odd invariant channels (``A1:odd``) per layer.
-        even: half the even invariant channels per layer (``A1:even``; half born from odd ones by
+        odd: odd invariant channels per layer.
+        even: half the even invariant channels per layer (half born from odd ones by
             :func:`smooth_abs`, half from even ones by silu).
-        gated: the multi-dimensional (or non-A1) channels per layer, e.g. ``"2xE:odd + 2xE:even"``,
-            each gated by a sigmoid of an even scalar.
+        gated: the non-invariant channels per layer, e.g. ``"2xE:odd + 2xE:even"``, each gated by a
+            sigmoid of an even scalar; default (``None``): the lattice's ``gated`` in :data:`LATTICES`.
         layers: gated convolutions.
-        radius: stencil radius of every convolution (√2: the 3×3 stencil).
+        radius: stencil radius of every convolution, in nearest-neighbour distances (√2: the 3×3 or
+            3×3×3 cell box, see :data:`DIAGONAL`).
         skip_radius: radius of the linear convolution of Q added to the output.
         gains: channels of the :class:`OddEmbedding` of Q (0: none).
         max_gain: its largest initial gain (relative to Q / input_scale).
+        lattice: a name in :data:`LATTICES`.
+
+    Raises:
+        ValueError: a bad value, an unknown lattice, or gated irreps that are not irreps of the
+            lattice's ``P × Z2`` (or are invariant scalars).
 
     >>> LatticeForceField(odd=2, even=2, gated="", layers=1, gains=0).n_parameters()  # 4·3 + 2 + 2·3 + 4
     24
@@ -311,18 +320,16 @@ class LatticeForceField(ForceField):
 
     name = "latsym"
 
-    def __init__(self, odd: int = 12, even: int = 6, gated: str = "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd",
-                 layers: int = 4, radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
-                 max_gain: float = 1000.0):
-        gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain)
-        super().__init__({"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers,
-                          "radius": radius, "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain})
-        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain)
-        G = holstein_group()
-        self.readout = PeriodicConv(self.backbone.irreps_out, Irreps("A1:odd", G), radius)
-        self.skip = PeriodicConv(Irreps("A1:odd", G), Irreps("A1:odd", G), skip_radius)
-        _start_at_zero(self.readout.conv.linear, self.skip.conv.linear)
-        self.irreps_in = self.irreps_out = Irreps("A1:odd", G)
+    def __init__(self, odd: int = 12, even: int = 6, gated: str | None = None, layers: int = 4,
+                 radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
+                 max_gain: float = 1000.0, lattice: str = "square"):
+        gated_irreps, config = _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain,
+                                            lattice)
+        super().__init__(config)
+        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice)
+        self.readout = _conv(lattice, self.backbone.irreps_out, self.irreps_out, radius)
+        self.skip = _conv(lattice, self.irreps_in, self.irreps_out, skip_radius)
+        _start_at_zero(self.readout.linear, self.skip.linear)
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:
         x = (q / self.input_scale)[:, None]
@@ -330,13 +337,13 @@ class LatticeForceField(ForceField):
 
 
 @register_network("latsym-energy")
-class EnergyForceField(ForceField):
+class EnergyForceField(_LatticeField):
     """A conservative variant: forces ``F = −∂E/∂Q`` of an invariant energy even in Q.
 
-    ``E = s² Σ_i [e_i + (Q/s)_i · c(Q/s)_i]`` where ``e_i`` is an ``A1:even`` read-out of the gated
-    convolution stack of :class:`LatticeForceField` (only the even channels reach it) and ``c`` a
-    linear convolution of radius ``skip_radius`` (the product of two ``A1:odd`` fields is
-    ``A1:even``, through :class:`~latsym.nn.TensorProduct`). The forces come from autograd, so each
+    ``E = s² Σ_i [e_i + (Q/s)_i · c(Q/s)_i]`` where ``e_i`` is an even invariant read-out of the
+    gated convolution stack of :class:`LatticeForceField` (only the even channels reach it) and ``c``
+    a linear convolution of radius ``skip_radius`` (the product of two odd invariants is an even
+    invariant, through :class:`~latsym.nn.TensorProduct`). The forces come from autograd, so each
     evaluation costs a forward and a backward pass; under ``torch.no_grad`` the graph is not kept.
 
     Args: as :class:`LatticeForceField`.
@@ -349,27 +356,26 @@ class EnergyForceField(ForceField):
 
     name = "latsym-energy"
 
-    def __init__(self, odd: int = 12, even: int = 6, gated: str = "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd",
-                 layers: int = 4, radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
-                 max_gain: float = 1000.0):
-        gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain)
-        super().__init__({"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers,
-                          "radius": radius, "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain})
-        G = holstein_group()
-        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain)
-        self.readout = PeriodicConv(self.backbone.irreps_out, Irreps("A1:even", G), radius)
-        self.skip = PeriodicConv(Irreps("A1:odd", G), Irreps("A1:odd", G), skip_radius)
-        self.square = TensorProduct("A1:odd", "A1:odd", "A1:even", [(0, 0, 0)], group=G)
-        _start_at_zero(self.readout.conv.linear, self.skip.conv.linear)
-        self.irreps_in = self.irreps_out = Irreps("A1:odd", G)
+    def __init__(self, odd: int = 12, even: int = 6, gated: str | None = None, layers: int = 4,
+                 radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
+                 max_gain: float = 1000.0, lattice: str = "square"):
+        gated_irreps, config = _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain,
+                                            lattice)
+        super().__init__(config)
+        G, s = holstein_group(lattice), invariant(lattice)
+        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice)
+        self.readout = _conv(lattice, self.backbone.irreps_out, Irreps(f"{s}:even", G), radius)
+        self.skip = _conv(lattice, self.irreps_in, self.irreps_in, skip_radius)
+        self.square = TensorProduct(f"{s}:odd", f"{s}:odd", f"{s}:even", [(0, 0, 0)], group=G)
+        _start_at_zero(self.readout.linear, self.skip.linear)
 
     def energy(self, q: torch.Tensor) -> torch.Tensor:
-        """Energy ``(B,)`` of configurations ``q`` of shape ``(B, L1, L2)`` (energy units)."""
-        if q.ndim != 3:
-            raise ValueError(f"q must have shape (batch, L1, L2), got {tuple(q.shape)}")
+        """Energy ``(B,)`` of configurations ``q`` of shape ``(B, L1, …, Ld)`` (energy units)."""
+        if q.ndim != self.dim + 1:
+            raise self.shape_error(q, batched_only=True)
         x = (q / self.input_scale)[:, None]
         sites = self.readout(self.backbone(x)) + self.square(x, self.skip(x))
-        return self.input_scale**2 * sites.sum(dim=(1, 2, 3))
+        return self.input_scale**2 * sites.sum(dim=tuple(range(1, sites.ndim)))
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:
         keep_graph = torch.is_grad_enabled()
@@ -380,51 +386,54 @@ class EnergyForceField(ForceField):
         return -grad
 
 
-
 @register_network("latsym-tp")
-class ProductForceField(ForceField):
+class ProductForceField(_LatticeField):
     """A neighbourhood + tensor-product variant (per-site features, like the paper's, parity graded).
 
-    The ``A1:odd`` field on the sites within ``radius`` is projected onto irreps
-    (:class:`PeriodicNeighbourhood`, all odd), mapped by a :class:`~latsym.nn.Linear` to ``width``
-    copies of every odd irrep, then ``layers`` updates
-    ``h ← h + TP(silu(S(h)), h)``: ``S`` is a :class:`~latsym.nn.TensorSquare` of ``h`` (pairs of
-    odd copies, squares included) to ``width`` even invariants (``A1:even``), ``TP`` a
-    :class:`~latsym.nn.FullyConnectedTensorProduct` of those invariants with ``h`` (even × odd →
-    odd). A :class:`~latsym.nn.Linear` reads out ``A1:odd``; ``F = s · (readout + skip)`` as in
-    :class:`LatticeForceField`. Smooth and exactly equivariant under translations × D4 × Z2.
+    The odd invariant field on the sites within ``radius`` is projected onto irreps (a
+    :class:`~latsym.nn.Neighbourhood`, all odd), mapped by a :class:`~latsym.nn.Linear` to ``width``
+    copies of every irrep it holds, then ``layers`` updates ``h ← h + TP(silu(S(h)), h)``: ``S`` is a
+    :class:`~latsym.nn.TensorSquare` of ``h`` (pairs of odd copies, squares included) to ``width``
+    even invariants, ``TP`` a :class:`~latsym.nn.FullyConnectedTensorProduct` of those invariants
+    with ``h`` (even × odd → odd). A :class:`~latsym.nn.Linear` reads out the odd invariant;
+    ``F = s · (readout + skip)`` as in :class:`LatticeForceField`. Smooth and exactly equivariant under
+    translations × P × Z2.
 
     Args:
-        radius: neighbourhood radius (√13: the paper's 45 sites).
+        radius: neighbourhood radius; default (``None``): the lattice's ``product_radius`` in
+            :data:`LATTICES` (√13 on the square lattice: the paper's 45 sites).
         width: copies of every odd irrep and number of even invariants.
         layers: updates.
         skip_radius: radius of the linear convolution of Q added to the output.
+        lattice: a name in :data:`LATTICES`.
     """
 
     name = "latsym-tp"
 
-    def __init__(self, radius: float = 13**0.5, width: int = 8, layers: int = 3, skip_radius: float = 2.0):
+    def __init__(self, radius: float | None = None, width: int = 8, layers: int = 3, skip_radius: float = 2.0,
+                 lattice: str = "square"):
+        radius = _preset(lattice).product_radius if radius is None else radius
         for key, value in (("width", width), ("layers", layers)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{key} must be an integer >= 1, got {value!r}")
         for key, value in (("radius", radius), ("skip_radius", skip_radius)):
             if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 1:
                 raise ValueError(f"{key} must be a number >= 1 (lattice units), got {value!r}")
-        super().__init__({"radius": radius, "width": width, "layers": layers, "skip_radius": skip_radius})
-        G = holstein_group()
-        field = Irreps("A1:odd", G)
-        self.neighbourhood = PeriodicNeighbourhood(G, radius, field)
-        odd = Irreps(f"{width}xA1:odd + {width}xA2:odd + {width}xB1:odd + {width}xB2:odd + {width}xE:odd", G)
-        invariants = Irreps(f"{width}xA1:even", G)
+        super().__init__({"radius": radius, "width": width, "layers": layers, "skip_radius": skip_radius,
+                          "lattice": lattice})
+        G, s = holstein_group(lattice), invariant(lattice)
+        field = self.irreps_in
+        self.neighbourhood = Neighbourhood(reference_torus(lattice, radius), G, radius, field)
+        odd = Irreps([(width, ir) for _, ir in self.neighbourhood.irreps_out], G)
+        invariants = Irreps(f"{width}x{s}:even", G)
         self.embed = Linear(self.neighbourhood.irreps_out, odd)
         self.squares = nn.ModuleList(
             TensorSquare(odd, invariants, distinct_pairs=False) for _ in range(layers))
         self.products = nn.ModuleList(
             FullyConnectedTensorProduct(invariants, odd, odd) for _ in range(layers))
         self.readout = Linear(odd, field)
-        self.skip = PeriodicConv(field, field, skip_radius)
-        _start_at_zero(self.readout, self.skip.conv.linear)
-        self.irreps_in = self.irreps_out = field
+        self.skip = _conv(lattice, field, field, skip_radius)
+        _start_at_zero(self.readout, self.skip.linear)
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:
         x = (q / self.input_scale)[:, None]

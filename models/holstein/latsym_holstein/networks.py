@@ -101,6 +101,9 @@ class ForceField(nn.Module):
     """
 
     name: str = ""
+    #: The lattice the network lives on, and its dimension (subclasses on other lattices set both).
+    lattice_name: str = "square"
+    dim: int = 2
 
     def __init__(self, config: dict[str, Any]):
         super().__init__()
@@ -115,26 +118,33 @@ class ForceField(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} must implement forces(q)")
 
     def forward(self, q: torch.Tensor) -> torch.Tensor:
-        """Forces of ``q`` of shape ``(L1, L2)`` or ``(B, L1, L2)``, returned in the same shape.
+        """Forces of ``q`` of shape ``(L1, …, Ld)`` or ``(B, L1, …, Ld)``, returned in the same shape
+        (``d`` = :attr:`dim`, the lattice's dimension).
 
         Raises:
             TypeError: ``q`` is not a tensor of the network's floating dtype.
-            ValueError: ``q`` is not two- or three-dimensional.
+            ValueError: ``q`` has neither ``d`` nor ``d + 1`` axes.
         """
         if not isinstance(q, torch.Tensor):
             raise TypeError(f"q must be a torch.Tensor, got {type(q).__name__}; use torch.as_tensor(q)")
-        if q.ndim not in (2, 3):
-            raise ValueError(
-                f"q must have shape (L1, L2) or (batch, L1, L2), got {tuple(q.shape)}"
-            )
+        if q.ndim not in (self.dim, self.dim + 1):
+            raise self.shape_error(q)
         if q.dtype != self.input_scale.dtype:
             raise TypeError(
                 f"q has dtype {q.dtype} but the network is {self.input_scale.dtype}; convert one of them, "
                 f"e.g. q.to({self.input_scale.dtype}) or network.to({q.dtype})"
             )
-        if q.ndim == 2:
+        if q.ndim == self.dim:
             return self.forces(q[None])[0]
         return self.forces(q)
+
+    def shape_error(self, q: torch.Tensor, *, batched_only: bool = False) -> ValueError:
+        """The ``ValueError`` for a field ``q`` of the wrong number of axes."""
+        cells = ", ".join(f"L{i + 1}" for i in range(self.dim))
+        shapes = f"(batch, {cells})" if batched_only else f"({cells}) or (batch, {cells})"
+        return ValueError(
+            f"q must have shape {shapes} on the {self.lattice_name} lattice, got {tuple(q.shape)}"
+        )
 
     @torch.no_grad()
     def fit_input_scale(self, q_train: torch.Tensor) -> None:

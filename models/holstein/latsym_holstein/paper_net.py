@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from latsym.group import Group, point_group
-from latsym.nn import Irreps, Linear, NormActivation, TensorSquare
+from latsym.nn import Irreps, Linear, Neighbourhood, NormActivation, TensorSquare
 from latsym_holstein import lattice_net  # a module reference: networks imports both modules
 from latsym_holstein.networks import ForceField, register_network
 
@@ -102,7 +102,7 @@ class PaperForceField(ForceField):
             raise ValueError(f"widths must be a non-empty list of positive integers, got {widths!r}")
         super().__init__({"widths": widths})
         G = site_group()
-        self.neighbourhood = lattice_net.PeriodicNeighbourhood(G, RADIUS, Irreps("A1", G))
+        self.neighbourhood = Neighbourhood(lattice_net.reference_torus("square", RADIUS), G, RADIUS, "A1")
         irreps = self.neighbourhood.irreps_out
         layers, activations = [], []
         for width in widths:

@@ -120,7 +120,7 @@ def test_fresh_network_starts_at_zero_force():
 
 def test_bad_input():
     net = PaperForceField(widths=[2])
-    with pytest.raises(ValueError, match="at least 7x7"):
+    with pytest.raises(ValueError, match=r"spans \(7, 7\) cells"):
         net(torch.zeros(6, 8))
     with pytest.raises(ValueError, match="shape"):
         net(torch.zeros(1, 1, 8, 8))
