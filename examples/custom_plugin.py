@@ -1,86 +1,119 @@
-"""Your own model plugin: the minimal plugin ``latsym-springs``, from the class to the command line.
+"""Your own model plugin by subclassing: the Holstein model on the simple cubic lattice.
 
-``examples/minimal_plugin/`` is a complete, installable distribution: ``pyproject.toml`` registers
-``latsym_springs.plugin:SpringsPlugin`` under the entry-point group ``latsym.models``, and the class
-subclasses :class:`latsym.plugin.ModelPlugin` for classical harmonic springs on the square lattice
-(``F = -k Q - κ Σ_nn Q``, symmetry translations × 4mm × Z2). Run this walk-through with
-``.venv/bin/python examples/custom_plugin.py`` (``--help`` for the options); it takes a few seconds.
-The guide ``docs/guides/plugins.md`` explains each part.
+latsym's Holstein plugin (:class:`latsym_holstein.plugin.HolsteinPlugin`) takes its lattice, symmetry
+group, lattice dimension, parameter defaults, data presets and network defaults from overridable
+class members, so the same model on another hypercubic lattice is a subclass of a few lines:
+:class:`CubicHolsteinPlugin` below puts it on the simple cubic lattice, whose site group is m-3m
+(Oh, order 48), times the particle–hole Z2 (order 96 in all). Everything else — the ED solver, data
+generation, training, Langevin quenches and the command line ``latsym holstein-cubic ...`` — is the
+Holstein plugin's own code, following ``dim = 3``. Run it with
+``.venv/bin/python examples/custom_plugin.py`` (``--help`` for the options; well under a minute at
+the default size). The guide ``docs/guides/plugins.md`` explains each part;
+``examples/springs_plugin.py`` takes the other road, a plugin written from the ``ModelPlugin`` base.
 
-1. Build the plugin from a config mapping and look at its lattice, group and field types.
-2. Its exact forces: check them against the finite-difference gradient of its energy.
-3. Its symmetry: ``assert_equivariant`` on all 16 elements of 4mm × Z2 and every lattice
-   translation, in float64 and float32.
-4. A few Langevin steps with ``latsym.dynamics.run`` and the plugin's ``dynamics_defaults``.
-5. Its command line ``latsym springs``: through latsym's own CLI when the distribution is installed
-   (``pip install -e examples/minimal_plugin``), otherwise through a parser holding just this plugin.
+1. The plugin: its lattice, group, field types and parameters.
+2. Its symmetry: the irreps of m-3m and the decomposition of a site's neighbourhood.
+3. Exact (ED) forces on an L x L x L lattice, checked by ``assert_equivariant`` on all 96 elements
+   of m-3m x Z2 and every lattice translation.
+4. A small data set: ``latsym holstein-cubic generate``.
+5. A short training run of the equivariant network (``lattice="sc"``): ``latsym holstein-cubic train``.
+6. A few Langevin steps driven by the trained network: ``latsym holstein-cubic simulate --network``,
+   its forces checked against ED along the way.
 
-Without installing, the package is imported from ``examples/minimal_plugin`` next to this script.
+The commands go through latsym's own CLI once the plugin is registered under the entry-point group
+``latsym.models`` (``holstein-cubic = custom_plugin:CubicHolsteinPlugin``, see the guide); until then
+a parser holding just this plugin stands in.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import ClassVar
 
+import h5py
 import numpy as np
 import torch
+from latsym_holstein import HolsteinParams, ed_forces
+from latsym_holstein.networks import load_network
+from latsym_holstein.plugin import HolsteinPlugin
 
 import latsym.cli
-from latsym.dynamics import LangevinVV, run
-from latsym.lattice import PeriodicLattice
+from latsym.group import Z2, point_group, real_irreps
+from latsym.lattice import PeriodicLattice, simple_cubic
+from latsym.nn import Neighbourhood
 from latsym.plugin import plugin_entry_points
 from latsym.testing import assert_equivariant
 
-try:
-    from latsym_springs import SpringsPlugin
-except ImportError:  # not installed: use the source next to this script
-    sys.path.insert(0, str(Path(__file__).resolve().parent / "minimal_plugin"))
-    from latsym_springs import SpringsPlugin
+
+@dataclasses.dataclass(frozen=True)
+class CubicHolsteinParams(HolsteinParams):
+    """The Holstein parameters on the simple cubic lattice: κ = 0.12, so that with 6 neighbours
+    ``k - 6κ = 0.28`` as on the square lattice (``k - 4 × 0.18``): the same CDW amplitude
+    ``Q0 ≈ g / (2(k - 6κ)) ≈ 6.25``. The plugin checks the 3D bound ``k > 6|κ|``."""
+
+    kappa: float = 0.12
 
 
-def finite_difference_forces(plugin: SpringsPlugin, q: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """``-∂E/∂Q_i`` by central differences, one site at a time: shape ``(L1, L2)`` like ``q``."""
-    forces = np.empty_like(q)
-    for site in np.ndindex(q.shape):
-        step = np.zeros_like(q)
-        step[site] = h
-        forces[site] = -(plugin.energy(q + step) - plugin.energy(q - step)) / (2 * h)
-    return forces
+class CubicHolsteinPlugin(HolsteinPlugin):
+    """The semiclassical Holstein model on the simple cubic lattice: translations × m-3m × Z2, with
+    ``Q`` and the force odd invariants (``A1g:odd``); the CDW is the ``(π, π, π)`` checkerboard."""
+
+    name = "holstein-cubic"
+    description = "semiclassical Holstein model on the simple cubic lattice (ED forces, Langevin quenches)"
+    Params = CubicHolsteinParams
+    input_irreps = force_irreps = "A1g:odd"  # the invariant irrep of m-3m is A1g
+    dim = 3
+    generation_presets: ClassVar = {"small": {"shape": (6, 6, 6)}}  # `generate --preset small`: 6x6x6
+    default_size = (6, 6, 6)  # of `simulate`
+    network_defaults: ClassVar = {"latsym": {"lattice": "sc"}, "latsym-energy": {"lattice": "sc"}}
+
+    def lattice(self):
+        return simple_cubic()
+
+    def symmetry_group(self):
+        return point_group("m-3m") * Z2()
 
 
-def check_symmetry(plugin: SpringsPlugin, size: int, dtype: torch.dtype):
-    """``assert_equivariant`` on the plugin's reference forces: every element of its symmetry group and
-    every translation of the ``size x size`` periodic lattice. Returns the report."""
+#: A small network for a short example (the preset's default has 5,803 parameters and a stencil of radius
+#: 2, which needs at least 5 x 5 x 5 sites).
+SMALL_NETWORK = {"odd": 4, "even": 4, "layers": 1, "gated": "1xT1u:odd", "skip_radius": 1.0}
+
+
+def check_symmetry(plugin: CubicHolsteinPlugin, size: int, translations="all"):
+    """``assert_equivariant`` on the plugin's ED forces: every element of m-3m × Z2 and the lattice
+    translations of the periodic ``size``³ lattice. Returns the report."""
     return assert_equivariant(
         plugin.reference_forces,
         plugin.input_irreps,
         plugin.force_irreps,
         group=plugin.symmetry_group(),
         lattice=PeriodicLattice(plugin.lattice(), size),
-        translations="all",
-        channel_dim=None,  # the fields (batch, L1, L2) carry one scalar per site, no channel axis
-        dtype=dtype,
+        translations=translations,
+        channel_dim=None,  # the fields (batch, L1, L2, L3) carry one scalar per site, no channel axis
+        backend="numpy",
     )
 
 
-def langevin(plugin: SpringsPlugin, size: int, n_steps: int, batch: int = 16, seed: int = 0):
-    """``n_steps`` Langevin steps from ``Q = 0`` with the plugin's defaults; returns the
-    :class:`latsym.dynamics.RunResult` (fields ``(batch, size, size)`` in float64)."""
-    integrator = LangevinVV(**plugin.dynamics_defaults())
-    q0 = torch.zeros(batch, size, size, dtype=torch.float64)
-    return run(integrator, plugin.reference_forces, q0, n_steps, seed=seed, progress=False)
+def perturbed_cdw(size: int, amplitude: float = 3.0, noise: float = 1.0, seed: int = 0) -> np.ndarray:
+    """``Q = A (-1)^(x+y+z) + noise``: a perturbed (π, π, π) checkerboard, shape ``(size,) * 3``."""
+    signs = (-1.0) ** np.indices((size,) * 3).sum(axis=0)
+    return amplitude * signs + noise * np.random.default_rng(seed).standard_normal(signs.shape)
 
 
 def latsym_cli(argv: list[str]) -> int:
-    """Run ``latsym ARGV`` and return its exit status (``--help`` exits with status 0)."""
-    if "springs" in plugin_entry_points():
+    """Run ``latsym ARGV`` and return its exit status (``--help`` exits with status 0): latsym's own
+    CLI when the plugin is registered, otherwise a parser holding just this plugin."""
+    if CubicHolsteinPlugin.name in plugin_entry_points():
         command = latsym.cli.main
     else:
         parser = argparse.ArgumentParser(prog="latsym")
-        SpringsPlugin.add_cli(parser.add_subparsers(metavar="COMMAND"))
+        CubicHolsteinPlugin.add_cli(parser.add_subparsers(metavar="COMMAND"))
 
         def command(argv):
             args = parser.parse_args(argv)
@@ -92,52 +125,86 @@ def latsym_cli(argv: list[str]) -> int:
         return exc.code
 
 
+def _run(argv: list[str]) -> None:
+    print("$ latsym " + " ".join(argv))
+    status = latsym_cli(argv)
+    if status != 0:
+        raise SystemExit(status)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=6, help="lattice L (L x L sites; default 6)")
-    parser.add_argument("--steps", type=int, default=200, help="Langevin steps (default 200)")
+    parser.add_argument("--size", type=int, default=6, help="lattice L (L x L x L sites, even; default 6)")
+    parser.add_argument("--n-random", type=int, default=15, help="random configurations (default 15)")
+    parser.add_argument("--epochs", type=int, default=4, help="training epochs (default 4)")
+    parser.add_argument("--steps", type=int, default=20, help="Langevin steps of the quench (default 20)")
+    parser.add_argument("--workdir", type=Path, help="keep the files here (default: a temporary folder)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-
-    print("1. The plugin")
-    plugin = SpringsPlugin.from_config({"k": 1.0, "kappa": 0.2})
-    group = plugin.symmetry_group()
-    print(f"   {plugin.name}: {plugin.description}")
-    print(f"   lattice {plugin.lattice().name}, symmetry {group.name} (order {group.order}), "
-          f"fields {plugin.input_irreps} -> {plugin.force_irreps}")
-
-    print("2. Exact forces")
-    q = np.random.default_rng(0).standard_normal((args.size, args.size))
-    error = np.abs(plugin.reference_forces(q) - finite_difference_forces(plugin, q)).max()
-    print(f"   E(Q) = {plugin.energy(q):.6f} on a random {args.size}x{args.size} configuration")
-    print(f"   forces vs -finite-difference gradient of E: max deviation {error:.2e}")
-
-    print("3. Symmetry")
-    for dtype in (torch.float64, torch.float32):
-        report = check_symmetry(plugin, args.size, dtype)
-        print(f"   assert_equivariant: {str(dtype).removeprefix('torch.')}: {len(report.errors)} operations "
-              f"({group.order} group elements, {args.size**2 - 1} translations), "
-              f"worst error {report.worst[1]:.1e}")
-
-    print("4. Langevin dynamics")
-    defaults = plugin.dynamics_defaults()
-    print("   " + ", ".join(f"{key} = {value:g}" for key, value in defaults.items()))
-    result = langevin(plugin, args.size, args.steps)
-    energy = plugin.observables()["energy_per_site"](result.state.q).mean()
-    print(f"   after {result.state.step} steps (t = {result.state.time:g}): energy per site {energy:.4f} "
-          f"(equipartition in equilibrium: T/2 = {defaults['temperature'] / 2:g})")
-
-    print("5. Command line")
-    if "springs" not in plugin_entry_points():
-        print("   not installed: `pip install -e examples/minimal_plugin` adds `latsym springs` to latsym;")
-        print("   until then a parser holding just this plugin stands in")
-    for argv_ in (["springs", "--help"], ["springs", "relax", "--size", str(args.size), "--steps", "100"]):
-        print(f"$ latsym {' '.join(argv_)}")
-        status = latsym_cli(argv_)
-        if status != 0:
-            return status
+    with tempfile.TemporaryDirectory() as temporary:
+        try:
+            walk_through(args, args.workdir or Path(temporary))
+        except SystemExit as exc:
+            return exc.code
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def walk_through(args: argparse.Namespace, work: Path) -> None:
+    size = args.size
+    print("1. The plugin")
+    plugin = CubicHolsteinPlugin()
+    group = plugin.symmetry_group()
+    print(f"   {plugin.name}: {plugin.description}")
+    print(f"   lattice {plugin.lattice().name} (dim {plugin.dim}), symmetry {group.name} "
+          f"(order {group.order}), fields {plugin.input_irreps} -> {plugin.force_irreps}")
+    print(f"   parameters: {plugin.params}")
+    if CubicHolsteinPlugin.name not in plugin_entry_points():
+        print("   not registered: a parser holding just this plugin stands in for `latsym` below")
+
+    print("2. Symmetry")
+    site_group = group.factors[0]
+    print(f"   real irreps of {site_group.name}: {', '.join(ir.label for ir in real_irreps(site_group))}")
+    neighbourhood = Neighbourhood(PeriodicLattice(plugin.lattice(), 4), group, 3**0.5, plugin.input_irreps)
+    print(f"   the 27 sites within sqrt(3) (shells 1 + 6 + 12 + 8) of Q: {neighbourhood.irreps_out}")
+
+    print("3. Exact forces")
+    q = perturbed_cdw(size)
+    forces = plugin.reference_forces(q)
+    print(f"   perturbed (pi, pi, pi) CDW on {size}x{size}x{size}: max |F| = {np.abs(forces).max():.3f}, "
+          f"mean (-1)^(x+y+z) F = {np.mean((-1.0) ** np.indices(q.shape).sum(axis=0) * forces):.3f}")
+    report = check_symmetry(plugin, size)
+    print(f"   assert_equivariant: {len(report.errors)} operations ({group.order} group elements, "
+          f"{size**3 - 1} translations), worst error {report.worst[1]:.1e}")
+
+    print("4. Training data")
+    data = work / "data.h5"
+    _run([plugin.name, "generate", "--out", str(data), "--size", str(size), "--n-random", str(args.n_random),
+          "--n-quenches", "1", "--snapshots-per-quench", "3", "--snapshot-every", "5", "--no-progress"])
+
+    print("5. Training")
+    trained = work / "train"
+    _run([plugin.name, "train", "--data", str(data), "--out", str(trained), "--epochs", str(args.epochs),
+          "--network-config", json.dumps(SMALL_NETWORK), "--lr", "3e-2", "--no-plots", "--no-progress"])
+    network = load_network(trained / "model.pt")
+    print(f"   {network.name} {json.dumps(network.config)}: {network.n_parameters()} parameters")
+
+    print("6. Langevin dynamics with the network")
+    run_dir = work / "run"
+    _run([plugin.name, "simulate", "--out", str(run_dir), "--size", str(size), "--steps", str(args.steps),
+          "--snapshot-every", str(max(1, args.steps // 4)), "--network", str(trained / "model.pt"),
+          "--no-progress"])
+    with h5py.File(run_dir / "quench.h5", "r") as trajectory:
+        q_last = trajectory["q"][-1]
+        order = trajectory["observables/order_abs"][()]
+    with torch.no_grad():
+        q_tensor = torch.as_tensor(q_last, dtype=network.input_scale.dtype)
+        predicted, flipped = network(q_tensor), network(-q_tensor)
+    exact = ed_forces(q_last, plugin.params, dim=plugin.dim)
+    rmse = float(np.sqrt(np.mean((predicted.double().numpy() - exact) ** 2)))
+    print(f"   <|phi|> along the quench: {' '.join(f'{x:.2f}' for x in order)}")
+    print(f"   last snapshot: network vs ED force RMSE {rmse:.3f} (force std {exact.std():.3f}); "
+          f"odd in Q: max |F(-Q) + F(Q)| = {float((flipped + predicted).abs().max()):.1e}")
 
 
 if __name__ == "__main__":

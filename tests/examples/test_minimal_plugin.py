@@ -133,7 +133,7 @@ def test_latsym_springs_relax_rejects_bad_sizes(installed_springs, capsys, optio
 
 
 def test_walkthrough_uses_latsym_cli_once_installed(installed_springs, capsys):
-    spec = importlib.util.spec_from_file_location("custom_plugin_installed", EXAMPLES / "custom_plugin.py")
+    spec = importlib.util.spec_from_file_location("springs_plugin_installed", EXAMPLES / "springs_plugin.py")
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     assert example.main(["--size", "3", "--steps", "5"]) == 0

@@ -7,6 +7,7 @@ dynamics, observables, training data and equivariant force-field networks.
 from latsym_holstein.ed import (
     EDResult,
     FrustratedLatticeWarning,
+    check_stable,
     ed_forces,
     ed_solve,
     hopping_matrix,
@@ -35,6 +36,7 @@ __all__ = [
     "EDResult",
     "FrustratedLatticeWarning",
     "HolsteinParams",
+    "check_stable",
     "circular_average",
     "correlation",
     "domain_size_correlation",

@@ -1,17 +1,19 @@
 """Training data: exact forces on random configurations and on ED-driven Langevin quench snapshots.
 
-A data set is one HDF5 file. Its rows are configurations of an ``L1 × L2`` lattice:
+A data set is one HDF5 file. Its rows are configurations of an ``L1 × L2`` square lattice, or of an
+``L1 × L2 × L3`` simple cubic one (the lattice dimension is the length of
+:attr:`GenerationOptions.shape`; below, ``(L1, …)`` stands for that shape):
 
-================  ===================  ==========================================================
-dataset           shape, dtype         meaning
-================  ===================  ==========================================================
-``q``             (n, L1, L2) float64  lattice distortions ``Q_i``
-``forces``        (n, L1, L2) float64  exact forces ``F_i`` (ED)
-``density``       (n, L1, L2) float64  electron densities ``⟨n_i⟩`` (ED)
-``free_energy``   (n,) float64         total free energy of the configuration
-``source``        (n,) int64           -1 for a random configuration, else the quench index
-``step``          (n,) int64           Langevin step of a quench snapshot (0 for random ones)
-================  ===================  ==========================================================
+================  ====================  ==========================================================
+dataset           shape, dtype          meaning
+================  ====================  ==========================================================
+``q``             (n, L1, …) float64    lattice distortions ``Q_i``
+``forces``        (n, L1, …) float64    exact forces ``F_i`` (ED)
+``density``       (n, L1, …) float64    electron densities ``⟨n_i⟩`` (ED)
+``free_energy``   (n,) float64          total free energy of the configuration
+``source``        (n,) int64            -1 for a random configuration, else the quench index
+``step``          (n,) int64            Langevin step of a quench snapshot (0 for random ones)
+================  ====================  ==========================================================
 
 Attributes: ``format``, ``params`` and ``options`` (JSON), ``latsym_version``, ``created``, and the
 progress counters ``n_random_done`` and ``n_quenches_done``. Generation is resumable: running it
@@ -40,7 +42,7 @@ from tqdm.auto import tqdm
 
 import latsym
 from latsym.dynamics import LangevinVV, run
-from latsym_holstein.ed import ed_solve
+from latsym_holstein.ed import check_stable, ed_solve
 from latsym_holstein.params import HolsteinParams
 
 FORMAT = "latsym-holstein-dataset/1"
@@ -61,7 +63,8 @@ class GenerationOptions:
     """What a data set holds and how it is made.
 
     Attributes:
-        shape: lattice ``(L1, L2)``; both sides even (the checkerboard CDW needs them).
+        shape: lattice ``(L1, L2)`` (square) or ``(L1, L2, L3)`` (simple cubic): one side per lattice
+            dimension, each even (the checkerboard CDW needs them).
         n_random: configurations with independent ``Q_i ~ N(0, random_std²)``.
         n_quenches: ED-driven Langevin quenches from such a random start (``v_i ~ N(0, 1)``).
         snapshots_per_quench: snapshots kept from each quench (the start excluded).
@@ -71,9 +74,11 @@ class GenerationOptions:
 
     >>> GenerationOptions.preset("paper").n_random
     200
+    >>> GenerationOptions(shape=(4, 4, 4)).dim
+    3
     """
 
-    shape: tuple[int, int] = (16, 16)
+    shape: tuple[int, ...] = (16, 16)
     n_random: int = 20
     n_quenches: int = 2
     snapshots_per_quench: int = 10
@@ -83,16 +88,19 @@ class GenerationOptions:
 
     def __post_init__(self) -> None:
         shape = tuple(self.shape) if isinstance(self.shape, tuple | list | np.ndarray) else ()
-        if len(shape) != 2 or not all(
+        if len(shape) not in (2, 3) or not all(
             isinstance(s, int | np.integer) and not isinstance(s, bool) for s in shape
         ):
-            raise ValueError(f"shape must be two integers (L1, L2), got {self.shape!r}")
-        if min(shape) < 2 or shape[0] % 2 or shape[1] % 2:
+            raise ValueError(
+                f"shape must be one integer side per lattice dimension, (L1, L2) (square) or "
+                f"(L1, L2, L3) (simple cubic), got {self.shape!r}"
+            )
+        if min(shape) < 2 or any(s % 2 for s in shape):
             raise ValueError(
                 f"lattice sides must be even and at least 2 (the checkerboard CDW is frustrated on odd "
-                f"sides), got {shape[0]} x {shape[1]}"
+                f"sides), got {' x '.join(str(s) for s in shape)}"
             )
-        object.__setattr__(self, "shape", (int(shape[0]), int(shape[1])))
+        object.__setattr__(self, "shape", tuple(int(s) for s in shape))
         for name in ("n_random", "n_quenches", "snapshots_per_quench", "snapshot_every", "seed"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
@@ -127,6 +135,11 @@ class GenerationOptions:
         return cls(**{**presets[name], **overrides})
 
     @property
+    def dim(self) -> int:
+        """The lattice dimension: 2 (square) or 3 (simple cubic), the number of sides of ``shape``."""
+        return len(self.shape)
+
+    @property
     def n_configurations(self) -> int:
         """Rows of the finished data set."""
         return self.n_random + self.n_quenches * self.snapshots_per_quench
@@ -142,7 +155,8 @@ def _rng(seed: int, kind: int, index: int) -> np.random.Generator:
 
 
 def random_configuration(options: GenerationOptions, index: int) -> np.ndarray:
-    """Random configuration ``index`` of a data set: ``Q_i ~ N(0, random_std²)``, shape ``(L1, L2)``."""
+    """Random configuration ``index`` of a data set: ``Q_i ~ N(0, random_std²)``, shape
+    ``options.shape``."""
     return options.random_std * _rng(options.seed, _KIND_RANDOM, index).standard_normal(options.shape)
 
 
@@ -178,9 +192,12 @@ def generate(
     Raises:
         DatasetError: ``out`` exists but is not a data set of these options and parameters (pass
             ``overwrite=True`` or another path), or is corrupt.
+        ValueError: the elastic energy of ``params`` is unbounded below in ``options.dim`` dimensions
+            (:func:`~latsym_holstein.ed.check_stable`).
     """
     options = options or GenerationOptions()
     params = params or HolsteinParams()
+    check_stable(params, options.dim)
     out = Path(out)
     work = out.with_name(out.name + ".work")
     if overwrite:
@@ -201,9 +218,9 @@ def generate(
 
 def _create(out: Path, options: GenerationOptions, params: HolsteinParams) -> h5py.File:
     file = h5py.File(out, "w")
-    l1, l2 = options.shape
+    shape = options.shape
     for name in ("q", "forces", "density"):
-        file.create_dataset(name, shape=(0, l1, l2), maxshape=(None, l1, l2), dtype="f8", chunks=(1, l1, l2))
+        file.create_dataset(name, shape=(0, *shape), maxshape=(None, *shape), dtype="f8", chunks=(1, *shape))
     file.create_dataset("free_energy", shape=(0,), maxshape=(None,), dtype="f8", chunks=(256,))
     for name in ("source", "step"):
         file.create_dataset(name, shape=(0,), maxshape=(None,), dtype="i8", chunks=(256,))
@@ -274,7 +291,7 @@ def _resize(file: h5py.File, n: int) -> None:
 
 
 def _append(file: h5py.File, q: np.ndarray, source: np.ndarray, step: np.ndarray, params: HolsteinParams):
-    result = ed_solve(q, params)
+    result = ed_solve(q, params, dim=q.ndim - 1)
     n0 = file["q"].shape[0]
     _resize(file, n0 + len(q))
     file["q"][n0:] = q
@@ -308,7 +325,7 @@ def _generate_quenches(file, options, params, progress, work: Path) -> None:
     )
 
     def force(q: torch.Tensor) -> torch.Tensor:
-        return ed_solve(q, params).forces
+        return ed_solve(q, params, dim=options.dim).forces
 
     for index in range(done, options.n_quenches):
         q0, v0, noise_seed = quench_initial_state(options, index)

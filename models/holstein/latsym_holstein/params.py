@@ -31,7 +31,9 @@ class HolsteinParams:
         gamma: friction γ of the Langevin/Brownian dynamics (≥ 0); not used by the ED solver.
 
     The elastic energy ``(k/2) Σ Q² + κ Σ_<ij> Q_i Q_j`` must be bounded below, so ``k > 4|κ|`` is
-    required (its eigenvalues are ``k + 2κ(cos q_x + cos q_y)``).
+    required (its eigenvalues are ``k + 2κ(cos q_x + cos q_y)``). On the ``d``-dimensional
+    hypercubic lattice the bound is ``k > 2d|κ|``: :func:`latsym_holstein.check_stable` checks it for
+    ``d = 3`` (the ED solver and the plugin call it).
 
     >>> p = HolsteinParams(g=3.0)
     >>> p.g, p.kappa

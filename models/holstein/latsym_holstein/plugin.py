@@ -1,15 +1,38 @@
 """The Holstein model plugin, registered under the entry-point group ``latsym.models``.
 
-It adds ``latsym holstein info | generate | simulate | analyze``; ``latsym holstein COMMAND --help``
-explains every option.
+It adds ``latsym holstein info | generate | simulate | analyze | train``; ``latsym holstein COMMAND
+--help`` explains every option.
+
+:class:`HolsteinPlugin` is also the base of the Holstein model on other hypercubic lattices: the
+lattice, its symmetry group, the lattice dimension, the parameter defaults, the data-generation
+presets, the default quench size and the network presets with their default configs are class
+attributes and methods that a subclass overrides, and every command (generate, simulate, train)
+follows them. The simple cubic lattice takes a few lines (``examples/custom_plugin.py``)::
+
+    class CubicHolsteinPlugin(HolsteinPlugin):
+        name = "holstein-cubic"
+        Params = CubicHolsteinParams  # a HolsteinParams subclass with kappa = 0.12
+        dim = 3
+        generation_presets = {"small": {"shape": (6, 6, 6)}}
+        default_size = (6, 6, 6)
+        network_defaults = {"latsym": {"lattice": "sc"}}
+
+        def lattice(self):
+            return simple_cubic()
+
+        def symmetry_group(self):
+            return point_group("m-3m") * Z2()
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, ClassVar
 
 from latsym.plugin import CLICommand, ModelPlugin
 from latsym_holstein.params import HolsteinParams
@@ -18,13 +41,42 @@ from latsym_holstein.params import HolsteinParams
 class HolsteinPlugin(ModelPlugin):
     """The semiclassical Holstein model on the square lattice (spinless fermions, one classical
     distortion ``Q_i`` per site). Symmetry: translations × 4mm (D4) × the particle–hole Z2 under which
-    ``Q`` and the force are odd scalars (``A1:odd``)."""
+    ``Q`` and the force are odd scalars (``A1:odd``).
+
+    Subclass it for another hypercubic lattice: override :meth:`lattice`, :meth:`symmetry_group`,
+    ``name`` and the class attributes below, ``Params`` for other parameter defaults (a
+    :class:`~latsym_holstein.params.HolsteinParams` subclass) and ``input_irreps``/``force_irreps``
+    where the site group names its invariant irrep otherwise (``A1g`` in m-3m); the ED solver, data
+    generation, training, quenches and the commands follow ``dim``. Parameters whose elastic energy
+    is unbounded below in ``dim`` dimensions are refused (``ValueError``).
+
+    Attributes:
+        dim: the lattice dimension ``d``: configurations have shape ``(L1, …, Ld)`` or
+            ``(B, L1, …, Ld)`` (the ED solver is called with ``dim=dim``).
+        generation_presets: the ``generate --preset`` choices (the first is the default): the name of
+            a :meth:`~latsym_holstein.data.GenerationOptions.preset` and the options this lattice
+            changes in it (e.g. ``{"small": {"shape": (6, 6, 6)}}``).
+        default_size: the lattice of ``simulate`` without ``--size``.
+        network_defaults: the network presets offered (:meth:`networks`, ``train --network``) with the
+            default config of each, under the user's ``--network-config``; ``None`` (the square
+            lattice): every preset of :data:`latsym_holstein.networks.NETWORKS` with its own defaults.
+    """
 
     name = "holstein"
     description = "semiclassical Holstein model on the square lattice (ED forces, Langevin quenches)"
     Params = HolsteinParams
     input_irreps = "A1:odd"
     force_irreps = "A1:odd"
+    dim: ClassVar[int] = 2
+    generation_presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {"small": {}, "paper": {}}
+    default_size: ClassVar[tuple[int, ...]] = (24, 24)
+    network_defaults: ClassVar[Mapping[str, Mapping[str, Any]] | None] = None
+
+    def __init__(self, params: HolsteinParams | None = None):
+        from latsym_holstein.ed import check_stable
+
+        super().__init__(params)
+        check_stable(self.params, self.dim)
 
     def lattice(self):
         from latsym.lattice import square
@@ -37,9 +89,11 @@ class HolsteinPlugin(ModelPlugin):
         return point_group("4mm", dim=2) * Z2()
 
     def reference_forces(self, q):
+        """The exact (ED) forces of configurations ``(L1, …, Ld)`` or ``(B, L1, …, Ld)``, ``d = dim``:
+        same shape and type (numpy or torch) as ``q``."""
         from latsym_holstein.ed import ed_forces
 
-        return ed_forces(q, self.params)
+        return ed_forces(q, self.params, dim=self.dim)
 
     def dynamics_defaults(self) -> dict[str, float]:
         p = self.params
@@ -48,36 +102,47 @@ class HolsteinPlugin(ModelPlugin):
     def observables(self):
         from latsym_holstein.simulate import quench_observables
 
-        return quench_observables()
+        return quench_observables(self.dim)
 
     @classmethod
     def cli_commands(cls) -> dict[str, CLICommand]:
-        return {
+        commands = {
             **super().cli_commands(),
             "generate": CLICommand(
                 "make a training data set: ED forces of random configurations and quench snapshots",
-                _configure_generate,
-                _run_generate,
+                functools.partial(_configure_generate, cls),
+                functools.partial(_run_generate, cls),
             ),
             "simulate": CLICommand(
                 "run (or resume) a thermal quench and write its HDF5 trajectory",
-                _configure_simulate,
-                _run_simulate,
+                functools.partial(_configure_simulate, cls),
+                functools.partial(_run_simulate, cls),
             ),
             "analyze": CLICommand(
                 "observables and plots of a quench trajectory (JSON + PNG)", _configure_analyze, _run_analyze
             ),
             "train": CLICommand(
                 "train a force-field network on a generated data set (report, parity plot, checkpoints)",
-                _configure_train,
-                _run_train,
+                functools.partial(_configure_train, cls),
+                functools.partial(_run_train, cls),
             ),
         }
+        if cls.dim != 2:  # the analysis (structure factor, domain sizes, plots) is that of 2D fields
+            del commands["analyze"]
+        return commands
 
-    def networks(self):
+    @classmethod
+    def networks(cls):
+        """Network factories by preset name, building this lattice's default config (see
+        ``network_defaults``) unless overridden: ``plugin.network("latsym", layers=2)``."""
         from latsym_holstein.networks import NETWORKS
 
-        return dict(NETWORKS)
+        if cls.network_defaults is None:
+            return dict(NETWORKS)
+        return {
+            preset: functools.partial(NETWORKS[preset], **defaults)
+            for preset, defaults in cls.network_defaults.items()
+        }
 
 
 _INTERRUPTED = "interrupted; the progress is saved: run the same command again to resume"
@@ -86,42 +151,48 @@ _INTERRUPTED = "interrupted; the progress is saved: run the same command again t
 # -- shared options ------------------------------------------------------------------------------
 
 
-def _lattice_size(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
+def _lattice_size(text: str, dim: int = 2) -> tuple[int, ...]:
+    """``--size``: ``L`` (every side) or ``L1xL2`` (``L1xL2xL3`` for ``dim=3``), sides >= 2."""
+    form = "L or " + "x".join(f"L{a + 1}" for a in range(dim))
+    example = "16 or 16x24" if dim == 2 else "6 or " + "x".join(["6"] * (dim - 1) + ["8"])
     try:
-        sizes = tuple(int(p) for p in parts)
+        sizes = tuple(int(p) for p in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"lattice size must be L or L1xL2 (e.g. 16 or 16x24), got {text!r}"
+            f"lattice size must be {form} (e.g. {example}), got {text!r}"
         ) from None
     if len(sizes) == 1:
-        sizes = sizes * 2
-    if len(sizes) != 2 or min(sizes) < 2:
-        raise argparse.ArgumentTypeError(f"lattice size must be L or L1xL2 with sides >= 2, got {text!r}")
+        sizes = sizes * dim
+    if len(sizes) != dim or min(sizes) < 2:
+        raise argparse.ArgumentTypeError(f"lattice size must be {form} with sides >= 2, got {text!r}")
     return sizes
 
 
-def _add_params_option(p: argparse.ArgumentParser) -> None:
+def _size_text(shape: tuple[int, ...]) -> str:
+    return "x".join(str(side) for side in shape)
+
+
+def _add_params_option(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config",
         type=Path,
         metavar="JSON",
         help="JSON file of model parameters overriding the defaults (keys: "
-        + ", ".join(HolsteinParams().to_dict())
+        + ", ".join(cls.Params().to_dict())
         + "); unknown keys are an error",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
-def _params(args: argparse.Namespace) -> HolsteinParams:
-    """The parameters of ``--config`` (defaults without it).
+def _params(cls: type[HolsteinPlugin], args: argparse.Namespace) -> HolsteinParams:
+    """The parameters of ``--config`` (the plugin's defaults without it).
 
     Raises:
         ValueError: the file is unreadable, not a JSON object, or holds an unknown or invalid parameter
             (the commands print the message to stderr and exit with status 2).
     """
     if args.config is None:
-        return HolsteinParams()
+        return cls.Params()
     try:
         values = json.loads(Path(args.config).read_text())
     except (OSError, json.JSONDecodeError) as exc:
@@ -129,7 +200,7 @@ def _params(args: argparse.Namespace) -> HolsteinParams:
     if not isinstance(values, dict):
         raise ValueError(f"config file {args.config} must hold a JSON object of parameters")
     try:
-        return HolsteinParams.from_dict(values)
+        return cls.Params.from_dict(values)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"config file {args.config}: {exc}") from exc
 
@@ -137,17 +208,27 @@ def _params(args: argparse.Namespace) -> HolsteinParams:
 # -- generate ------------------------------------------------------------------------------------
 
 
-def _configure_generate(p: argparse.ArgumentParser) -> None:
+def _configure_generate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
+    from latsym_holstein.data import GenerationOptions
+
+    presets = []
+    for name, overrides in cls.generation_presets.items():
+        o = GenerationOptions.preset(name, **overrides)
+        presets.append(
+            f"{name}: {_size_text(o.shape)}, {o.n_random} random + {o.n_quenches} quenches x "
+            f"{o.snapshots_per_quench} snapshots every {o.snapshot_every} steps"
+            + (" (as Fan & Chern 2026)" if name == "paper" else "")
+        )
     p.add_argument("--out", type=Path, required=True, help="HDF5 data set to write (re-running resumes it)")
     p.add_argument(
         "--preset",
-        choices=["small", "paper"],
-        default="small",
-        help="small: 16x16, 20 random + 2 quenches x 10 snapshots (minutes on 2 cores); paper: 40x40, "
-        "200 random + 4 quenches x 100 snapshots every 50 steps (Fan & Chern 2026). "
-        "Options below override it",
+        choices=list(cls.generation_presets),
+        default=next(iter(cls.generation_presets)),
+        help="; ".join(presets) + ". Options below override it",
     )
-    p.add_argument("--size", type=_lattice_size, help="lattice L or L1xL2 (even sides)")
+    side_names = "x".join(f"L{a + 1}" for a in range(cls.dim))
+    size = functools.partial(_lattice_size, dim=cls.dim)
+    p.add_argument("--size", type=size, help=f"lattice L or {side_names} (even sides)")
     p.add_argument("--n-random", type=int, help="random configurations Q_i ~ N(0, std^2)")
     p.add_argument("--n-quenches", type=int, help="ED-driven Langevin quenches")
     p.add_argument("--snapshots-per-quench", type=int, help="snapshots kept per quench")
@@ -157,10 +238,10 @@ def _configure_generate(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, help="master seed (default 0)")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it holds another data set")
-    _add_params_option(p)
+    _add_params_option(cls, p)
 
 
-def _run_generate(args: argparse.Namespace) -> int:
+def _run_generate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
     from latsym_holstein.data import GenerationOptions, generate
 
     overrides = {
@@ -176,35 +257,41 @@ def _run_generate(args: argparse.Namespace) -> int:
         }.items()
         if value is not None
     }
+    prog = f"latsym {cls.name} generate"
     try:
-        options = GenerationOptions.preset(args.preset, **overrides)
+        preset = {**cls.generation_presets[args.preset], **overrides}
+        options = GenerationOptions.preset(args.preset, **preset)
         path = generate(
-            args.out, options, _params(args), overwrite=args.overwrite, progress=not args.no_progress
+            args.out, options, _params(cls, args), overwrite=args.overwrite, progress=not args.no_progress
         )
     except ValueError as exc:  # DatasetError included
-        print(f"latsym holstein generate: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"latsym holstein generate: {_INTERRUPTED}", file=sys.stderr)
+        print(f"{prog}: {_INTERRUPTED}", file=sys.stderr)
         return 130
-    print(
-        f"wrote {options.n_configurations} configurations of {options.shape[0]}x{options.shape[1]} to {path}"
-    )
+    print(f"wrote {options.n_configurations} configurations of {_size_text(options.shape)} to {path}")
     return 0
 
 
 # -- simulate ------------------------------------------------------------------------------------
 
 
-def _configure_simulate(p: argparse.ArgumentParser) -> None:
+def _configure_simulate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
+    side_names = "x".join(f"L{a + 1}" for a in range(cls.dim))
     p.add_argument("--out", type=Path, required=True, help="directory for quench.h5 (re-running resumes it)")
-    p.add_argument("--size", type=_lattice_size, default=(24, 24), help="lattice L or L1xL2 (default 24)")
+    p.add_argument(
+        "--size",
+        type=functools.partial(_lattice_size, dim=cls.dim),
+        default=cls.default_size,
+        help=f"lattice L or {side_names} (default {_size_text(cls.default_size)})",
+    )
     p.add_argument("--steps", type=int, default=1000, help="Langevin steps (time = steps * dt; default 1000)")
     p.add_argument(
         "--network",
         type=Path,
         metavar="MODEL",
-        help="drive the quench with a trained network (a model.pt written by `latsym holstein train`) "
+        help=f"drive the quench with a trained network (a model.pt written by `latsym {cls.name} train`) "
         "instead of exact ED forces; fields then take the network's dtype",
     )
     p.add_argument("--dynamics", choices=["langevin", "brownian"], default="langevin", help="integrator")
@@ -214,19 +301,21 @@ def _configure_simulate(p: argparse.ArgumentParser) -> None:
         "--checkpoint-every", type=int, default=500, help="steps between checkpoints (default 500)"
     )
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
-    p.add_argument("--analyze", action="store_true", help="run `analyze` on the trajectory afterwards")
-    _add_params_option(p)
+    if "analyze" in cls.cli_commands():
+        p.add_argument("--analyze", action="store_true", help="run `analyze` on the trajectory afterwards")
+    _add_params_option(cls, p)
 
 
-def _run_simulate(args: argparse.Namespace) -> int:
+def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
     import torch
 
     from latsym.dynamics import NonFiniteError, ResumeError
     from latsym_holstein.simulate import quench
 
+    prog = f"latsym {cls.name} simulate"
     if args.out.exists() and not args.out.is_dir():
         print(
-            f"latsym holstein simulate: --out must be a directory (the trajectory goes to DIR/quench.h5), "
+            f"{prog}: --out must be a directory (the trajectory goes to DIR/quench.h5), "
             f"but {args.out} is a file",
             file=sys.stderr,
         )
@@ -240,7 +329,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
         try:
             network = load_network(args.network)
         except NetworkFileError as exc:
-            print(f"latsym holstein simulate: {exc}", file=sys.stderr)
+            print(f"{prog}: {exc}", file=sys.stderr)
             return 2
         force, dtype = network_force_fn(network), network.input_scale.dtype
     try:
@@ -248,24 +337,25 @@ def _run_simulate(args: argparse.Namespace) -> int:
             trajectory,
             args.size,
             args.steps,
-            params=_params(args),
+            params=_params(cls, args),
             seed=args.seed,
             snapshot_every=args.snapshot_every,
             checkpoint_every=args.checkpoint_every,
             dynamics=args.dynamics,
             force=force,
             dtype=dtype,
+            metadata={"model": cls.name},
             overwrite=args.overwrite,
             progress=not args.no_progress,
         )
     except (ValueError, ResumeError, NonFiniteError) as exc:
-        print(f"latsym holstein simulate: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"latsym holstein simulate: {_INTERRUPTED}", file=sys.stderr)
+        print(f"{prog}: {_INTERRUPTED}", file=sys.stderr)
         return 130
     print(f"trajectory: {result.path} ({result.n_snapshots} snapshots, step {result.state.step})")
-    if args.analyze:
+    if getattr(args, "analyze", False):
         return _analyze(trajectory, args.out, None)
     return 0
 
@@ -312,13 +402,23 @@ def _analyze(trajectory: Path, out: Path, window) -> int:
 # -- train ---------------------------------------------------------------------------------------
 
 
-def _configure_train(p: argparse.ArgumentParser) -> None:
+def _configure_train(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
     from latsym_holstein.train import configure_parser
 
-    configure_parser(p)
+    configure_parser(p, networks=None if cls.network_defaults is None else list(cls.network_defaults))
 
 
-def _run_train(args: argparse.Namespace) -> int:
+def _run_train(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
     from latsym_holstein.train import run_from_args
 
-    return run_from_args(args)
+    prog = f"latsym {cls.name} train"
+    if cls.network_defaults is None:
+        return run_from_args(args, prog=prog)
+    if args.network not in cls.network_defaults:
+        print(
+            f"{prog}: network preset {args.network!r} is not available on this lattice; "
+            f"available: {', '.join(cls.network_defaults)}",
+            file=sys.stderr,
+        )
+        return 2
+    return run_from_args(args, prog=prog, network_defaults=cls.network_defaults[args.network])

@@ -119,8 +119,9 @@ def force_metrics(predicted: np.ndarray, target: np.ndarray) -> dict[str, float]
 
 
 def predict(network: ForceField, q: np.ndarray, batch_size: int = 16) -> np.ndarray:
-    """Forces ``(n, L1, L2)`` (float64) of configurations ``q`` ``(n, L1, L2)``, evaluated in batches on
-    the network's device and dtype, without gradients."""
+    """Forces ``(n, L1, …, Ld)`` (float64) of configurations ``q`` ``(n, L1, …, Ld)`` (``d`` = 2 on the
+    square lattice, 3 on the simple cubic one), evaluated in batches on the network's device and dtype,
+    without gradients."""
     scale = network.input_scale
     was_training = network.training
     network.eval()
@@ -453,8 +454,24 @@ def _plot_errors(errors: np.ndarray, metrics: dict[str, float], path: Path) -> N
 # -- CLI -----------------------------------------------------------------------------------------
 
 
-def configure_parser(p: argparse.ArgumentParser) -> None:
-    """Add the options of ``latsym holstein train`` to ``p``."""
+def configure_parser(p: argparse.ArgumentParser, networks: list[str] | None = None) -> None:
+    """Add the options of ``latsym holstein train`` to ``p``.
+
+    Args:
+        p: the parser.
+        networks: the presets ``--network`` offers, the first being its default (a plugin on another
+            lattice, see :class:`~latsym_holstein.plugin.HolsteinPlugin`); ``None``: every registered
+            preset, default ``latsym``.
+    """
+    if networks is None:
+        network_help = (
+            f"network preset (available: {', '.join(available_networks())}; default latsym, the "
+            "library's equivariant model; paper and gnn are the published baselines)"
+        )
+    else:
+        network_help = (
+            f"network preset on this lattice (available: {', '.join(networks)}; default {networks[0]})"
+        )
     p.add_argument(
         "--data", type=Path, required=True, help="HDF5 data set made by `latsym holstein generate`"
     )
@@ -462,11 +479,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         "--out", type=Path, required=True,
         help="output folder: checkpoint, model.pt, report.json/.txt, plots (re-running resumes)",
     )
-    p.add_argument(
-        "--network", default="latsym",
-        help=f"network preset (available: {', '.join(available_networks())}; default latsym, the "
-        "library's equivariant model; paper and gnn are the published baselines)",
-    )
+    p.add_argument("--network", default="latsym" if networks is None else networks[0], help=network_help)
     p.add_argument(
         "--network-config", metavar="JSON",
         help='JSON object of preset options, e.g. \'{"widths": [1, 64, 64, 1]}\'',
@@ -496,15 +509,27 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming from --out")
 
 
-def run_from_args(args: argparse.Namespace) -> int:
-    """Run ``latsym holstein train`` from parsed arguments; returns the exit status (2 on bad input)."""
+def run_from_args(
+    args: argparse.Namespace,
+    *,
+    prog: str = "latsym holstein train",
+    network_defaults: dict[str, Any] | None = None,
+) -> int:
+    """Run ``latsym holstein train`` from parsed arguments; returns the exit status (2 on bad input).
+
+    Args:
+        args: the options of :func:`configure_parser`.
+        prog: the command named in error messages.
+        network_defaults: the preset's config on the plugin's lattice (e.g. ``{"lattice": "sc"}``),
+            under the keys of ``--network-config``.
+    """
     try:
         device = torch.device(args.device)
     except RuntimeError as exc:
-        print(f"latsym holstein train: bad --device {args.device!r} ({exc})", file=sys.stderr)
+        print(f"{prog}: bad --device {args.device!r} ({exc})", file=sys.stderr)
         return 2
     try:
-        config = _network_config(args.network_config)
+        config = {**(network_defaults or {}), **_network_config(args.network_config)}
         report = train(
             args.data,
             args.out,
@@ -524,7 +549,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             plots=not args.no_plots,
         )
     except (ValueError, TypeError) as exc:  # DatasetError, TrainingError included
-        print(f"latsym holstein train: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     m = report.metrics
     print(

@@ -67,13 +67,13 @@ class CountingED:
         self.random_rows = 0  # rows of numpy batches (random configurations and quench snapshots)
         self.interrupt_at = interrupt_at
 
-    def __call__(self, q, params):
+    def __call__(self, q, params, dim):
         self.calls += 1
         if self.calls == self.interrupt_at:
             raise KeyboardInterrupt
         if isinstance(q, np.ndarray):
             self.random_rows += len(q)
-        return ed_solve(q, params)
+        return ed_solve(q, params, dim=dim)
 
 
 # -- layout and content ---------------------------------------------------------------------------
@@ -306,12 +306,13 @@ def test_progress_counters_beyond_the_rows_are_corrupt(tmp_path):
         ({"shape": (5, 4)}, "even"),
         ({"shape": (4, 7)}, "even"),
         ({"shape": (0, 4)}, "even and at least 2"),
-        ({"shape": (4,)}, "two integers"),
-        ({"shape": 16}, "two integers"),
-        ({"shape": "16"}, "two integers"),
-        ({"shape": (4, 4, 4)}, "two integers"),
-        ({"shape": (4.0, 4)}, "two integers"),
-        ({"shape": (True, 4)}, "two integers"),
+        ({"shape": (4,)}, "one integer side per lattice dimension"),
+        ({"shape": 16}, "one integer side per lattice dimension"),
+        ({"shape": "16"}, "one integer side per lattice dimension"),
+        ({"shape": (4, 4, 4, 4)}, r"\(L1, L2\) \(square\) or \(L1, L2, L3\) \(simple cubic\)"),
+        ({"shape": (4.0, 4)}, "one integer side per lattice dimension"),
+        ({"shape": (True, 4)}, "one integer side per lattice dimension"),
+        ({"shape": (4, 4, 3)}, "even and at least 2 .*got 4 x 4 x 3"),
         ({"n_random": -1}, "n_random must be a non-negative integer"),
         ({"n_random": 2.0}, "n_random must be a non-negative integer"),
         ({"n_quenches": -2}, "n_quenches must be a non-negative integer"),
@@ -381,3 +382,34 @@ def test_split_holds_out_every_third(reference):
 def test_split_bad_input(reference, bad):
     with pytest.raises(ValueError, match="holdout_every must be an integer >= 2"):
         load_dataset(reference).split(bad)
+
+
+# -- the simple cubic lattice -----------------------------------------------------------------------
+
+CUBIC_OPTIONS = GenerationOptions(
+    shape=(4, 4, 2), n_random=3, n_quenches=1, snapshots_per_quench=2, snapshot_every=2, seed=1
+)
+CUBIC_PARAMS = HolsteinParams(kappa=0.12, temperature=0.2)
+
+
+def test_cubic_data_set_holds_the_exact_3d_forces(tmp_path):
+    assert CUBIC_OPTIONS.dim == 3 and OPTIONS.dim == 2
+    path = make(tmp_path / "cubic.h5", CUBIC_OPTIONS, CUBIC_PARAMS)
+    data = load_dataset(path)
+    assert data.options == CUBIC_OPTIONS and data.params == CUBIC_PARAMS
+    assert data.q.shape == data.forces.shape == data.density.shape == (5, 4, 4, 2)
+    np.testing.assert_array_equal(data.source, [-1, -1, -1, 0, 0])
+    np.testing.assert_array_equal(data.step, [0, 0, 0, 2, 4])
+    np.testing.assert_array_equal(data.q[1], random_configuration(CUBIC_OPTIONS, 1))
+    exact = ed_solve(data.q, CUBIC_PARAMS, dim=3)
+    np.testing.assert_allclose(data.forces, exact.forces, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(data.free_energy, exact.free_energy, rtol=1e-13)
+    # a 3D configuration read as a batch of 2D ones gives other forces: the dimension was respected
+    assert not np.allclose(data.forces[0], ed_solve(data.q[0], CUBIC_PARAMS).forces)
+
+
+def test_cubic_data_set_refuses_unstable_parameters_before_writing(tmp_path):
+    out = tmp_path / "cubic.h5"
+    with pytest.raises(ValueError, match=r"3-dimensional lattice .* need k > 6\|kappa\|"):
+        make(out, CUBIC_OPTIONS, HolsteinParams())  # kappa = 0.18: stable in 2D only
+    assert not out.exists()

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from latsym_holstein.ed import (
     EDResult,
     FrustratedLatticeWarning,
+    check_stable,
     ed_forces,
     ed_solve,
     hopping_matrix,
@@ -134,18 +135,18 @@ def test_rectangular_lattice_is_equivariant_under_its_symmetries():
 # -- uniform checkerboards: the closed-form two-band spectrum ---------------------------------------
 
 
-def checkerboard_closed_form(amplitude, l1, l2, params):
-    """Sublattice-A density excess and electronic free energy of Q = A(-1)^(x+y), μ = 0.
+def checkerboard_closed_form(amplitude, shape, params):
+    """Sublattice-A density excess and electronic free energy of Q = A(-1)^(x_1+…+x_d), μ = 0.
 
     h couples the sublattices only: for each k, H_k = [[-gA, ε0(k)], [ε0(k), gA]] with
-    ε0(k) = -2t(cos kx + cos ky), levels ±E_k, E_k = sqrt(ε0² + (gA)²); every level appears once
-    per pair {k, k + (π, π)}, so full-zone sums carry a factor 1/2.
+    ε0(k) = -2t Σ_a cos k_a, levels ±E_k, E_k = sqrt(ε0² + (gA)²); every level appears once
+    per pair {k, k + (π, …, π)}, so full-zone sums carry a factor 1/2.
     """
-    kx, ky = np.meshgrid(2 * np.pi * np.arange(l1) / l1, 2 * np.pi * np.arange(l2) / l2, indexing="ij")
-    eps0 = -2 * params.t * (np.cos(kx) + np.cos(ky))
+    k = np.meshgrid(*(2 * np.pi * np.arange(side) / side for side in shape), indexing="ij")
+    eps0 = -2 * params.t * sum(np.cos(component) for component in k)
     gap = params.g * amplitude
     energy = np.sqrt(eps0**2 + gap**2)
-    n_sites = l1 * l2
+    n_sites = np.prod(shape)
     temperature = params.temperature
     if temperature == 0:
         excess = np.sum(gap / energy) / (2 * n_sites)
@@ -168,7 +169,7 @@ def test_uniform_checkerboard_matches_the_closed_form(params, shape):
     signs = checkerboard(*shape)
     for amplitude in [0.3, 1.0, 6.0]:
         result = ed_solve(amplitude * signs, params)
-        excess, electronic = checkerboard_closed_form(amplitude, *shape, params)
+        excess, electronic = checkerboard_closed_form(amplitude, shape, params)
         np.testing.assert_allclose(result.density, 0.5 + excess * signs, atol=1e-11)
         assert abs(result.mu) < 1e-9
         expected_force = (params.g * excess - (params.k - 4 * params.kappa) * amplitude) * signs
@@ -183,7 +184,7 @@ def test_perturbed_checkerboard_relaxes_to_the_self_consistent_cdw_amplitude():
     stiffness = params.k - 4 * params.kappa
 
     def residual(amplitude):
-        return params.g * checkerboard_closed_form(amplitude, *shape, params)[0] - stiffness * amplitude
+        return params.g * checkerboard_closed_form(amplitude, shape, params)[0] - stiffness * amplitude
 
     amplitude = brentq(residual, 0.1, params.g / stiffness, xtol=1e-14)
     assert amplitude == pytest.approx(params.g / (2 * stiffness), rel=1e-2)  # deep CDW: Q0 ≈ 6.25
@@ -446,3 +447,198 @@ def test_forces_pass_latsym_equivariance_check(size):
         translations="all",
     )
     assert len(report.errors) == 16 + size * size - 1
+
+
+# -- other dimensions: the simple cubic lattice (dim=3) and the chain (dim=1) ------------------------
+
+#: κ with 2·3·κ = 0.72 = 4 × 0.18: the cubic lattice keeps the square lattice's k - 2d|κ|.
+CUBIC = HolsteinParams(kappa=0.12)
+
+
+def staggered(shape):
+    """(-1)^(x_1 + … + x_d) on a lattice of ``shape``."""
+    return (-1.0) ** np.indices(shape).sum(axis=0)
+
+
+@pytest.mark.parametrize(
+    ("shape", "params"),
+    [
+        ((4, 4, 4), CUBIC),
+        ((2, 4, 6), HolsteinParams(kappa=-0.1, temperature=0.3, g=2.0)),
+        ((4, 2, 2), HolsteinParams(kappa=0.1, temperature=0.0)),
+    ],
+)
+def test_cubic_forces_are_minus_the_finite_difference_gradient(shape, params):
+    rng = np.random.default_rng(11)
+    q = 2.0 * staggered(shape) + random_q(rng, shape, 0.5)
+    step = 1e-5
+    n = q.size
+    bumps = step * np.eye(n).reshape(n, *shape)
+    plus, minus = ed_solve(q + bumps, params, dim=3), ed_solve(q - bumps, params, dim=3)
+    gradient = ((plus.free_energy - minus.free_energy) / (2 * step)).reshape(shape)
+    forces = ed_forces(q, params, dim=3)
+    np.testing.assert_allclose(forces, -gradient, rtol=0, atol=1e-6 * np.abs(forces).max())
+
+
+def test_chain_forces_are_minus_the_finite_difference_gradient():
+    q = random_q(np.random.default_rng(12), (10,))
+    step = 1e-5
+    bumps = step * np.eye(10)
+    gradient = (ed_solve(q + bumps, dim=1).free_energy - ed_solve(q - bumps, dim=1).free_energy) / (2 * step)
+    forces = ed_forces(q, dim=1)
+    np.testing.assert_allclose(forces, -gradient, rtol=0, atol=1e-6 * np.abs(forces).max())
+
+
+def test_cubic_hopping_is_the_kronecker_sum_of_chains():
+    """h_hop of L1 × L2 × L3 = h1 ⊗ 1 ⊗ 1 + 1 ⊗ h2 ⊗ 1 + 1 ⊗ 1 ⊗ h3 with the chains' h_a (C order)."""
+    sides = (2, 3, 4)
+    chains = [hopping_matrix(side, t=0.7) for side in sides]
+    eye = [np.eye(side) for side in sides]
+    expected = (
+        np.kron(np.kron(chains[0], eye[1]), eye[2])
+        + np.kron(np.kron(eye[0], chains[1]), eye[2])
+        + np.kron(np.kron(eye[0], eye[1]), chains[2])
+    )
+    np.testing.assert_array_equal(hopping_matrix(*sides, t=0.7), expected)
+    np.testing.assert_array_equal(hopping_matrix(5, t=1.0)[0], [0, -1, 0, 0, -1])
+
+
+def test_cubic_free_energy_at_q_zero_is_the_tight_binding_band():
+    """Q = 0: ⟨n⟩ = 1/2, F = 0, μ = 0 and F_el = -T Σ_k ln(1 + exp(-ε_k/T)), ε_k = -2t Σ_a cos k_a."""
+    shape = (4, 6, 4)
+    params = HolsteinParams(kappa=0.1, temperature=0.25, t=0.8)
+    result = ed_solve(np.zeros(shape), params, dim=3)
+    k = np.meshgrid(*(2 * np.pi * np.arange(side) / side for side in shape), indexing="ij")
+    band = -2 * params.t * sum(np.cos(component) for component in k)
+    expected = -params.temperature * np.sum(np.logaddexp(0.0, -band / params.temperature))
+    assert float(result.free_energy) == pytest.approx(expected, rel=1e-12)
+    assert abs(float(result.mu)) < 1e-9
+    np.testing.assert_allclose(result.density, 0.5, atol=1e-12)
+    np.testing.assert_allclose(result.forces, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("params", [CUBIC, HolsteinParams(kappa=0.12, temperature=0.0)])
+def test_cubic_checkerboard_matches_the_closed_form(params):
+    shape = (4, 4, 6)
+    signs = staggered(shape)
+    for amplitude in [0.5, 6.0]:
+        result = ed_solve(amplitude * signs, params, dim=3)
+        excess, electronic = checkerboard_closed_form(amplitude, shape, params)
+        np.testing.assert_allclose(result.density, 0.5 + excess * signs, atol=1e-11)
+        expected_force = (params.g * excess - (params.k - 6 * params.kappa) * amplitude) * signs
+        np.testing.assert_allclose(result.forces, expected_force, atol=1e-10)
+        elastic = 0.5 * (params.k - 6 * params.kappa) * amplitude**2 * signs.size
+        np.testing.assert_allclose(result.free_energy, electronic + elastic, rtol=1e-12)
+
+
+@pytest.mark.parametrize("temperature", [0.1, 0.0])
+def test_cubic_forces_are_odd_under_q_to_minus_q(temperature):
+    params = HolsteinParams(kappa=0.12, temperature=temperature)
+    q = random_q(np.random.default_rng(13), (3, 4, 4, 4))
+    plus, minus = ed_solve(q, params, dim=3), ed_solve(-q, params, dim=3)
+    np.testing.assert_allclose(minus.forces, -plus.forces, atol=1e-10)
+    np.testing.assert_allclose(minus.density, 1 - plus.density, atol=1e-10)
+
+
+def test_cubic_batch_equals_loop_and_dim_disambiguates_shapes():
+    q = random_q(np.random.default_rng(14), (3, 4, 4))
+    with pytest.warns(FrustratedLatticeWarning):  # one 3 x 4 x 4 configuration: an odd side
+        as_cube = ed_solve(q, CUBIC, dim=3)
+    as_batch = ed_solve(q, CUBIC)  # three 4 x 4 configurations
+    assert as_cube.free_energy.shape == () and as_batch.free_energy.shape == (3,)
+    assert not np.allclose(as_cube.forces, as_batch.forces)
+    batch = random_q(np.random.default_rng(15), (2, 4, 2, 4))
+    result = ed_solve(batch, CUBIC, dim=3)
+    for b in range(2):
+        single = ed_solve(batch[b], CUBIC, dim=3)
+        np.testing.assert_allclose(result.forces[b], single.forces, atol=1e-12)
+        assert result.free_energy[b] == pytest.approx(float(single.free_energy), rel=1e-13)
+
+
+@pytest.mark.filterwarnings("ignore::latsym_holstein.ed.FrustratedLatticeWarning")
+def test_lattice_shape_in_other_dimensions():
+    assert lattice_shape((4, 6, 8), dim=3) == (4, 6, 8)
+    assert lattice_shape((5, 4, 6, 8), dim=3) == (4, 6, 8)
+    assert lattice_shape((5, 4), dim=1) == (4,)
+    with pytest.warns(FrustratedLatticeWarning, match="4 x 3 x 4 has an odd side"):
+        lattice_shape((4, 3, 4), dim=3)
+
+
+@pytest.mark.parametrize("size", [4])
+def test_cubic_forces_pass_latsym_equivariance_check(size):
+    """The ED force field on the simple cubic lattice is equivariant under translations × m-3m × Z2:
+    every one of the 96 elements of Oh × Z2 and every translation of the 4 × 4 × 4 lattice."""
+    from latsym.group import Z2, point_group
+    from latsym.lattice import PeriodicLattice, simple_cubic
+    from latsym.testing import assert_equivariant
+
+    group = point_group("m-3m") * Z2()
+    assert group.order == 96
+    report = assert_equivariant(
+        lambda q: ed_forces(q, CUBIC, dim=3),
+        "A1g:odd",
+        "A1g:odd",
+        group=group,
+        lattice=PeriodicLattice(simple_cubic(), size),
+        channel_dim=None,
+        backend="numpy",
+        translations="all",
+    )
+    assert len(report.errors) == 96 + size**3 - 1
+
+
+def test_cubic_symmetry_check_catches_a_square_lattice_solver():
+    """The 2D solver applied plane by plane (no bonds along the first axis) breaks the cubic symmetry."""
+    from latsym.group import Z2, point_group
+    from latsym.lattice import PeriodicLattice, simple_cubic
+    from latsym.testing import assert_equivariant
+
+    with pytest.raises(AssertionError, match="not equivariant"):
+        assert_equivariant(
+            lambda q: ed_forces(q.reshape(-1, 4, 4), CUBIC).reshape(q.shape),
+            "A1g:odd",
+            "A1g:odd",
+            group=point_group("m-3m") * Z2(),
+            lattice=PeriodicLattice(simple_cubic(), 4),
+            channel_dim=None,
+            backend="numpy",
+        )
+
+
+@pytest.mark.parametrize("dim", [0, -1, 2.0, "3", True, None])
+def test_bad_dimension_is_refused(dim):
+    with pytest.raises(ValueError, match="dimension dim must be a positive integer"):
+        ed_solve(np.zeros((4, 4)), dim=dim)
+    with pytest.raises(ValueError, match="dimension dim must be a positive integer"):
+        lattice_shape((4, 4), dim=dim)
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (1, 2, 4, 4, 4)])
+def test_cubic_shape_with_wrong_axes_is_refused(shape):
+    with pytest.raises(ValueError, match=r"shape \(L1, L2, L3\) or \(B, L1, L2, L3\) .* dimension 3"):
+        ed_solve(np.zeros(shape), CUBIC, dim=3)
+
+
+def test_unbounded_elastic_energy_in_three_dimensions_is_refused():
+    with pytest.raises(ValueError, match=r"unbounded below on the 3-dimensional .* need k > 6\|kappa\|"):
+        ed_forces(np.zeros((4, 4, 4)), HolsteinParams(), dim=3)  # 6 × 0.18 > 1
+
+
+def test_hopping_matrix_refuses_bad_sides():
+    with pytest.raises(ValueError, match="needs the lattice sides"):
+        hopping_matrix()
+    with pytest.raises(TypeError, match=r"integers, got \(4, 4, 0.5\) \(pass the hopping as t="):
+        hopping_matrix(4, 4, 0.5)
+    with pytest.raises(ValueError, match="sides must be at least 2, got 4 x 1 x 4"):
+        hopping_matrix(4, 1, 4)
+
+
+def test_check_stable_uses_the_bound_of_the_dimension():
+    assert check_stable(HolsteinParams(kappa=0.16), dim=3) == 3
+    assert check_stable(HolsteinParams(kappa=-0.16), dim=3) == 3
+    assert check_stable(HolsteinParams(), dim=2) == 2
+    for kappa in (1 / 6, -0.17):
+        with pytest.raises(ValueError, match=r"need k > 6\|kappa\| \(e.g. kappa=0.12 keeps"):
+            check_stable(HolsteinParams(kappa=kappa), dim=3)
+    with pytest.raises(ValueError, match="dimension dim must be a positive integer"):
+        check_stable(HolsteinParams(), dim=0)

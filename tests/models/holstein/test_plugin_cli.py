@@ -1,15 +1,24 @@
-"""The Holstein plugin: its model description and the ``latsym holstein`` commands."""
+"""The Holstein plugin: its model description, the ``latsym holstein`` commands, and a subclass of it
+on the simple cubic lattice."""
 
+import argparse
+import dataclasses
 import json
+import types
+from typing import ClassVar
 
 import h5py
 import numpy as np
 import pytest
+import torch
 from latsym_holstein import HolsteinParams, ed_forces, ed_solve
 from latsym_holstein.data import GenerationOptions, generate, load_dataset
-from latsym_holstein.plugin import HolsteinPlugin
+from latsym_holstein.networks import NETWORKS, load_network
+from latsym_holstein.plugin import HolsteinPlugin, _lattice_size
 
 from latsym.cli import main
+from latsym.group import Z2, point_group
+from latsym.lattice import simple_cubic
 from latsym.plugin import ModelPlugin, load_plugin
 
 TINY_GENERATE = [
@@ -344,11 +353,11 @@ def test_ctrl_c_stops_cleanly_and_the_command_resumes(tmp_path, capsys, monkeypa
     module = data_module if command == "generate" else simulate_module
     calls = []
 
-    def interrupted(q, params):
+    def interrupted(q, params, dim):
         calls.append(1)
         if len(calls) == 5:
             raise KeyboardInterrupt
-        return ed_solve(q, params)
+        return ed_solve(q, params, dim=dim)
 
     out = tmp_path / "out"
     argv = ["holstein", command, "--out", str(out), *TINY_GENERATE]
@@ -378,3 +387,126 @@ def test_ctrl_c_stops_cleanly_and_the_command_resumes(tmp_path, capsys, monkeypa
     else:
         with h5py.File(out / "quench.h5", "r") as f:
             assert f["step"][-1] == 8
+
+
+# -- a subclass on the simple cubic lattice ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CubicParams(HolsteinParams):
+    kappa: float = 0.12
+
+
+class CubicPlugin(HolsteinPlugin):
+    """What a user writes for the Holstein model on the simple cubic lattice (no registration)."""
+
+    name = "holstein-sc"
+    Params = CubicParams
+    input_irreps = force_irreps = "A1g:odd"
+    dim = 3
+    generation_presets: ClassVar = {"small": {"shape": (4, 4, 2), "n_random": 3, "n_quenches": 0}}
+    default_size = (4, 4, 2)
+    network_defaults: ClassVar = {"latsym": {"lattice": "sc"}}
+
+    def lattice(self):
+        return simple_cubic()
+
+    def symmetry_group(self):
+        return point_group("m-3m") * Z2()
+
+
+def cubic_cli(argv):
+    """Exit status of ``latsym ARGV`` with a parser holding just :class:`CubicPlugin`."""
+    parser = argparse.ArgumentParser(prog="latsym")
+    CubicPlugin.add_cli(parser.add_subparsers())
+    try:
+        args = parser.parse_args(argv)
+        return args.func(args)
+    except SystemExit as exc:
+        return exc.code
+
+
+def test_subclass_model_follows_its_dimension():
+    plugin = CubicPlugin()
+    q = np.random.default_rng(0).standard_normal((2, 4, 4, 4))
+    np.testing.assert_array_equal(plugin.reference_forces(q), ed_forces(q, CubicParams(), dim=3))
+    cdw = (-1.0) ** np.indices((4, 4, 4)).sum(axis=0)
+    state = types.SimpleNamespace(q=torch.from_numpy(2.0 * cdw))
+    assert {name: float(f(state)) for name, f in plugin.observables().items()} == {
+        "order_parameter": 2.0,
+        "order_abs": 2.0,
+    }
+    with pytest.raises(ValueError, match=r"unbounded below on the 3-dimensional .* need k > 6\|kappa\|"):
+        CubicPlugin.from_config({"kappa": 0.18})
+    with pytest.raises(TypeError, match="expects parameters of type CubicParams"):
+        CubicPlugin(HolsteinParams(kappa=0.12))
+
+
+def test_subclass_networks_take_its_default_config():
+    networks = CubicPlugin().networks()
+    assert list(networks) == ["latsym"]
+    net = CubicPlugin().network("latsym", odd=2, even=2, gated="1xT1u:odd", layers=1, skip_radius=1.0)
+    assert net.config["lattice"] == "sc" and net(torch.zeros(4, 4, 4)).shape == (4, 4, 4)
+    with pytest.raises(ValueError, match="has no network preset 'gnn'; available: \\['latsym'\\]"):
+        CubicPlugin().network("gnn")
+    assert HolsteinPlugin().networks() == NETWORKS  # the square lattice offers every preset as it is
+
+
+def test_subclass_commands(capsys):
+    assert cubic_cli(["holstein-sc", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("info", "generate", "simulate", "train")) and "analyze" not in out
+    assert cubic_cli(["holstein-sc", "simulate", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--analyze" not in out and "lattice L or L1xL2xL3 (default 4x4x2)" in out
+    assert cubic_cli(["holstein-sc", "generate", "--help"]) == 0
+    assert "small: 4x4x2, 3 random + 0 quenches" in " ".join(capsys.readouterr().out.split())
+    assert cubic_cli(["holstein-sc", "train", "--help"]) == 0
+    assert "available: latsym; default latsym" in " ".join(capsys.readouterr().out.split())
+    assert cubic_cli(["holstein-sc", "info"]) == 0
+    assert "kappa = 0.12" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("text", "shape"), [("4", (4, 4, 4)), ("4x6x2", (4, 6, 2)), ("2X2X2", (2, 2, 2))])
+def test_subclass_size_has_three_sides(text, shape):
+    assert _lattice_size(text, dim=3) == shape
+
+
+@pytest.mark.parametrize("size", ["4x4", "4x4x4x4", "1", "4x1x4", "cube"])
+def test_subclass_bad_size_is_rejected(tmp_path, capsys, size):
+    assert cubic_cli(["holstein-sc", "generate", "--out", str(tmp_path / "x.h5"), "--size", size]) == 2
+    assert "lattice size must be L or L1xL2xL3" in capsys.readouterr().err
+
+
+def test_subclass_generate_simulate_and_train(tmp_path, capsys):
+    data = tmp_path / "data.h5"
+    assert cubic_cli(["holstein-sc", "generate", "--out", str(data), "--no-progress"]) == 0
+    assert f"wrote 3 configurations of 4x4x2 to {data}" in capsys.readouterr().out
+    ds = load_dataset(data)
+    assert ds.q.shape == (3, 4, 4, 2) and ds.params == HolsteinParams(kappa=0.12)
+    np.testing.assert_allclose(ds.forces, ed_forces(ds.q, ds.params, dim=3), rtol=0, atol=1e-12)
+
+    run_dir = tmp_path / "run"
+    argv = ["holstein-sc", "simulate", "--out", str(run_dir), "--steps", "2", "--snapshot-every", "1",
+            "--no-progress"]  # fmt: skip
+    assert cubic_cli(argv) == 0
+    with h5py.File(run_dir / "quench.h5", "r") as f:
+        assert f["q"].shape == (3, 4, 4, 2)
+        np.testing.assert_allclose(f["f"][()], ed_forces(f["q"][()], CubicParams(), dim=3), atol=1e-12)
+        metadata = json.loads(f.attrs["metadata"])
+    assert metadata["model"] == "holstein-sc" and metadata["shape"] == [4, 4, 2]
+
+    data = tmp_path / "cube.h5"
+    argv = ["holstein-sc", "generate", "--out", str(data), "--size", "4", "--n-random", "6", "--no-progress"]
+    assert cubic_cli(argv) == 0
+    config = {"odd": 2, "even": 2, "gated": "1xT1u:odd", "layers": 1, "skip_radius": 1.0}
+    argv = ["holstein-sc", "train", "--data", str(data), "--out", str(tmp_path / "train"), "--epochs", "1",
+            "--network-config", json.dumps(config), "--no-plots", "--no-progress"]  # fmt: skip
+    assert cubic_cli(argv) == 0
+    assert "held-out force RMSE" in capsys.readouterr().out
+    net = load_network(tmp_path / "train" / "model.pt")
+    assert net.config["lattice"] == "sc" and net.config["odd"] == 2
+    argv = ["holstein-sc", "train", "--data", str(data), "--out", str(tmp_path / "t2"), "--network", "gnn"]
+    assert cubic_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("latsym holstein-sc train: network preset 'gnn' is not available")

@@ -157,10 +157,11 @@ def test_brownian(tmp_path):
     "kwargs, error, message",
     [
         ({"dynamics": "verlet"}, ValueError, "dynamics must be 'langevin' or 'brownian', got 'verlet'"),
-        ({"shape": (4,)}, ValueError, "shape must be \\(L1, L2\\)"),
-        ({"shape": (4, 4, 4)}, ValueError, "shape must be \\(L1, L2\\)"),
-        ({"shape": (1, 4)}, ValueError, "two ints >= 2, got \\(1, 4\\)"),
-        ({"shape": (4, 4.5)}, ValueError, "two ints >= 2"),
+        ({"shape": (4,)}, ValueError, "shape must be \\(L1, L2\\) or \\(L1, L2, L3\\)"),
+        ({"shape": (4, 4, 4, 4)}, ValueError, "shape must be \\(L1, L2\\) or \\(L1, L2, L3\\)"),
+        ({"shape": (1, 4)}, ValueError, "one int >= 2 per lattice dimension, got \\(1, 4\\)"),
+        ({"shape": (4, 4.5)}, ValueError, "one int >= 2 per lattice dimension"),
+        ({"shape": (4, 4, 4)}, ValueError, r"unbounded below on the 3-dimensional lattice"),
         ({"seed": -1}, ValueError, "seed must be a non-negative int, got -1"),
         ({"seed": 1.5}, ValueError, "seed must be a non-negative int"),
         (
@@ -237,3 +238,32 @@ def test_checkerboard_stays_ordered_at_low_temperature(tmp_path):
     np.testing.assert_allclose(order_abs, amplitude, rtol=0.05)
     q = result.state.q.numpy()
     assert float(order_parameter(order_parameter_field(q, field="distortion"))) == pytest.approx(order[-1])
+
+
+# -- the simple cubic lattice -----------------------------------------------------------------------
+
+CUBIC = HolsteinParams(kappa=0.12, temperature=0.05)
+
+
+def test_cubic_ed_quench(tmp_path):
+    result = quench(tmp_path / "q.h5", (4, 4, 2), 4, params=CUBIC, seed=2, snapshot_every=2, progress=False)
+    arrays, attrs = read(result.path)
+    assert arrays["q"].shape == arrays["f"].shape == (3, 4, 4, 2)
+    np.testing.assert_allclose(arrays["f"], ed_forces(arrays["q"], CUBIC, dim=3), rtol=0, atol=1e-12)
+    phi = (-1.0) ** np.indices((4, 4, 2)).sum(axis=0) * arrays["q"]
+    np.testing.assert_allclose(arrays["order_parameter"], phi.mean(axis=(1, 2, 3)), rtol=1e-14)
+    np.testing.assert_allclose(arrays["order_abs"], np.abs(phi).mean(axis=(1, 2, 3)), rtol=1e-14)
+    np.testing.assert_array_equal(arrays["q"][0], initial_state((4, 4, 2), 2)[0])
+    assert json.loads(attrs["metadata"])["shape"] == [4, 4, 2]
+
+
+def test_cubic_ed_force_fn_and_observables():
+    force = ed_force_fn(CUBIC, 3)
+    q = torch.randn(2, 4, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(force(q), ed_forces(q, CUBIC, dim=3), rtol=0, atol=0)
+    cdw = 3.0 * torch.from_numpy((-1.0) ** np.indices((4, 4, 4)).sum(axis=0))
+    state = LangevinVV(mass=1.0, gamma=0.0, temperature=0.0, dt=0.01).init_state(cdw, force, seed=0)
+    observed = {name: f(state) for name, f in quench_observables(3).items()}
+    assert observed == {"order_parameter": pytest.approx(3.0), "order_abs": pytest.approx(3.0)}
+    with pytest.raises(ValueError, match=r"need k > 6\|kappa\|"):
+        ed_force_fn(HolsteinParams(), 3)

@@ -291,3 +291,34 @@ def test_cli_missing_data_exits_2(tmp_path, capsys):
     args = parse("--data", str(tmp_path / "none.h5"), "--out", str(tmp_path), "--no-progress")
     assert run_from_args(args) == 2
     assert "no data set" in capsys.readouterr().err
+
+
+def test_cli_network_defaults_of_a_plugin_lie_under_the_users_config(data, tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    configure_parser(parser, networks=["gnn"])
+    base = ["--data", str(data), "--epochs", "1", "--no-progress", "--no-plots"]
+    args = parser.parse_args([*base, "--out", str(tmp_path / "a")])
+    assert args.network == "gnn"
+    assert run_from_args(args, network_defaults={"widths": [1, 4, 1]}) == 0
+    assert load_network(tmp_path / "a" / "model.pt").config == {"widths": [1, 4, 1]}
+    args = parser.parse_args([*base, "--out", str(tmp_path / "b"), "--network-config", json.dumps(TINY)])
+    assert run_from_args(args, network_defaults={"widths": [1, 4, 1]}) == 0
+    assert load_network(tmp_path / "b" / "model.pt").config == TINY
+    args = parser.parse_args([*base, "--out", str(tmp_path / "c"), "--network-config", '{"depth": 2}'])
+    assert run_from_args(args, prog="latsym holstein-cubic train") == 2
+    assert capsys.readouterr().err.startswith("latsym holstein-cubic train: network 'gnn' does not accept")
+
+
+def test_trains_on_the_simple_cubic_lattice(tmp_path):
+    from latsym_holstein import HolsteinParams, ed_forces
+
+    options = GenerationOptions(shape=(4, 4, 4), n_random=6, n_quenches=0)
+    params = HolsteinParams(kappa=0.12)
+    path = generate(tmp_path / "cube.h5", options, params, progress=False)
+    config = {"lattice": "sc", "odd": 2, "even": 2, "gated": "1xT1u:odd", "layers": 1, "skip_radius": 1.0}
+    report = train(path, tmp_path / "run", "latsym", config, epochs=1, progress=False, plots=False)
+    net = load_network(report.model_path)
+    dataset = load_dataset(path)
+    predicted = predict(net, dataset.q)
+    assert predicted.shape == (6, 4, 4, 4) and report.metrics["n_sites"] == 2 * 64
+    np.testing.assert_allclose(dataset.forces, ed_forces(dataset.q, params, dim=3), atol=1e-12)
