@@ -240,15 +240,19 @@ def _start_at_zero(*linears: Linear) -> None:
 
 
 class _Backbone(nn.Module):
-    """An optional :class:`OddEmbedding`, then ``layers`` :class:`GatedConv` (residual after the first)."""
+    """An optional :class:`OddEmbedding`, optionally its lattice averages (``context``), then ``layers``
+    :class:`GatedConv` (residual after the first)."""
 
     def __init__(self, odd: int, even: int, gated: Irreps, layers: int, radius: float, gains: int,
-                 max_gain: float, lattice: str):
+                 max_gain: float, lattice: str, context: bool):
         super().__init__()
         irreps = Irreps(f"{invariant(lattice)}:odd", holstein_group(lattice))
         self.embedding = OddEmbedding(gains, max_gain, lattice) if gains else None
         if self.embedding is not None:
             irreps = self.embedding.irreps_out
+        self.context = context
+        if context:  # the averages are odd invariants too: the same irreps once more
+            irreps = (irreps + irreps).simplify()
         blocks = []
         for _ in range(layers):
             blocks.append(GatedConv(irreps, odd, even, gated, radius, lattice))
@@ -259,6 +263,9 @@ class _Backbone(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.embedding is not None:
             x = self.embedding(x)
+        if self.context:
+            cells = tuple(range(2, x.ndim))
+            x = torch.cat([x, x.mean(dim=cells, keepdim=True).expand_as(x)], dim=1)
         for k, block in enumerate(self.blocks):
             x = block(x) if k == 0 else x + block(x)
         return x
@@ -277,12 +284,15 @@ class _LatticeField(ForceField):
         self.irreps_in = self.irreps_out = Irreps(f"{s}:odd", G)
 
 
-def _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice):
+def _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice, context):
     """The checked gated irreps and the config of the convolution presets."""
+    if not isinstance(context, bool):
+        raise TypeError(f"context must be True or False, got {context!r}")
     gated = _preset(lattice).gated if gated is None else gated
     gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice)
     config = {"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers, "radius": radius,
-              "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain, "lattice": lattice}
+              "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain, "lattice": lattice,
+              "context": context}
     return gated_irreps, config
 
 
@@ -309,6 +319,10 @@ class LatticeForceField(_LatticeField):
         gains: channels of the :class:`OddEmbedding` of Q (0: none).
         max_gain: its largest initial gain (relative to Q / input_scale).
         lattice: a name in :data:`LATTICES`.
+        context: give every site the lattice averages of the embedded field as well (odd invariants,
+            so the symmetry stays exact): on a finite lattice the chemical potential that fixes the
+            electron number is a global quantity, and these averages let the network see it
+            (ours; on a large disordered lattice the averages tend to zero).
 
     Raises:
         ValueError: a bad value, an unknown lattice, or gated irreps that are not irreps of the
@@ -322,11 +336,11 @@ class LatticeForceField(_LatticeField):
 
     def __init__(self, odd: int = 12, even: int = 6, gated: str | None = None, layers: int = 4,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
-                 max_gain: float = 1000.0, lattice: str = "square"):
+                 max_gain: float = 1000.0, lattice: str = "square", context: bool = False):
         gated_irreps, config = _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain,
-                                            lattice)
+                                            lattice, context)
         super().__init__(config)
-        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice)
+        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice, context)
         self.readout = _conv(lattice, self.backbone.irreps_out, self.irreps_out, radius)
         self.skip = _conv(lattice, self.irreps_in, self.irreps_out, skip_radius)
         _start_at_zero(self.readout.linear, self.skip.linear)
@@ -358,12 +372,12 @@ class EnergyForceField(_LatticeField):
 
     def __init__(self, odd: int = 12, even: int = 6, gated: str | None = None, layers: int = 4,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
-                 max_gain: float = 1000.0, lattice: str = "square"):
+                 max_gain: float = 1000.0, lattice: str = "square", context: bool = False):
         gated_irreps, config = _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain,
-                                            lattice)
+                                            lattice, context)
         super().__init__(config)
         G, s = holstein_group(lattice), invariant(lattice)
-        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice)
+        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice, context)
         self.readout = _conv(lattice, self.backbone.irreps_out, Irreps(f"{s}:even", G), radius)
         self.skip = _conv(lattice, self.irreps_in, self.irreps_in, skip_radius)
         self.square = TensorProduct(f"{s}:odd", f"{s}:odd", f"{s}:even", [(0, 0, 0)], group=G)

@@ -167,6 +167,28 @@ def test_bad_input():
 def test_bad_config(cls, config, match):
     with pytest.raises(ValueError, match=match):
         cls(**config)
+    with pytest.raises(TypeError, match="context must be True or False, got 1"):
+        cls(context=1)
+
+
+@pytest.mark.parametrize(("lattice", "order"), [("square", 16), ("sc", 96)])
+@pytest.mark.parametrize("cls", [LatticeForceField, EnergyForceField])
+def test_context_network_is_equivariant_and_global(cls, lattice, order, dtype):
+    torch.manual_seed(0)
+    net = randomise(cls(**config(cls, lattice), context=True)).to(dtype).eval()
+    net.fit_input_scale(3.0 * field(lattice, 2, dtype=dtype))
+    periodic = PeriodicLattice(holstein_lattice(lattice), SIZE[lattice] + 2)
+    report = assert_equivariant(net, lattice=periodic, channel_dim=None, dtype=dtype)
+    assert len(report.errors) == order + periodic.dim + 1
+    # a site beyond every stencil still changes the force at the origin, through the averages only
+    q = 3.0 * field(lattice, size=SIZE[lattice] + 6, dtype=dtype)
+    far = q.clone()
+    far[(SIZE[lattice] + 6) // 2, ...] += 1.0
+    origin = (0,) * holstein_lattice(lattice).dim
+    assert abs(net(far)[origin] - net(q)[origin]) > 1e-9
+    local = randomise(cls(**config(cls, lattice))).to(dtype).eval()
+    local.input_scale.copy_(net.input_scale)
+    assert abs(local(far)[origin] - local(q)[origin]) == 0
 
 
 @pytest.mark.parametrize(("config", "match"), [
@@ -198,7 +220,7 @@ def test_registry_config_round_trip_and_files(name, cls, lattice, tmp_path):
 
 def test_default_config_is_the_documented_one():
     common = {"odd": 12, "even": 6, "layers": 4, "radius": DIAGONAL, "skip_radius": 2.0, "gains": 8,
-              "max_gain": 1000.0}
+              "max_gain": 1000.0, "context": False}
     assert build_network("latsym").config == {
         **common, "gated": "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd", "lattice": "square"}
     assert build_network("latsym-energy", lattice="sc").config == {
@@ -233,7 +255,7 @@ def test_groups_and_invariants_per_lattice():
 
 def test_odd_embedding_gains_are_log_spaced_and_learnt():
     emb = OddEmbedding(4, 1000.0).double()
-    x = torch.randn(2, 1, 5, 5, dtype=torch.float64)
+    x = torch.linspace(-0.5, 1.5, 50, dtype=torch.float64).reshape(2, 1, 5, 5)  # not symmetric: Σ∂y/∂γ ≠ 0
     y = emb(x)
     gains = torch.tensor([1.0, 10.0, 100.0, 1000.0], dtype=torch.float64)
     torch.testing.assert_close(y[:, 0], x[:, 0])
