@@ -186,7 +186,7 @@ def test_context_network_is_equivariant_and_global(cls, lattice, order, dtype):
     far[(SIZE[lattice] + 6) // 2, ...] += 1.0
     origin = (0,) * holstein_lattice(lattice).dim
     assert abs(net(far)[origin] - net(q)[origin]) > 1e-9
-    local = randomise(cls(**config(cls, lattice))).to(dtype).eval()
+    local = randomise(cls(**config(cls, lattice), context=False)).to(dtype).eval()
     local.input_scale.copy_(net.input_scale)
     assert abs(local(far)[origin] - local(q)[origin]) == 0
 
@@ -219,13 +219,12 @@ def test_registry_config_round_trip_and_files(name, cls, lattice, tmp_path):
 
 
 def test_default_config_is_the_documented_one():
-    common = {"odd": 12, "even": 6, "layers": 4, "radius": DIAGONAL, "skip_radius": 2.0, "gains": 8,
-              "max_gain": 1000.0, "context": False}
-    assert build_network("latsym").config == {
-        **common, "gated": "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd", "lattice": "square"}
+    common = {"odd": 8, "even": 4, "layers": 3, "radius": DIAGONAL, "skip_radius": 2.0, "gains": 8,
+              "max_gain": 1000.0, "context": True}
+    assert build_network("latsym").config == {**common, "gated": "1xE:odd + 1xE:even", "lattice": "square"}
     assert build_network("latsym-energy", lattice="sc").config == {
-        **common, "gated": "2xT1u:odd + 2xT1u:even + 2xEg:odd + 2xT2g:odd", "lattice": "sc"}
-    assert build_network("latsym", lattice="triangular").config["gated"] == "2xE1:odd + 2xE1:even + 2xE2:odd"
+        **common, "gated": "1xT1u:odd + 1xT1u:even", "lattice": "sc"}
+    assert build_network("latsym", lattice="triangular").config["gated"] == "1xE1:odd + 1xE1:even"
     assert build_network("latsym-tp").config == {"radius": 13**0.5, "width": 8, "layers": 3,
                                                  "skip_radius": 2.0, "lattice": "square"}
     tp = build_network("latsym-tp", lattice="sc", width=1, layers=1)
