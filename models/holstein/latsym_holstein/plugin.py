@@ -291,8 +291,9 @@ def _configure_simulate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -
         "--network",
         type=Path,
         metavar="MODEL",
-        help=f"drive the quench with a trained network (a model.pt written by `latsym {cls.name} train`) "
-        "instead of exact ED forces; fields then take the network's dtype",
+        help=f"drive the quench with a trained network (a model.pt written by `latsym {cls.name} train`, "
+        "or the word 'pretrained': the network shipped with latsym-holstein, square lattice, default "
+        "parameters) instead of exact ED forces; fields then take the network's dtype",
     )
     p.add_argument("--dynamics", choices=["langevin", "brownian"], default="langevin", help="integrator")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial state and the noise")
@@ -324,12 +325,22 @@ def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
     force, dtype = None, torch.float64
     if args.network is not None:
         from latsym_holstein.networks import NetworkFileError, load_network
+        from latsym_holstein.pretrained import PRETRAINED_PATH
         from latsym_holstein.simulate import network_force_fn
 
+        path = PRETRAINED_PATH if str(args.network) == "pretrained" else args.network
         try:
-            network = load_network(args.network)
+            network = load_network(path)
         except NetworkFileError as exc:
             print(f"{prog}: {exc}", file=sys.stderr)
+            return 2
+        if network.dim != cls.dim:
+            print(
+                f"{prog}: the network {path} works on {network.dim}D fields ({network.lattice_name} "
+                f"lattice), but this plugin's lattice is {cls.dim}D; train one with "
+                f"`latsym {cls.name} train`",
+                file=sys.stderr,
+            )
             return 2
         force, dtype = network_force_fn(network), network.input_scale.dtype
     try:

@@ -345,6 +345,25 @@ def test_simulate_with_a_trained_network(tmp_path, capsys):
         torch.testing.assert_close(forces, net(q))
 
 
+def test_simulate_with_the_pretrained_network(tmp_path, capsys):
+    """`simulate --network pretrained` loads the network shipped with the package."""
+    import h5py
+
+    out = tmp_path / "run"
+    argv = ["holstein", "simulate", "--out", str(out), "--size", "12", "--steps", "4",
+            "--snapshot-every", "2", "--network", "pretrained", "--no-progress"]
+    assert main(argv) == 0
+    with h5py.File(out / "quench.h5", "r") as f:
+        assert f["q"].shape == (3, 12, 12) and "network:latsym" in f.attrs["metadata"]
+
+
+def test_simulate_refuses_a_network_of_another_dimension(tmp_path, capsys):
+    argv = ["holstein-sc", "simulate", "--out", str(tmp_path / "run"), "--steps", "2",
+            "--network", "pretrained"]
+    assert cubic_cli(argv) == 2
+    assert "works on 2D fields (square lattice), but this plugin's lattice is 3D" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["generate", "simulate"])
 def test_ctrl_c_stops_cleanly_and_the_command_resumes(tmp_path, capsys, monkeypatch, command):
     import latsym_holstein.data as data_module
