@@ -25,14 +25,15 @@ from latsym_holstein.networks import build_network
 #: name → (preset, config). The first is the default model.
 CANDIDATES: dict[str, tuple[str, dict]] = {
     "latsym": ("latsym", {}),
+    "latsym-local": ("latsym", {"context": False}),
     "latsym-no-gains": ("latsym", {"gains": 0}),
-    "latsym-small": ("latsym", {"odd": 8, "even": 4, "gated": "1xE:odd + 1xE:even", "layers": 3}),
-    "latsym-wide": ("latsym", {"odd": 24, "even": 12, "gated": "4xE:odd + 4xE:even + 2xB1:odd + 2xB2:odd"}),
-    "latsym-deep": ("latsym", {"layers": 6}),
+    "latsym-12-6-4": ("latsym", {"odd": 12, "even": 6, "gated": "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd",
+                                 "layers": 4}),
     "latsym-scalar": ("latsym", {"gated": ""}),
     "latsym-energy": ("latsym-energy", {}),
     "latsym-tp": ("latsym-tp", {}),
     "paper": ("paper", {}),
+    "gnn": ("gnn", {}),
 }
 
 
@@ -87,11 +88,13 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", nargs="*", choices=sorted(CANDIDATES), help="candidates to run")
+    parser.add_argument("--max-train", type=int, help="train on the first N training configurations only")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     data = load_dataset(args.data)
     train_idx, test_idx = data.split(3)
+    train_idx = train_idx[: args.max_train]
     q = torch.as_tensor(data.q, dtype=torch.float32)
     f = torch.as_tensor(data.forces, dtype=torch.float32)
     results, nets = [], []
@@ -119,7 +122,8 @@ def main(argv=None) -> None:
               f"{slowest / row['seconds_per_site']:9.1f}")
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"data": args.data, "epochs": args.epochs, "lr": args.lr, "seed": args.seed,
+            json.dump({"data": args.data, "n_train": len(train_idx), "n_held_out": len(test_idx),
+                       "epochs": args.epochs, "lr": args.lr, "seed": args.seed,
                        "timing_size": args.size, "threads": args.threads, "results": results},
                       handle, indent=2)
 
