@@ -60,7 +60,7 @@ def initial_state(
 
 
 def quench_observables(dim: int = 2) -> dict[str, Callable[[State], np.ndarray]]:
-    """Observables recorded with every snapshot: ``order_parameter`` ⟨φ⟩ and ``order_abs`` ⟨|φ|⟩,
+    """Observables recorded with every snapshot: ``order_parameter`` ``⟨φ⟩`` and ``order_abs`` ``⟨|φ|⟩``,
     with ``φ_i = (-1)^(x_1 + … + x_d) Q_i`` on the ``dim``-dimensional lattice (the distortion
     field: a network quench has no densities), averaged over the sites; shape ``batch``.
 
