@@ -3,7 +3,7 @@
 Run it with ``.venv/bin/python examples/ed_vs_ml.py --help``. For every seed it runs two Langevin
 quenches of the Holstein model (:func:`latsym_holstein.simulate.quench` with that seed): one with the
 exact-diagonalization (ED) forces, one with a force-field network (default: the pretrained model of
-:func:`latsym_holstein.pretrained.pretrained`). Both start from the same high-temperature state and
+:func:`latsym_holstein.pretrained`). Both start from the same high-temperature state and
 draw the same thermostat noise: both integrate in float64 (the noise stream of a ``torch.Generator``
 depends on the dtype), the ED forces are float64 and the network runs in its own dtype on ``Q`` cast
 to it, its forces cast back to float64.
@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from latsym_holstein import PRETRAINED_PATH, pretrained
 from latsym_holstein import observables as obs
 from latsym_holstein.analysis import load_trajectory
 from latsym_holstein.networks import ForceField, NetworkFileError, load_network
 from latsym_holstein.params import HolsteinParams
-from latsym_holstein.pretrained import PRETRAINED_PATH, pretrained
 from latsym_holstein.simulate import ForceFn, network_force_fn, quench
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from latsym_holstein import pretrained
 from latsym_holstein.analysis import analyze
 from latsym_holstein.data import GenerationOptions, generate
 from latsym_holstein.ed import ed_forces
 from latsym_holstein.networks import ForceField, load_network
 from latsym_holstein.params import HolsteinParams
-from latsym_holstein.pretrained import pretrained
 from latsym_holstein.simulate import initial_state, network_force_fn, quench
 from latsym_holstein.train import force_metrics, train
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     network = None
     if args.force == "pretrained":
         network = pretrained()
-        print("force field: the pretrained network (latsym_holstein.pretrained; see its model card)")
+        print("force field: the pretrained network (latsym_holstein.pretrained(); see its model card)")
     elif args.force == "train":
         network = train_network(args, params, progress)
     else:

@@ -9,8 +9,8 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from latsym_holstein import PRETRAINED_PATH
 from latsym_holstein.networks import build_network, save_network
-from latsym_holstein.pretrained import PRETRAINED_PATH
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "ed_vs_ml.py"
 
@@ -154,9 +154,9 @@ def test_a_changed_network_does_not_resume_the_old_runs(example, tiny_network, t
 
 
 def test_missing_pretrained_network_fails_clearly(example, tmp_path, capsys, monkeypatch):
-    import latsym_holstein.pretrained
+    import latsym_holstein._pretrained
 
-    monkeypatch.setattr(latsym_holstein.pretrained, "PRETRAINED_PATH", tmp_path / "absent.pt")
+    monkeypatch.setattr(latsym_holstein._pretrained, "PRETRAINED_PATH", tmp_path / "absent.pt")
     with pytest.raises(SystemExit) as exc:
         example.main(["--out", str(tmp_path / "out"), "--size", "8", "--no-progress"])
     assert exc.value.code == 2

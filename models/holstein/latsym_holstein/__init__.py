@@ -31,7 +31,19 @@ from latsym_holstein.params import HolsteinParams
 
 __version__ = "0.1.0"
 
+#: Loaded on first use (they import torch; the rest of this package does not).
+_PRETRAINED = ("pretrained", "model_card", "PRETRAINED_PATH")
+
+
+def __getattr__(name: str):
+    if name in _PRETRAINED:
+        from latsym_holstein import _pretrained
+
+        return getattr(_pretrained, name)
+    raise AttributeError(f"module 'latsym_holstein' has no attribute {name!r}")
+
 __all__ = [
+    "PRETRAINED_PATH",
     "CoarseningFit",
     "EDResult",
     "FrustratedLatticeWarning",
@@ -46,9 +58,11 @@ __all__ = [
     "fit_coarsening_exponent",
     "hopping_matrix",
     "lattice_shape",
+    "model_card",
     "occupations",
     "order_parameter",
     "order_parameter_field",
+    "pretrained",
     "radial_average",
     "structure_factor",
     "wavevectors",

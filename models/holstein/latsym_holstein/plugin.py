@@ -324,8 +324,8 @@ def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
     trajectory = args.out / "quench.h5"
     force, dtype = None, torch.float64
     if args.network is not None:
+        from latsym_holstein._pretrained import PRETRAINED_PATH
         from latsym_holstein.networks import NetworkFileError, load_network
-        from latsym_holstein.pretrained import PRETRAINED_PATH
         from latsym_holstein.simulate import network_force_fn
 
         path = PRETRAINED_PATH if str(args.network) == "pretrained" else args.network

@@ -2,21 +2,21 @@
 
 import json
 
+import latsym_holstein._pretrained as pretrained_module
 import numpy as np
 import pytest
 import torch
-from latsym_holstein import pretrained as pretrained_module
-from latsym_holstein.data import INITIAL_Q_STD
-from latsym_holstein.ed import ed_forces
-from latsym_holstein.lattice_net import holstein_group
-from latsym_holstein.networks import build_network, read_network_file
-from latsym_holstein.pretrained import (
+from latsym_holstein._pretrained import (
     MODEL_CARD_PATH,
     PRETRAINED_DIR,
     PRETRAINED_PATH,
     model_card,
     pretrained,
 )
+from latsym_holstein.data import INITIAL_Q_STD
+from latsym_holstein.ed import ed_forces
+from latsym_holstein.lattice_net import holstein_group
+from latsym_holstein.networks import build_network, read_network_file
 from latsym_holstein.train import force_metrics
 
 from latsym.lattice import PeriodicLattice, square

@@ -1,4 +1,5 @@
-"""The pretrained default force field shipped with latsym-holstein, and its model card.
+"""The pretrained default force field shipped with latsym-holstein, and its model card: use them as
+``latsym_holstein.pretrained()`` and ``latsym_holstein.model_card()``.
 
 The network file ``pretrained/holstein_latsym.pt`` was written by ``latsym holstein train`` (the
 ``model.pt`` of a training run) and ``pretrained/MODEL_CARD.md`` says how: the data set (made by
@@ -6,6 +7,7 @@ The network file ``pretrained/holstein_latsym.pt`` was written by ``latsym holst
 held-out metrics. The model is local (a stack of 3×3 convolutions), so it evaluates forces on a
 periodic square lattice of any size at least as large as its receptive field.
 
+>>> from latsym_holstein import pretrained
 >>> net = pretrained()
 >>> q = 5 * torch.randn(2, 32, 32)
 >>> net(q).shape
