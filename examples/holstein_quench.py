@@ -35,9 +35,6 @@ from latsym_holstein.params import HolsteinParams
 from latsym_holstein.simulate import initial_state, network_force_fn, quench
 from latsym_holstein.train import force_metrics, train
 
-#: The network --force train builds (the shipped model's architecture, smaller data and budget).
-TRAIN_NETWORK = ("latsym", {"odd": 8, "even": 4, "gated": "1xE:odd + 1xE:even", "layers": 3})
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -111,15 +108,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def train_network(args: argparse.Namespace, params: HolsteinParams, progress: bool) -> ForceField:
-    """Generate a small ED data set and train :data:`TRAIN_NETWORK` on it (both resumable)."""
+    """Generate a small ED data set and train latsym's default network on it (both resumable)."""
     options = GenerationOptions(shape=(args.train_size, args.train_size), n_random=20, n_quenches=2,
                                 snapshots_per_quench=20, snapshot_every=25, seed=args.seed)
     print(f"data: {options.n_configurations} ED configurations of {args.train_size}x{args.train_size}")
     data = generate(args.out / "data.h5", options, params, progress=progress)
-    name, config = TRAIN_NETWORK
-    report = train(data, args.out / "training", name, config, epochs=args.train_epochs, seed=args.seed,
+    report = train(data, args.out / "training", "latsym", epochs=args.train_epochs, seed=args.seed,
                    progress=progress)
-    print(f"trained {name} ({report.n_parameters} parameters, {report.epochs} epochs): held-out force "
+    print(f"trained latsym ({report.n_parameters} parameters, {report.epochs} epochs): held-out force "
           f"MSE {report.metrics['mse']:.3g}, RMSE/std {report.metrics['rmse_relative']:.3f}")
     return load_network(report.model_path)
 
