@@ -278,6 +278,8 @@ def _run_generate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
 
 
 def _configure_simulate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
+    from latsym_holstein.train import THREADS_HELP, thread_count
+
     side_names = "x".join(f"L{a + 1}" for a in range(cls.dim))
     p.add_argument("--out", type=Path, required=True, help="directory for quench.h5 (re-running resumes it)")
     p.add_argument(
@@ -302,6 +304,7 @@ def _configure_simulate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -
         "--checkpoint-every", type=int, default=500, help="steps between checkpoints (default 500)"
     )
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
+    p.add_argument("--threads", type=thread_count, help=THREADS_HELP)
     if "analyze" in cls.cli_commands():
         p.add_argument("--analyze", action="store_true", help="run `analyze` on the trajectory afterwards")
     _add_params_option(cls, p)
@@ -322,6 +325,8 @@ def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
         )
         return 2
     trajectory = args.out / "quench.h5"
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     force, dtype = None, torch.float64
     if args.network is not None:
         from latsym_holstein._pretrained import PRETRAINED_PATH

@@ -454,6 +454,24 @@ def _plot_errors(errors: np.ndarray, metrics: dict[str, float], path: Path) -> N
 # -- CLI -----------------------------------------------------------------------------------------
 
 
+#: Help text of the ``--threads`` option of ``train`` and ``simulate``.
+THREADS_HELP = (
+    "torch CPU threads (default: torch's choice); on a small machine shared with other jobs, 1 is "
+    "often many times faster"
+)
+
+
+def thread_count(text: str) -> int:
+    """The ``argparse`` type of ``--threads``: a positive integer.
+
+    >>> thread_count("2")
+    2
+    """
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
 def configure_parser(p: argparse.ArgumentParser, networks: list[str] | None = None) -> None:
     """Add the options of ``latsym holstein train`` to ``p``.
 
@@ -503,6 +521,7 @@ def configure_parser(p: argparse.ArgumentParser, networks: list[str] | None = No
         help="epochs without improvement before the learning rate is multiplied by 0.75 (default 5)",
     )
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    p.add_argument("--threads", type=thread_count, help=THREADS_HELP)
     p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32", help="precision (default float32)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--no-plots", action="store_true", help="skip the parity plot and error histogram")
@@ -528,6 +547,8 @@ def run_from_args(
     except RuntimeError as exc:
         print(f"{prog}: bad --device {args.device!r} ({exc})", file=sys.stderr)
         return 2
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     try:
         config = {**(network_defaults or {}), **_network_config(args.network_config)}
         report = train(

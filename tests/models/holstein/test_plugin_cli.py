@@ -351,10 +351,20 @@ def test_simulate_with_the_pretrained_network(tmp_path, capsys):
 
     out = tmp_path / "run"
     argv = ["holstein", "simulate", "--out", str(out), "--size", "12", "--steps", "4",
-            "--snapshot-every", "2", "--network", "pretrained", "--no-progress"]
+            "--snapshot-every", "2", "--network", "pretrained", "--threads", "1", "--no-progress"]
     assert main(argv) == 0
     with h5py.File(out / "quench.h5", "r") as f:
         assert f["q"].shape == (3, 12, 12) and "network:latsym" in f.attrs["metadata"]
+
+
+@pytest.mark.parametrize("command", ["simulate", "train"])
+@pytest.mark.parametrize("threads", ["0", "-1", "two"])
+def test_bad_thread_counts_are_refused(command, threads, tmp_path, capsys):
+    argv = ["holstein", command, "--out", str(tmp_path / "x"), "--threads", threads]
+    if command == "train":
+        argv += ["--data", str(tmp_path / "data.h5")]
+    assert exit_code(argv) == 2
+    assert f"--threads: must be a positive integer, got '{threads}'" in capsys.readouterr().err
 
 
 def test_simulate_refuses_a_network_of_another_dimension(tmp_path, capsys):
