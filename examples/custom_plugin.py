@@ -43,7 +43,6 @@ from latsym_holstein import HolsteinParams, ed_forces
 from latsym_holstein.networks import load_network
 from latsym_holstein.plugin import HolsteinPlugin
 
-import latsym.cli
 from latsym.group import Z2, point_group, real_irreps
 from latsym.lattice import PeriodicLattice, simple_cubic
 from latsym.nn import Neighbourhood
@@ -106,28 +105,9 @@ def perturbed_cdw(size: int, amplitude: float = 3.0, noise: float = 1.0, seed: i
     return amplitude * signs + noise * np.random.default_rng(seed).standard_normal(signs.shape)
 
 
-def latsym_cli(argv: list[str]) -> int:
-    """Run ``latsym ARGV`` and return its exit status (``--help`` exits with status 0): latsym's own
-    CLI when the plugin is registered, otherwise a parser holding just this plugin."""
-    if CubicHolsteinPlugin.name in plugin_entry_points():
-        command = latsym.cli.main
-    else:
-        parser = argparse.ArgumentParser(prog="latsym")
-        CubicHolsteinPlugin.add_cli(parser.add_subparsers(metavar="COMMAND"))
-
-        def command(argv):
-            args = parser.parse_args(argv)
-            return args.func(args)
-
-    try:
-        return command(argv)
-    except SystemExit as exc:
-        return exc.code
-
-
 def _run(argv: list[str]) -> None:
     print("$ latsym " + " ".join(argv))
-    status = latsym_cli(argv)
+    status = CubicHolsteinPlugin.run_cli(argv)
     if status != 0:
         raise SystemExit(status)
 

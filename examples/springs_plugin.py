@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import latsym.cli
 from latsym.dynamics import LangevinVV, run
 from latsym.lattice import PeriodicLattice
 from latsym.plugin import plugin_entry_points
@@ -75,24 +74,6 @@ def langevin(plugin: SpringsPlugin, size: int, n_steps: int, batch: int = 16, se
     return run(integrator, plugin.reference_forces, q0, n_steps, seed=seed, progress=False)
 
 
-def latsym_cli(argv: list[str]) -> int:
-    """Run ``latsym ARGV`` and return its exit status (``--help`` exits with status 0)."""
-    if "springs" in plugin_entry_points():
-        command = latsym.cli.main
-    else:
-        parser = argparse.ArgumentParser(prog="latsym")
-        SpringsPlugin.add_cli(parser.add_subparsers(metavar="COMMAND"))
-
-        def command(argv):
-            args = parser.parse_args(argv)
-            return args.func(args)
-
-    try:
-        return command(argv)
-    except SystemExit as exc:
-        return exc.code
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=6, help="lattice L (L x L sites; default 6)")
@@ -134,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         print("   until then a parser holding just this plugin stands in")
     for argv_ in (["springs", "--help"], ["springs", "relax", "--size", str(args.size), "--steps", "100"]):
         print(f"$ latsym {' '.join(argv_)}")
-        status = latsym_cli(argv_)
+        status = SpringsPlugin.run_cli(argv_)
         if status != 0:
             return status
     print(f"done in {time.perf_counter() - start:.1f} s")

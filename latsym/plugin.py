@@ -214,3 +214,30 @@ class ModelPlugin(abc.ABC):
             p = sub.add_parser(cmd_name, help=cmd.help, description=cmd.help, configure=cmd.configure)
             p.set_defaults(func=cmd.run)
         parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
+
+    @classmethod
+    def run_cli(cls, argv: list[str]) -> int:
+        """Run ``latsym ARGV`` and return its exit status (argparse's exits included: ``--help`` is 0).
+
+        latsym's own command line when this plugin is registered under the ``latsym.models`` entry
+        points, otherwise a parser holding just this plugin: its commands work before it is
+        installed, in its examples and tests.
+
+        >>> from latsym_holstein.plugin import HolsteinPlugin
+        >>> HolsteinPlugin.run_cli(["holstein", "no-such-command"])  # doctest: +ELLIPSIS
+        2
+        """
+        if cls.name in plugin_entry_points():
+            from latsym.cli import main as command
+        else:
+            parser = argparse.ArgumentParser(prog="latsym")
+            cls.add_cli(parser.add_subparsers(metavar="COMMAND"))
+
+            def command(argv: list[str]) -> int:
+                args = parser.parse_args(argv)
+                return args.func(args)
+
+        try:
+            return command(argv)
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else int(exc.code is not None)

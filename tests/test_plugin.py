@@ -92,6 +92,18 @@ def test_cli_commands_are_added(capsys):
     assert "k = 2.0" in out and "independent harmonic sites" in out
 
 
+def test_run_cli_stands_in_for_an_unregistered_plugin_and_defers_to_latsym_once_registered(capsys):
+    assert SpringPlugin.run_cli(["spring", "force", "--k", "3"]) == 0
+    assert "-3." in capsys.readouterr().out
+    assert SpringPlugin.run_cli(["spring", "--help"]) == 0  # argparse's exit, as a status
+    assert SpringPlugin.run_cli(["spring", "force", "--k", "x"]) == 2
+    assert "invalid float value: 'x'" in capsys.readouterr().err
+    from latsym_holstein.plugin import HolsteinPlugin  # registered: latsym's own CLI answers
+
+    assert HolsteinPlugin.run_cli(["models"]) == 0
+    assert "holstein" in capsys.readouterr().out
+
+
 def _register(tmp_path, monkeypatch, entry_name: str, module_source: str) -> None:
     """Register ``bogus_plugin:Plugin`` under ``entry_name`` as an installed distribution would."""
     (tmp_path / "bogus_plugin.py").write_text(module_source)

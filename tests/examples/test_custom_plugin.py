@@ -140,7 +140,7 @@ def test_check_symmetry_catches_a_broken_model(example):
 def test_latsym_cli_stands_in_until_registered(example, capsys):
     if "holstein-cubic" in plugin_entry_points():
         pytest.skip("a holstein-cubic plugin is installed in this environment")
-    assert example.latsym_cli(["holstein-cubic", "--help"]) == 0
+    assert example.CubicHolsteinPlugin.run_cli(["holstein-cubic", "--help"]) == 0
     out = capsys.readouterr().out
     assert all(command in out for command in ("info", "generate", "simulate", "train"))
     assert "analyze" not in out  # the analysis is that of 2D fields
@@ -149,16 +149,17 @@ def test_latsym_cli_stands_in_until_registered(example, capsys):
 
 def test_latsym_cli_reports_bad_input(example, capsys, tmp_path):
     out = str(tmp_path / "data.h5")
-    assert example.latsym_cli(["holstein-cubic", "generate", "--out", out, "--size", "4x4"]) == 2
+    run_cli = example.CubicHolsteinPlugin.run_cli
+    assert run_cli(["holstein-cubic", "generate", "--out", out, "--size", "4x4"]) == 2
     assert "lattice size must be L or L1xL2xL3" in capsys.readouterr().err
     config = tmp_path / "params.json"
     config.write_text(json.dumps({"kappa": 0.18}))
     argv = ["holstein-cubic", "generate", "--out", out, "--size", "4", "--config", str(config)]
-    assert example.latsym_cli(argv) == 2
+    assert example.CubicHolsteinPlugin.run_cli(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("latsym holstein-cubic generate: ") and "need k > 6|kappa|" in err
     argv = ["holstein-cubic", "train", "--data", out, "--out", str(tmp_path / "t"), "--network", "gnn"]
-    assert example.latsym_cli(argv) == 2
+    assert example.CubicHolsteinPlugin.run_cli(argv) == 2
     err = capsys.readouterr().err
     assert "'gnn' is not available on this lattice; available: latsym, latsym-energy" in err
 
@@ -173,5 +174,5 @@ def test_registered_by_entry_point_it_joins_latsym(registered_cubic, example, ca
     assert "input field: A1g:odd    force field: A1g:odd" in out and "kappa = 0.12" in out
     argv = ["holstein-cubic", "simulate", "--out", str(tmp_path / "run"), "--size", "4", "--steps", "2",
             "--snapshot-every", "1", "--no-progress"]
-    assert example.latsym_cli(argv) == 0  # through latsym.cli.main now
+    assert example.CubicHolsteinPlugin.run_cli(argv) == 0  # through latsym.cli.main now
     assert "(3 snapshots, step 2)" in capsys.readouterr().out

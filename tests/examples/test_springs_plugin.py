@@ -68,6 +68,6 @@ def test_langevin_keeps_the_shape_and_moves(example):
 
 
 def test_latsym_cli_reports_failures(example, capsys):
-    assert example.latsym_cli(["springs", "relax", "--kappa", "0.5"]) == 2
+    assert example.SpringsPlugin.run_cli(["springs", "relax", "--kappa", "0.5"]) == 2
     assert "need k > 4|kappa|" in capsys.readouterr().err
-    assert example.latsym_cli(["springs", "relax", "--size", "0"]) == 2
+    assert example.SpringsPlugin.run_cli(["springs", "relax", "--size", "0"]) == 2
