@@ -47,7 +47,6 @@ from latsym.group import Z2, point_group, real_irreps
 from latsym.lattice import PeriodicLattice, simple_cubic
 from latsym.nn import Neighbourhood
 from latsym.plugin import plugin_entry_points
-from latsym.testing import assert_equivariant
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,21 +81,6 @@ class CubicHolsteinPlugin(HolsteinPlugin):
 #: A small network for a short example (the preset's default has 5,803 parameters and a stencil of radius
 #: 2, which needs at least 5 x 5 x 5 sites).
 SMALL_NETWORK = {"odd": 4, "even": 4, "layers": 1, "gated": "1xT1u:odd", "skip_radius": 1.0}
-
-
-def check_symmetry(plugin: CubicHolsteinPlugin, size: int, translations="all"):
-    """``assert_equivariant`` on the plugin's ED forces: every element of m-3m × Z2 and the lattice
-    translations of the periodic ``size``³ lattice. Returns the report."""
-    return assert_equivariant(
-        plugin.reference_forces,
-        plugin.input_irreps,
-        plugin.force_irreps,
-        group=plugin.symmetry_group(),
-        lattice=PeriodicLattice(plugin.lattice(), size),
-        translations=translations,
-        channel_dim=None,  # the fields (batch, L1, L2, L3) carry one scalar per site, no channel axis
-        backend="numpy",
-    )
 
 
 def perturbed_cdw(size: int, amplitude: float = 3.0, noise: float = 1.0, seed: int = 0) -> np.ndarray:
@@ -153,7 +137,7 @@ def walk_through(args: argparse.Namespace, work: Path) -> None:
     forces = plugin.reference_forces(q)
     print(f"   perturbed (pi, pi, pi) CDW on {size}x{size}x{size}: max |F| = {np.abs(forces).max():.3f}, "
           f"mean (-1)^(x+y+z) F = {np.mean((-1.0) ** np.indices(q.shape).sum(axis=0) * forces):.3f}")
-    report = check_symmetry(plugin, size)
+    report = plugin.check_symmetry(size, backend="numpy")
     print(f"   assert_equivariant: {len(report.errors)} operations ({group.order} group elements, "
           f"{size**3 - 1} translations), worst error {report.worst[1]:.1e}")
 

@@ -30,9 +30,7 @@ import numpy as np
 import torch
 
 from latsym.dynamics import LangevinVV, run
-from latsym.lattice import PeriodicLattice
 from latsym.plugin import plugin_entry_points
-from latsym.testing import assert_equivariant
 
 try:
     from latsym_springs import SpringsPlugin
@@ -49,21 +47,6 @@ def finite_difference_forces(plugin: SpringsPlugin, q: np.ndarray, h: float = 1e
         step[site] = h
         forces[site] = -(plugin.energy(q + step) - plugin.energy(q - step)) / (2 * h)
     return forces
-
-
-def check_symmetry(plugin: SpringsPlugin, size: int, dtype: torch.dtype):
-    """``assert_equivariant`` on the plugin's reference forces: every element of its symmetry group and
-    every translation of the ``size x size`` periodic lattice. Returns the report."""
-    return assert_equivariant(
-        plugin.reference_forces,
-        plugin.input_irreps,
-        plugin.force_irreps,
-        group=plugin.symmetry_group(),
-        lattice=PeriodicLattice(plugin.lattice(), size),
-        translations="all",
-        channel_dim=None,  # the fields (batch, L1, L2) carry one scalar per site, no channel axis
-        dtype=dtype,
-    )
 
 
 def langevin(plugin: SpringsPlugin, size: int, n_steps: int, batch: int = 16, seed: int = 0):
@@ -96,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("3. Symmetry")
     for dtype in (torch.float64, torch.float32):
-        report = check_symmetry(plugin, args.size, dtype)
+        report = plugin.check_symmetry(args.size, dtype=dtype)
         print(f"   assert_equivariant: {str(dtype).removeprefix('torch.')}: {len(report.errors)} operations "
               f"({group.order} group elements, {args.size**2 - 1} translations), "
               f"worst error {report.worst[1]:.1e}")

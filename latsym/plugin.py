@@ -167,6 +167,32 @@ class ModelPlugin(abc.ABC):
         """Exact forces for configurations ``q`` of shape ``(*lattice_shape)`` or
         ``(batch, *lattice_shape)``; returns an array of the same shape and type."""
 
+    def check_symmetry(self, size, *, translations="all", **options):
+        """:func:`~latsym.testing.assert_equivariant` on :meth:`reference_forces`: every element of
+        :meth:`symmetry_group` and the ``translations`` of the periodic :meth:`lattice` of ``size``
+        cells per side (fields of one value per site, no channel axis, as :meth:`reference_forces`
+        takes them). ``options`` go to ``assert_equivariant`` (``dtype``, ``backend``, ``atol``, …).
+
+        Returns:
+            The :class:`~latsym.testing.EquivarianceReport`.
+
+        Raises:
+            AssertionError: the forces are not equivariant (the message names the element).
+        """
+        from latsym.lattice import PeriodicLattice
+        from latsym.testing import assert_equivariant
+
+        return assert_equivariant(
+            self.reference_forces,
+            self.input_irreps,
+            self.force_irreps,
+            group=self.symmetry_group(),
+            lattice=PeriodicLattice(self.lattice(), size),
+            translations=translations,
+            channel_dim=None,
+            **options,
+        )
+
     def networks(self) -> dict[str, Callable[..., Any]]:
         """Force-field network factories by preset name (``{}`` if the plugin ships none)."""
         return {}

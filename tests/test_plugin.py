@@ -92,6 +92,20 @@ def test_cli_commands_are_added(capsys):
     assert "k = 2.0" in out and "independent harmonic sites" in out
 
 
+def test_check_symmetry_runs_assert_equivariant_on_the_reference_forces():
+    from latsym_holstein.plugin import HolsteinPlugin
+
+    report = HolsteinPlugin().check_symmetry(4, backend="numpy")
+    assert len(report.errors) == 16 + 15 and max(report.errors.values()) < 1e-10  # 4mm x Z2, 4x4 - 1 shifts
+
+    class Biased(HolsteinPlugin):
+        def reference_forces(self, q):
+            return super().reference_forces(q) + 0.1  # not odd under Q -> -Q
+
+    with pytest.raises(AssertionError, match="not equivariant"):
+        Biased().check_symmetry(4, translations=None, backend="numpy")
+
+
 def test_run_cli_stands_in_for_an_unregistered_plugin_and_defers_to_latsym_once_registered(capsys):
     assert SpringPlugin.run_cli(["spring", "force", "--k", "3"]) == 0
     assert "-3." in capsys.readouterr().out

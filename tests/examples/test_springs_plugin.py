@@ -55,10 +55,10 @@ def test_check_symmetry_catches_a_broken_model(example):
         def reference_forces(self, q):
             return super().reference_forces(q) + 0.1  # a uniform push: not odd under Q -> -Q
 
-    report = example.check_symmetry(example.SpringsPlugin(), 3, example.torch.float64)
+    report = example.SpringsPlugin().check_symmetry(3, dtype=example.torch.float64)
     assert len(report.errors) == 16 + 8
     with pytest.raises(AssertionError, match="not equivariant"):
-        example.check_symmetry(Tilted(), 3, example.torch.float64)
+        Tilted().check_symmetry(3, dtype=example.torch.float64)
 
 
 def test_langevin_keeps_the_shape_and_moves(example):
