@@ -115,15 +115,24 @@ class Activation(torch.nn.Module):
             out.append((mul, irrep if f is None else activated_irrep(irrep, f)))
         self.acts = acts
         self.irreps_out = Irreps(out, self.irreps_in.group)
+        # adjacent terms with the same function are applied in one call: [(channels, f), …]
+        self._runs: list[tuple[int, Callable | None]] = []
+        for (mul, irrep), f in zip(self.irreps_in, acts, strict=True):
+            if self._runs and self._runs[-1][1] is f:
+                self._runs[-1] = (self._runs[-1][0] + mul * irrep.dim, f)
+            else:
+                self._runs.append((mul * irrep.dim, f))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "Activation")
         if isinstance(self.irreps_in, RepType):
             return self.acts[0](x)
-        y = channels_last(x, self.channel_dim)
-        parts = [y[..., sl] if f is None else f(y[..., sl])
-                 for sl, f in zip(self.irreps_in.slices(), self.acts, strict=True)]
-        return channels_back(torch.cat(parts, dim=-1), self.channel_dim)
+        if len(self._runs) == 1:
+            f = self._runs[0][1]
+            return x if f is None else f(x)
+        parts = x.split([n for n, _ in self._runs], dim=self.channel_dim)
+        parts = [y if f is None else f(y) for y, (_, f) in zip(parts, self._runs, strict=True)]
+        return torch.cat(parts, dim=self.channel_dim)
 
     def extra_repr(self) -> str:
         return f"{self.irreps_in} -> {self.irreps_out}, acts=[{', '.join(map(_name, self.acts))}]"
@@ -176,8 +185,8 @@ class Gate(torch.nn.Module):
                 f"one gate per gated copy: {irreps_gates.num_irreps} gates ({irreps_gates}) for "
                 f"{irreps_gated.num_irreps} gated copies ({irreps_gated})"
             )
-        self.scalars = Activation(irreps_scalars, act_scalars, channel_dim=-1)
-        self.gates = Activation(irreps_gates, act_gates, channel_dim=-1)
+        self.scalars = Activation(irreps_scalars, act_scalars, channel_dim=channel_dim)
+        self.gates = Activation(irreps_gates, act_gates, channel_dim=channel_dim)
         gate_irreps = [ir for mul, ir in self.gates.irreps_out for _ in range(mul)]
         copies = [(ir, n) for n, (mul, ir) in enumerate(irreps_gated) for _ in range(mul)]
         out = [(1, _gated_irrep(g, ir)) for g, (ir, _) in zip(gate_irreps, copies, strict=True)]
@@ -190,10 +199,9 @@ class Gate(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "Gate")
-        s, g, v = channels_last(x, self.channel_dim).split(self._split, dim=-1)
-        gates = self.gates(g)
-        y = torch.cat([self.scalars(s), gates[..., self.gate_index] * v], dim=-1)
-        return channels_back(y, self.channel_dim)
+        s, g, v = x.split(self._split, dim=self.channel_dim)
+        gates = self.gates(g).index_select(self.channel_dim, self.gate_index)
+        return torch.cat([self.scalars(s), gates * v], dim=self.channel_dim)
 
     def extra_repr(self) -> str:
         return f"{self.irreps_in} -> {self.irreps_out}"
