@@ -9,7 +9,8 @@ configuration per step by default. Everything it writes goes to ``out_dir``:
 ``checkpoint.pt``          written atomically after every epoch; re-running the same command resumes
                            from it and gives bit-identical weights to an uninterrupted run
 ``model.pt``               the network of the best validation epoch (read it with ``load_network``)
-``report.json``            held-out metrics (:func:`force_metrics`), settings, history, timings
+``report.json``            held-out metrics (:func:`force_metrics`), overall and by kind of
+                           configuration (random, quench snapshot), settings, history, timings
 ``report.txt``             the same, for people
 ``parity.png``             predicted against exact held-out forces
 ``error_histogram.png``    distribution of the held-out force errors
@@ -66,6 +67,8 @@ class TrainReport:
         out_dir: the folder holding the files listed in the module docstring.
         model_path: the best network (``out_dir / "model.pt"``).
         metrics: held-out force metrics of the best network (:func:`force_metrics`).
+        metrics_by_kind: the same on the held-out configurations of each kind present in the data
+            set: ``"random"`` configurations and ``"quench"`` snapshots (:func:`kinds`).
         epochs: epochs completed (across resumed runs).
         best_epoch: the epoch of the lowest validation loss (the saved model).
         stopped_early: whether early stopping ended the run.
@@ -77,6 +80,7 @@ class TrainReport:
     out_dir: Path
     model_path: Path
     metrics: dict[str, float]
+    metrics_by_kind: dict[str, dict[str, float]]
     epochs: int
     best_epoch: int
     stopped_early: bool
@@ -132,6 +136,14 @@ def predict(network: ForceField, q: np.ndarray, batch_size: int = 16) -> np.ndar
             out.append(network(batch).to(torch.float64).cpu().numpy())
     network.train(was_training)
     return np.concatenate(out) if out else np.zeros((0, *q.shape[1:]))
+
+
+def kinds(dataset: Dataset, indices: np.ndarray) -> dict[str, np.ndarray]:
+    """The configurations ``indices`` split by kind: ``"random"`` (``source == -1``) and ``"quench"``
+    snapshots (``source >= 0``), each kind present at least once, as positions into ``indices``."""
+    source = dataset.source[np.asarray(indices)]
+    split = {"random": np.flatnonzero(source < 0), "quench": np.flatnonzero(source >= 0)}
+    return {kind: positions for kind, positions in split.items() if positions.size}
 
 
 def evaluate(network: ForceField, dataset: Dataset, indices: np.ndarray) -> dict[str, float]:
@@ -284,10 +296,13 @@ def train(
     net.load_state_dict(state["best_state"])
     predicted = predict(net, dataset.q[held_idx])
     metrics = force_metrics(predicted, dataset.forces[held_idx])
+    by_kind = {kind: force_metrics(predicted[rows], dataset.forces[held_idx[rows]])
+               for kind, rows in kinds(dataset, held_idx).items()}
     report = TrainReport(
         out_dir=out_dir,
         model_path=out_dir / "model.pt",
         metrics=metrics,
+        metrics_by_kind=by_kind,
         epochs=state["epoch"],
         best_epoch=state["best_epoch"],
         stopped_early=state["stopped_early"],
@@ -395,6 +410,7 @@ def _write_report(report: TrainReport, settings: dict[str, Any]) -> None:
     out = report.out_dir
     document = {
         "held_out": report.metrics,
+        "held_out_by_kind": report.metrics_by_kind,
         "n_parameters": report.n_parameters,
         "epochs": report.epochs,
         "best_epoch": report.best_epoch,
@@ -421,6 +437,9 @@ def _write_report(report: TrainReport, settings: dict[str, Any]) -> None:
         f"  R^2          {m['r2']:.6f}",
         f"  RMSE/std(F)  {m['rmse_relative']:.4g}   (std(F) = {m['force_std']:.4g})",
     ]
+    for kind, k in report.metrics_by_kind.items():
+        lines.append(f"  {kind + ':':<12} MSE {k['mse']:.4g}, RMSE {k['rmse']:.4g}, MAE {k['mae']:.4g}, "
+                     f"R^2 {k['r2']:.6f}, RMSE/std(F) {k['rmse_relative']:.4g} ({k['n_sites']:,} sites)")
     (out / "report.txt").write_text("\n".join(lines) + "\n")
 
 
@@ -577,6 +596,9 @@ def run_from_args(
         f"held-out force RMSE {m['rmse']:.4g} (MSE {m['mse']:.4g}, R^2 {m['r2']:.5f}) after {report.epochs} "
         f"epochs; model: {report.model_path}; report: {report.out_dir / 'report.txt'}"
     )
+    if len(report.metrics_by_kind) > 1:
+        print("held-out MSE by kind: " + ", ".join(
+            f"{kind} {k['mse']:.4g}" for kind, k in report.metrics_by_kind.items()))
     return 0
 
 

@@ -162,8 +162,18 @@ def test_report_files_and_metrics(data, tmp_path):
     assert document["n_parameters"] == report.n_parameters and document["epochs"] == 2
     assert document["settings"]["n_train"] == 8 and document["settings"]["n_held_out"] == 4
     assert net.extra["metrics"] == m
+    by_kind = document["held_out_by_kind"]
+    assert by_kind == report.metrics_by_kind and set(by_kind) == {"random", "quench"}
+    quench = held[dataset.source[held] >= 0]  # the tiny set holds out 2 random and 2 snapshots
+    assert by_kind["quench"]["n_sites"] == quench.size * 64 == 2 * 64
+    error = predicted[dataset.source[held] >= 0] - dataset.forces[quench]
+    assert by_kind["quench"]["mse"] == pytest.approx(np.mean(error**2), rel=1e-12)
+    sites = {kind: k["n_sites"] for kind, k in by_kind.items()}
+    pooled = sum(k["mse"] * sites[kind] for kind, k in by_kind.items()) / sum(sites.values())
+    assert pooled == pytest.approx(m["mse"], rel=1e-12)
     text = (tmp_path / "report.txt").read_text()
     assert f"{m['rmse']:.4g}" in text and "R^2" in text and "RMSE/std(F)" in text
+    assert f"quench:      MSE {by_kind['quench']['mse']:.4g}" in text
     for name in ("parity.png", "error_histogram.png"):
         assert (tmp_path / name).read_bytes().startswith(PNG_SIGNATURE)
     assert sorted(p.name for p in tmp_path.iterdir()) == [  # no temporary checkpoint left behind
@@ -260,7 +270,8 @@ def test_cli_trains_and_reports(data, tmp_path, capsys):
                "--no-progress", "--no-plots"]
     args = parse(*float32, "--patience", "0", "--dtype", "float64")
     assert run_from_args(args) == 0
-    assert "held-out force RMSE" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "held-out force RMSE" in printed and "held-out MSE by kind: random " in printed
     document = json.loads((out / "report.json").read_text())
     assert document["settings"]["dtype"] == "float64" and document["settings"]["early_stopping"] is None
     assert run_from_args(parse(*float32)) == 2  # another dtype: it does not resume the float64 run
