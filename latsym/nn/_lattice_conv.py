@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from latsym.group import Group
 from latsym.lattice import PeriodicLattice
@@ -32,9 +29,7 @@ class LatticeConv(torch.nn.Module):
       in eval mode the expanded kernel is cached, detached, and rebuilt when the weights change
       (an optimiser step, ``load_state_dict``, ``to()``): gradients flow to the input (forces as
       ``-dE/dx`` work) but not to the weights, so train in train mode. :meth:`export` returns a
-      plain torch module with that kernel. When the kernel is block sparse (say odd and even
-      channels under an internal Z2, which never mix), each block of channels is convolved on its
-      own, skipping the structural zeros (:attr:`blocks`; fewer operations, the same map).
+      plain torch module with that kernel.
     * lattices with a basis: gather each site's neighbours and apply the map (``Neighbourhood``).
 
     ``lattice`` sets the reference size that :func:`~latsym.testing.assert_equivariant` checks on;
@@ -70,68 +65,29 @@ class LatticeConv(torch.nn.Module):
         self.irreps_out = self.linear.irreps_out
         self.weight_numel = self.linear.weight_numel
         self.fast = self.neighbourhood.fast
-        #: the independent channel blocks ``[(out_index, in_index), …]`` of a block-sparse kernel, each
-        #: convolved on its own (``None``: one dense convolution, also on lattices with a basis)
-        self.blocks: list[tuple[np.ndarray, np.ndarray]] | None = None
-        if self.fast and self.weight_numel:
-            pattern = self._pattern()
-            blocks = _channel_blocks(pattern)
-            if sum(o.size * i.size for o, i in blocks) <= 0.75 * pattern.size:
-                self.blocks = blocks
-                for n, (_, i) in enumerate(blocks):
-                    self.register_buffer(f"block_in_{n}", torch.as_tensor(i), persistent=False)
-                reached = np.concatenate([o for o, _ in blocks])
-                constant = np.setdiff1d(np.arange(self.irreps_out.dim), reached)
-                position = np.argsort(np.concatenate([reached, constant]))
-                self.register_buffer("block_order", torch.as_tensor(position), persistent=False)
-                self.register_buffer("constant_index", torch.as_tensor(constant), persistent=False)
-        self._cached: tuple[tuple, tuple] | None = None  # (weight version key, (kernels, biases))
+        self._cached: tuple[tuple, torch.Tensor] | None = None  # (weight version key, kernel)
 
     def kernel(self) -> torch.Tensor:
         """The expanded kernel ``(dim_out, dim_in, k_1, …, k_d)`` over the bounding box of the stencil
         offsets (cell coordinates; entry ``k`` is offset ``k + min offset``); Bravais lattices only."""
-        return self._kernel(self.linear.weight)
-
-    def _kernel(self, weight: torch.Tensor) -> torch.Tensor:
         nb = self.neighbourhood
         if not self.fast:
             raise ValueError("the expanded kernel exists for Bravais lattices only (one site per cell)")
-        W = self.linear.matrix(weight) @ nb.matrix().to(weight.dtype)
+        W = self.linear.matrix() @ nb.matrix().to(self.linear.weight.dtype)
         W = W.reshape(self.irreps_out.dim, self.irreps_in.dim, nb.n_points)
         return nb.geometry.dense(W, nb.index)
-
-    def _pattern(self) -> np.ndarray:
-        """Which output channels ``(dim_out, dim_in)`` the kernel connects to which input channels,
-        whatever the weights (from seeded random weights: an exact cancellation has probability 0)."""
-        generator = torch.Generator().manual_seed(0)
-        weight = torch.randn(self.weight_numel, generator=generator, dtype=torch.float64)
-        with torch.no_grad():
-            magnitude = self._kernel(weight).abs().flatten(2).amax(dim=2).numpy()
-        return magnitude > 1e-9 * magnitude.max()
 
     def train(self, mode: bool = True):
         self._cached = None
         return super().train(mode)
 
-    def _operands(self) -> tuple[list[torch.Tensor], list[torch.Tensor | None]]:
-        """The kernels and biases of the convolutions: one of each, or one per block followed by the
-        bias of the constant channels (those no input reaches)."""
-        kernel, bias = self.kernel(), self.linear.bias_vector()
-        if self.blocks is None:
-            return [kernel], [bias]
-        if bias is None:
-            bias = kernel.new_zeros(kernel.shape[0])
-        kernels = [kernel[o][:, i] for o, i in self.blocks]
-        return kernels, [*(bias[o] for o, _ in self.blocks), bias[self.constant_index]]
-
-    def _cached_operands(self) -> tuple[list[torch.Tensor], list[torch.Tensor | None]]:
-        """The detached operands, rebuilt whenever the weights change (in place, as an optimiser step or
+    def _cached_kernel(self) -> torch.Tensor:
+        """The detached kernel, rebuilt whenever the weights change (in place, as an optimiser step or
         ``load_state_dict`` does, or by ``to()``)."""
-        key = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in self.linear.parameters())
+        w = self.linear.weight
+        key = (w.data_ptr(), w._version, w.dtype, w.device)
         if self._cached is None or self._cached[0] != key:
-            with torch.no_grad():
-                kernels, biases = self._operands()
-            self._cached = (key, (kernels, biases))
+            self._cached = (key, self.kernel().detach())
         return self._cached[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -140,19 +96,12 @@ class LatticeConv(torch.nn.Module):
         if not self.fast:
             return self.linear(self.neighbourhood(x))
         self.neighbourhood.check_field(x, self.irreps_in.dim, "LatticeConv")
-        kernels, biases = self._operands() if self.training else self._cached_operands()
-        geometry = self.neighbourhood.geometry
-        x = geometry.pad(x)
-        if self.blocks is None:
-            return geometry.conv_padded(x, kernels[0].to(x.dtype), _cast(biases[0], x.dtype))
-        parts = [geometry.conv_padded(x.index_select(1, getattr(self, f"block_in_{n}")), k.to(x.dtype),
-                                      _cast(b, x.dtype))
-                 for n, (k, b) in enumerate(zip(kernels, biases, strict=False))]
-        if self.constant_index.numel():
-            cells = tuple(n - p for n, p in zip(x.shape[2:], geometry.overhang, strict=True))
-            constant = biases[-1].to(x.dtype).reshape(1, -1, *([1] * len(cells)))
-            parts.append(constant.expand(x.shape[0], -1, *cells))
-        return torch.cat(parts, dim=1).index_select(1, self.block_order)
+        kernel = self.kernel() if self.training else self._cached_kernel()
+        y = self.neighbourhood.geometry.conv(x, kernel.to(x.dtype))
+        bias = self.linear.bias_vector()
+        if bias is not None:
+            y = y + bias.to(y.dtype).reshape(-1, *([1] * self.lattice.dim))
+        return y
 
     def export(self) -> torch.nn.Module:
         """A plain torch module (circular padding + ``Conv2d``/``Conv3d``) with the current expanded
@@ -171,32 +120,8 @@ class LatticeConv(torch.nn.Module):
         return torch.nn.Sequential(_CircularPad(geometry.padding), conv)
 
     def extra_repr(self) -> str:
-        path = "conv" if self.blocks is None else f"{len(self.blocks)}-block conv"
-        path = path if self.fast else "gather"
+        path = "conv" if self.fast else "gather"
         return f"{self.irreps_in} -> {self.irreps_out}, {self.weight_numel} weights, {path} path"
-
-
-def _cast(bias: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
-    return None if bias is None else bias.to(dtype)
-
-
-def _channel_blocks(pattern: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The connected blocks ``[(out_index, in_index), …]`` of a ``(dim_out, dim_in)`` connection pattern
-    (output channels that no input reaches belong to none).
-
-    >>> _channel_blocks(np.array([[1, 0, 1], [0, 1, 0], [0, 0, 0]], dtype=bool))
-    [(array([0]), array([0, 2])), (array([1]), array([1]))]
-    """
-    n_out, n_in = pattern.shape
-    rows, cols = np.nonzero(pattern)
-    graph = coo_matrix((np.ones(rows.size), (rows, n_out + cols)), shape=(n_out + n_in,) * 2)
-    _, label = connected_components(graph, directed=False)
-    blocks = []
-    for component in np.unique(label[rows]):
-        out_index = np.flatnonzero(label[:n_out] == component)
-        in_index = np.flatnonzero(label[n_out:] == component)
-        blocks.append((out_index, in_index))
-    return blocks
 
 
 class _CircularPad(torch.nn.Module):

@@ -104,18 +104,16 @@ class Linear(ExactConstants):
         _register_change_of_basis(self, self.irreps_in, "q_in_inv", inverse=True)
         _register_change_of_basis(self, self.irreps_out, "q_out")
 
-    def matrix(self, weight: torch.Tensor | None = None) -> torch.Tensor:
-        """The ``(dim_out, dim_in)`` matrix of the map in the fields' own bases, for the layer's
-        weights or for ``weight`` (``(weight_numel,)``, e.g. random ones to find the sparsity pattern)."""
-        weight = self.weight if weight is None else weight
+    def matrix(self) -> torch.Tensor:
+        """The ``(dim_out, dim_in)`` matrix of the map in the fields' own bases."""
         ir_in, ir_out = _irreps(self.irreps_in), _irreps(self.irreps_out)
         sl_in, sl_out = ir_in.slices(), ir_out.slices()
-        w = weight.new_zeros(ir_out.dim, ir_in.dim)
+        w = self.weight.new_zeros(ir_out.dim, ir_in.dim)
         offset = 0
         for n, path in enumerate(self.paths):
             k, mul_out, mul_in = path.weight_shape
             size = k * mul_out * mul_in
-            block = weight[offset:offset + size].reshape(path.weight_shape)
+            block = self.weight[offset:offset + size].reshape(path.weight_shape)
             offset += size
             endo = getattr(self, f"endo_{n}").to(w.dtype)
             d = endo.shape[-1]

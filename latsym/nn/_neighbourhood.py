@@ -166,24 +166,10 @@ class StencilGeometry:
         dense[:, :, index] = W
         return dense.reshape(W.shape[0], W.shape[1], *self.size)
 
-    @property
-    def overhang(self) -> tuple[int, ...]:
-        """How many cells :meth:`pad` adds along each cell axis (first axis first)."""
-        return tuple(n - 1 for n in self.size)
-
-    def pad(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` (batch, in, *cells) with the circular padding that :meth:`conv_padded` consumes."""
-        return F.pad(x, self.padding, mode="circular")
-
-    def conv_padded(self, x: torch.Tensor, kernel: torch.Tensor,
-                    bias: torch.Tensor | None = None) -> torch.Tensor:
-        """Cross-correlation of a :meth:`pad`-ded field with ``kernel`` (and ``bias``, one per output)."""
-        conv = F.conv2d if len(self.size) == 2 else F.conv3d
-        return conv(x, kernel, bias)
-
     def conv(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         """Periodic cross-correlation of ``x`` (batch, in, *cells) with ``kernel``."""
-        return self.conv_padded(self.pad(x), kernel)
+        conv = F.conv2d if len(self.size) == 2 else F.conv3d
+        return conv(F.pad(x, self.padding, mode="circular"), kernel)
 
 
 def _projection(stencil: Stencil, field_type) -> tuple[np.ndarray, Irreps]:

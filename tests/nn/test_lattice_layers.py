@@ -153,54 +153,6 @@ def test_fast_path_cache_and_export_agree_with_gather_path():
     np.testing.assert_allclose(plain(x).detach(), conv(x).detach(), atol=1e-12)
 
 
-def _dense_reference(conv: LatticeConv, x: torch.Tensor) -> torch.Tensor:
-    """The layer as one dense circular convolution of its full kernel (no blocks)."""
-    y = conv.neighbourhood.geometry.conv(x, conv.kernel())
-    bias = conv.linear.bias_vector()
-    return y if bias is None else y + bias.reshape(-1, 1, 1)
-
-
-@pytest.mark.parametrize(
-    ("irreps_in", "irreps_out", "n_blocks"),
-    [
-        ("2xA1:odd + A1:even + E:even", "A1:odd + 2xA1:even + E:odd", 2),  # odd and even never mix
-        ("2xA1:odd", "A1:odd + 2xA1:even + E:odd", 1),  # the even outputs are the bias alone
-        ("A1:odd + E:even", "A1:odd + E:even + E:odd", 2),
-    ],
-)
-def test_block_sparse_kernel_is_convolved_blockwise_and_exactly(irreps_in, irreps_out, n_blocks):
-    G = D4 * Z2()
-    torch.manual_seed(0)
-    conv = LatticeConv(PeriodicLattice(square(), 5), irreps_in, irreps_out, 2**0.5, group=G, bias=True)
-    conv = conv.to(torch.float64)
-    with torch.no_grad():
-        conv.linear.bias.normal_()
-    assert conv.blocks is not None and len(conv.blocks) == n_blocks
-    assert f"{n_blocks}-block conv path" in repr(conv)
-    kernel = conv.kernel().detach()
-    for o, i in conv.blocks:  # the blocks hold every non-zero of the kernel
-        kernel[np.ix_(o, i)] = 0
-    assert kernel.abs().max() == 0
-    x = torch.randn(3, conv.irreps_in.dim, 7, 6, dtype=torch.float64)
-    y = conv(x)
-    y.square().sum().backward()
-    grad = conv.linear.weight.grad.clone()
-    conv.zero_grad()
-    reference = _dense_reference(conv, x)
-    reference.square().sum().backward()
-    np.testing.assert_allclose(y.detach(), reference.detach(), atol=1e-12)
-    np.testing.assert_allclose(grad, conv.linear.weight.grad, atol=1e-10)
-    conv.eval()
-    np.testing.assert_allclose(conv(x).detach(), reference.detach(), atol=1e-12)
-    np.testing.assert_allclose(conv.export()(x).detach(), reference.detach(), atol=1e-12)
-    assert_equivariant(conv)
-
-
-def test_dense_kernels_stay_one_convolution():
-    conv = LatticeConv(PeriodicLattice(square(), 5), "2xA1 + E", "A1 + 2xE", 2**0.5, group=D4)
-    assert conv.blocks is None and "conv path" in repr(conv) and "block" not in repr(conv)
-
-
 def test_lattice_conv_gather_path_has_no_kernel():
     conv = LatticeConv(PeriodicLattice(honeycomb(), 3), "A1", "A1", 1.0, group=honeycomb().group)
     with pytest.raises(ValueError, match="Bravais lattices only"):
