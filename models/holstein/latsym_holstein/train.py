@@ -3,7 +3,9 @@
 :func:`train` fits a network of the registry (:mod:`latsym_holstein.networks`) to the exact forces of
 a data set made by ``latsym holstein generate``, as Fan & Chern 2026 do: every third configuration
 held out, MSE loss on the forces, Adam with a plateau scheduler on the validation loss, one
-configuration per step by default. Everything it writes goes to ``out_dir``:
+configuration per step by default. ``schedule="cosine"`` replaces the plateau scheduler by a one-cycle
+schedule over the whole run (a short warm-up to ``lr``, then cosine annealing to ``lr``·1e-4).
+Everything it writes goes to ``out_dir``:
 
 =========================  =====================================================================
 ``checkpoint.pt``          written atomically after every epoch; re-running the same command resumes
@@ -52,6 +54,8 @@ from latsym_holstein.networks import (
 )
 
 CHECKPOINT_FORMAT = "latsym-holstein-train-checkpoint/1"
+#: The learning-rate schedules of :func:`train`.
+SCHEDULES = ("plateau", "cosine")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -170,6 +174,7 @@ def train(
     seed: int = 0,
     patience_lr: int = 5,
     lr_factor: float = 0.75,
+    schedule: str = "plateau",
     early_stopping: int | None = 20,
     batch_size: int = 1,
     device: str | torch.device = "cpu",
@@ -191,6 +196,10 @@ def train(
         seed: seeds the initial weights and the per-epoch order.
         patience_lr, lr_factor: the learning rate is multiplied by ``lr_factor`` after ``patience_lr``
             epochs without improvement of the validation loss (``ReduceLROnPlateau``).
+        schedule: ``"plateau"`` (the paper's, as above) or ``"cosine"``: ``OneCycleLR`` over all
+            ``epochs`` (warm-up over the first 5 % of the steps from ``lr``/25, then cosine annealing
+            to ``lr``·1e-4; ``patience_lr`` and ``lr_factor`` unused). The cosine schedule is laid out
+            for ``epochs``, so a cosine run resumes only with the same ``epochs``.
         early_stopping: stop after this many epochs without improvement (``None``: never).
         batch_size: configurations per optimisation step.
         device, dtype: where and in which precision to train (``float32`` or ``float64``).
@@ -214,6 +223,8 @@ def train(
         raise ValueError(f"lr must be a positive finite number, got {lr!r}")
     if isinstance(lr_factor, bool) or not isinstance(lr_factor, int | float) or not 0 < lr_factor < 1:
         raise ValueError(f"lr_factor must be a number in (0, 1), got {lr_factor!r}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; choose one of: {', '.join(SCHEDULES)}")
     dtype = _resolve_dtype(dtype)
     device = torch.device(device)
 
@@ -230,7 +241,14 @@ def train(
     net.fit_input_scale(torch.as_tensor(dataset.q[train_idx]))
     net = net.to(device=device, dtype=dtype)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=lr_factor, patience=patience_lr)
+    steps_per_epoch = math.ceil(len(train_idx) / batch_size)
+    if schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.05,
+            final_div_factor=1e4 / 25)
+    else:
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=lr_factor,
+                                                               patience=patience_lr)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -244,6 +262,8 @@ def train(
         "seed": seed,
         "patience_lr": patience_lr,
         "lr_factor": float(lr_factor),
+        "schedule": schedule,
+        **({"epochs": epochs} if schedule == "cosine" else {}),
         "batch_size": batch_size,
         "dtype": str(dtype).removeprefix("torch."),
     }
@@ -266,7 +286,8 @@ def train(
         while state["epoch"] < epochs and not state["stopped_early"]:
             epoch = state["epoch"] + 1
             start = time.perf_counter()
-            train_loss = _train_epoch(net, optimizer, q_all, f_all, train_idx, seed, epoch, batch_size)
+            step = scheduler.step if schedule == "cosine" else None
+            train_loss = _train_epoch(net, optimizer, q_all, f_all, train_idx, seed, epoch, batch_size, step)
             predicted = predict(net, dataset.q[held_idx])
             val_loss = float(np.mean((predicted - dataset.forces[held_idx]) ** 2))
             if not math.isfinite(val_loss):
@@ -274,7 +295,8 @@ def train(
                     f"training diverged at epoch {epoch} (validation loss {val_loss}); lower the learning "
                     "rate, or use float64"
                 )
-            scheduler.step(val_loss)
+            if schedule == "plateau":
+                scheduler.step(val_loss)
             elapsed = time.perf_counter() - start
             if val_loss < state["best_val"]:
                 state.update(best_val=val_loss, best_epoch=epoch,
@@ -353,8 +375,9 @@ def _digest(dataset: Dataset) -> str:
     return h.hexdigest()
 
 
-def _train_epoch(net, optimizer, q_all, f_all, train_idx, seed, epoch, batch_size) -> float:
-    """One pass over the training configurations in the order of ``(seed, epoch)``; mean training MSE."""
+def _train_epoch(net, optimizer, q_all, f_all, train_idx, seed, epoch, batch_size, step=None) -> float:
+    """One pass over the training configurations in the order of ``(seed, epoch)``, calling ``step``
+    (a per-step scheduler) after every optimiser step; mean training MSE."""
     net.train()
     order = np.random.default_rng([seed, epoch]).permutation(train_idx)
     total = 0.0
@@ -364,6 +387,8 @@ def _train_epoch(net, optimizer, q_all, f_all, train_idx, seed, epoch, batch_siz
         loss = torch.mean((net(q_all[rows]) - f_all[rows]) ** 2)
         loss.backward()
         optimizer.step()
+        if step is not None:
+            step()
         total += float(loss.detach()) * len(rows)
     return total / len(order)
 
@@ -393,8 +418,9 @@ def _load_checkpoint(path, fingerprint, net, optimizer, scheduler) -> dict[str, 
             f"{path} is not a latsym-holstein training checkpoint; pass resume=False (--overwrite) to "
             "replace it, or choose another output folder"
         )
-    if payload["fingerprint"] != fingerprint:
-        differ = sorted(k for k in fingerprint if payload["fingerprint"].get(k) != fingerprint[k])
+    stored = {"schedule": "plateau", **payload["fingerprint"]}  # runs from before the schedule option
+    if stored != fingerprint:
+        differ = sorted(k for k in {*stored, *fingerprint} if stored.get(k) != fingerprint.get(k))
         raise TrainingError(
             f"{path.parent} holds a training run with other settings (different {', '.join(differ)}); "
             "pass resume=False (--overwrite) to start afresh, or choose another output folder"
@@ -537,7 +563,14 @@ def configure_parser(p: argparse.ArgumentParser, networks: list[str] | None = No
     )
     p.add_argument(
         "--lr-patience", type=int, default=5,
-        help="epochs without improvement before the learning rate is multiplied by 0.75 (default 5)",
+        help="epochs without improvement before the learning rate is multiplied by 0.75 (default 5; "
+        "plateau schedule)",
+    )
+    p.add_argument(
+        "--schedule", choices=SCHEDULES, default="plateau",
+        help="learning-rate schedule: plateau (default, the paper's: x0.75 after --lr-patience epochs "
+        "without improvement) or cosine (one cycle over --epochs: warm-up to --lr, cosine annealing "
+        "to --lr x 1e-4; resumes only with the same --epochs)",
     )
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
     p.add_argument("--threads", type=thread_count, help=THREADS_HELP)
@@ -580,6 +613,7 @@ def run_from_args(
             holdout_every=args.holdout_every,
             seed=args.seed,
             patience_lr=args.lr_patience,
+            schedule=args.schedule,
             early_stopping=args.patience or None,
             batch_size=args.batch_size,
             device=device,

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from latsym_holstein import train as train_module
 from latsym_holstein.data import DatasetError, GenerationOptions, generate, load_dataset
 from latsym_holstein.networks import build_network, load_network
 from latsym_holstein.train import (
@@ -146,6 +147,42 @@ def test_plateau_scheduler_lowers_the_learning_rate(data, tmp_path):
         assert lr[e] == pytest.approx(expected, rel=1e-12)
 
 
+def test_cosine_schedule_warms_up_then_anneals(data, tmp_path):
+    """One cycle over the run: 4 epochs of 8 steps, warm-up from lr/25 to lr until step 0.05·32 − 1
+    (OneCycleLR's convention), then cosine annealing to lr·1e-4 at the last step, 31 (history
+    records the rate after each epoch's last step: 8, 16, 24, 32)."""
+    report = run(data, tmp_path, epochs=4, lr=0.01, batch_size=1, schedule="cosine")
+    lr = [h["lr"] for h in report.history]
+    peak = 0.05 * 32 - 1
+    for e, rate in enumerate(lr):
+        phase = (8 * (e + 1) - peak) / (31 - peak)
+        expected = 1e-6 + (0.01 - 1e-6) * (1 + np.cos(np.pi * phase)) / 2
+        assert rate == pytest.approx(expected, rel=1e-9)
+
+
+def test_cosine_run_resumes_exactly_and_only_with_the_same_epochs(data, tmp_path, monkeypatch):
+    straight = run(data, tmp_path / "straight", epochs=4, lr=1e-2, schedule="cosine")
+    one_epoch = train_module._train_epoch
+
+    def interrupted(*args):
+        if args[6] == 3:  # the epoch argument
+            raise KeyboardInterrupt
+        return one_epoch(*args)
+
+    monkeypatch.setattr(train_module, "_train_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(data, tmp_path / "split", epochs=4, lr=1e-2, schedule="cosine")
+    monkeypatch.setattr(train_module, "_train_epoch", one_epoch)
+    resumed = run(data, tmp_path / "split", epochs=4, lr=1e-2, schedule="cosine")
+    for key in ("train_loss", "val_loss", "lr"):
+        assert [h[key] for h in resumed.history] == [h[key] for h in straight.history]
+    assert_same_weights(weights(straight.model_path), weights(resumed.model_path))
+    with pytest.raises(TrainingError, match=r"different epochs"):
+        run(data, tmp_path / "straight", epochs=6, lr=1e-2, schedule="cosine")
+    with pytest.raises(TrainingError, match=r"different epochs, schedule"):
+        run(data, tmp_path / "straight", epochs=4, lr=1e-2)
+
+
 def test_report_files_and_metrics(data, tmp_path):
     report = run(data, tmp_path, epochs=2, plots=True)
     dataset = load_dataset(data)
@@ -234,6 +271,7 @@ def test_evaluate_and_predict(data):
         ({"dtype": "float16"}, "dtype must be torch.float32 or torch.float64"),
         ({"holdout_every": 20}, "too few for a training and a held-out set"),
         ({"holdout_every": 1}, "holdout_every must be an integer >= 2"),
+        ({"schedule": "linear"}, "unknown schedule 'linear'; choose one of: plateau, cosine"),
     ],
 )
 def test_train_rejects_bad_input(data, tmp_path, kwargs, message):
