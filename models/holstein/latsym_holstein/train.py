@@ -165,7 +165,7 @@ def evaluate(network: ForceField, dataset: Dataset, indices: np.ndarray) -> dict
 def train(
     dataset_path: str | os.PathLike,
     out_dir: str | os.PathLike,
-    network: str = "gnn",
+    network: str = "latsym",
     network_config: dict[str, Any] | None = None,
     *,
     epochs: int,
@@ -188,7 +188,7 @@ def train(
     Args:
         dataset_path: HDF5 data set written by :func:`latsym_holstein.data.generate`.
         out_dir: output folder (created); see the module docstring for its files.
-        network: a preset of :data:`~latsym_holstein.networks.NETWORKS`.
+        network: a preset of :data:`~latsym_holstein.networks.NETWORKS` (default ``"latsym"``, as the CLI).
         network_config: keyword arguments of the preset (e.g. ``{"widths": [1, 32, 32, 1]}``).
         epochs: total number of epochs (a resumed run continues up to it).
         lr: initial Adam learning rate.

@@ -42,7 +42,8 @@ def data(tmp_path_factory):
 
 
 def run(data, out, **kwargs):
-    settings = {"network_config": TINY, "epochs": 3, "progress": False, "plots": False, **kwargs}
+    settings = {"network": "gnn", "network_config": TINY, "epochs": 3, "progress": False, "plots": False,
+                **kwargs}
     return train(data, out, **settings)
 
 
@@ -371,3 +372,8 @@ def test_trains_on_the_simple_cubic_lattice(tmp_path):
     predicted = predict(net, dataset.q)
     assert predicted.shape == (6, 4, 4, 4) and report.metrics["n_sites"] == 2 * 64
     np.testing.assert_allclose(dataset.forces, ed_forces(dataset.q, params, dim=3), atol=1e-12)
+
+
+def test_default_network_is_latsyms_own_as_on_the_command_line(data, tmp_path):
+    report = train(data, tmp_path, epochs=1, progress=False, plots=False)
+    assert load_network(report.model_path).name == "latsym" == parse("--data", "d", "--out", "o").network
