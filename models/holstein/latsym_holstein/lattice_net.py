@@ -286,20 +286,28 @@ class _LatticeField(ForceField):
         self.irreps_in = self.irreps_out = Irreps(f"{s}:odd", G)
 
 
-def _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice, context):
-    """The checked gated irreps and the config of the convolution presets."""
-    if not isinstance(context, bool):
-        raise TypeError(f"context must be True or False, got {context!r}")
-    gated = _preset(lattice).gated if gated is None else gated
-    gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice)
-    config = {"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers, "radius": radius,
-              "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain, "lattice": lattice,
-              "context": context}
-    return gated_irreps, config
+class _StackField(_LatticeField):
+    """The convolution presets: a :class:`_Backbone`, a convolution ``readout`` of its output to
+    ``readout_irreps`` and a linear convolution ``skip`` of the input, both starting at zero."""
+
+    def __init__(self, readout_irreps: str, odd, even, gated, layers, radius, skip_radius, gains, max_gain,
+                 lattice, context):
+        if not isinstance(context, bool):
+            raise TypeError(f"context must be True or False, got {context!r}")
+        gated = _preset(lattice).gated if gated is None else gated
+        gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice)
+        super().__init__({"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers,
+                          "radius": radius, "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain,
+                          "lattice": lattice, "context": context})
+        G, s = holstein_group(lattice), invariant(lattice)
+        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice, context)
+        self.readout = _conv(lattice, self.backbone.irreps_out, Irreps(f"{s}:{readout_irreps}", G), radius)
+        self.skip = _conv(lattice, self.irreps_in, self.irreps_in, skip_radius)
+        _start_at_zero(self.readout.linear, self.skip.linear)
 
 
 @register_network("latsym")
-class LatticeForceField(_LatticeField):
+class LatticeForceField(_StackField):
     """latsym's default Holstein force field: a parity-graded gated convolution stack.
 
     ``F = s · [readout(h) + skip(Q/s)]`` with ``h`` the output of ``layers`` gated convolutions
@@ -341,13 +349,8 @@ class LatticeForceField(_LatticeField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True):
-        gated_irreps, config = _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain,
-                                            lattice, context)
-        super().__init__(config)
-        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice, context)
-        self.readout = _conv(lattice, self.backbone.irreps_out, self.irreps_out, radius)
-        self.skip = _conv(lattice, self.irreps_in, self.irreps_out, skip_radius)
-        _start_at_zero(self.readout.linear, self.skip.linear)
+        super().__init__("odd", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
+                         context)
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:
         x = (q / self.input_scale)[:, None]
@@ -355,7 +358,7 @@ class LatticeForceField(_LatticeField):
 
 
 @register_network("latsym-energy")
-class EnergyForceField(_LatticeField):
+class EnergyForceField(_StackField):
     """A conservative variant: forces ``F = −∂E/∂Q`` of an invariant energy even in Q.
 
     ``E = s² Σ_i [e_i + (Q/s)_i · c(Q/s)_i]`` where ``e_i`` is an even invariant read-out of the
@@ -377,15 +380,10 @@ class EnergyForceField(_LatticeField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True):
-        gated_irreps, config = _conv_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain,
-                                            lattice, context)
-        super().__init__(config)
+        super().__init__("even", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
+                         context)
         G, s = holstein_group(lattice), invariant(lattice)
-        self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice, context)
-        self.readout = _conv(lattice, self.backbone.irreps_out, Irreps(f"{s}:even", G), radius)
-        self.skip = _conv(lattice, self.irreps_in, self.irreps_in, skip_radius)
         self.square = TensorProduct(f"{s}:odd", f"{s}:odd", f"{s}:even", [(0, 0, 0)], group=G)
-        _start_at_zero(self.readout.linear, self.skip.linear)
 
     def energy(self, q: torch.Tensor) -> torch.Tensor:
         """Energy ``(B,)`` of configurations ``q`` of shape ``(B, L1, …, Ld)`` (energy units)."""
