@@ -25,7 +25,8 @@ from latsym_holstein.networks import build_network
 #: name → (preset, config). The first is the default model.
 CANDIDATES: dict[str, tuple[str, dict]] = {
     "latsym": ("latsym", {}),
-    "latsym-local": ("latsym", {"context": False}),
+    "latsym-no-mu": ("latsym", {"chemical_potential": False}),
+    "latsym-local": ("latsym", {"context": False, "chemical_potential": False}),
     "latsym-no-gains": ("latsym", {"gains": 0}),
     "latsym-12-6-4": ("latsym", {"odd": 12, "even": 6, "gated": "2xE:odd + 2xE:even + 2xB1:odd + 2xB2:odd",
                                  "layers": 4}),

@@ -3,13 +3,17 @@ shapes, configs, files."""
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from latsym_holstein.lattice_net import (
     DIAGONAL,
     LATTICES,
+    ChemicalPotential,
     EnergyForceField,
     LatticeForceField,
     OddEmbedding,
     ProductForceField,
+    half_filling_level,
     holstein_group,
     holstein_lattice,
     invariant,
@@ -169,13 +173,15 @@ def test_bad_config(cls, config, match):
         cls(**config)
     with pytest.raises(TypeError, match="context must be True or False, got 1"):
         cls(context=1)
+    with pytest.raises(TypeError, match="chemical_potential must be True or False, got 'yes'"):
+        cls(chemical_potential="yes")
 
 
 @pytest.mark.parametrize(("lattice", "order"), [("square", 16), ("sc", 96)])
 @pytest.mark.parametrize("cls", [LatticeForceField, EnergyForceField])
 def test_context_network_is_equivariant_and_global(cls, lattice, order, dtype):
     torch.manual_seed(0)
-    net = randomise(cls(**config(cls, lattice), context=True)).to(dtype).eval()
+    net = randomise(cls(**config(cls, lattice), context=True, chemical_potential=False)).to(dtype).eval()
     net.fit_input_scale(3.0 * field(lattice, 2, dtype=dtype))
     periodic = PeriodicLattice(holstein_lattice(lattice), SIZE[lattice] + 2)
     report = assert_equivariant(net, lattice=periodic, channel_dim=None, dtype=dtype)
@@ -186,7 +192,7 @@ def test_context_network_is_equivariant_and_global(cls, lattice, order, dtype):
     far[(SIZE[lattice] + 6) // 2, ...] += 1.0
     origin = (0,) * holstein_lattice(lattice).dim
     assert abs(net(far)[origin] - net(q)[origin]) > 1e-9
-    local = randomise(cls(**config(cls, lattice), context=False)).to(dtype).eval()
+    local = randomise(cls(**config(cls, lattice), context=False, chemical_potential=False)).to(dtype).eval()
     local.input_scale.copy_(net.input_scale)
     assert abs(local(far)[origin] - local(q)[origin]) == 0
 
@@ -220,7 +226,7 @@ def test_registry_config_round_trip_and_files(name, cls, lattice, tmp_path):
 
 def test_default_config_is_the_documented_one():
     common = {"odd": 8, "even": 4, "layers": 3, "radius": DIAGONAL, "skip_radius": 2.0, "gains": 8,
-              "max_gain": 1000.0, "context": True}
+              "max_gain": 1000.0, "context": True, "chemical_potential": True}
     assert build_network("latsym").config == {**common, "gated": "1xE:odd + 1xE:even", "lattice": "square"}
     assert build_network("latsym-energy", lattice="sc").config == {
         **common, "gated": "1xT1u:odd + 1xT1u:even", "lattice": "sc"}
@@ -323,3 +329,86 @@ def test_reference_torus_neighbourhood_matches_one_built_for_the_field(dtype):
     torch.testing.assert_close(nb(x), reference(x))
     with pytest.raises(ValueError, match=r"smaller than the stencil .* spans \(7, 7\) cells"):
         nb(torch.randn(1, 1, 6, 10, dtype=dtype))
+
+
+def _filling(levels, mu, width):
+    return torch.sigmoid((mu[:, None] - levels) / width).sum(dim=1)
+
+
+@settings(max_examples=20)
+@given(n=st.integers(2, 40), log_width=st.floats(-3.0, 1.0), seed=st.integers(0, 2**16))
+def test_half_filling_level_half_fills_is_odd_and_permutation_invariant(n, log_width, seed):
+    generator = torch.Generator().manual_seed(seed)
+    levels = 2.0 * torch.randn(3, n, generator=generator, dtype=torch.float64)
+    width = torch.tensor(10.0**log_width, dtype=torch.float64)
+    mu = half_filling_level(levels, width, iterations=60)
+    torch.testing.assert_close(_filling(levels, mu, width), torch.full((3,), n / 2, dtype=torch.float64),
+                               rtol=0, atol=1e-9)
+    torch.testing.assert_close(half_filling_level(-levels, width, iterations=60), -mu, rtol=0, atol=1e-9)
+    shuffled = levels[:, torch.randperm(n, generator=generator)]
+    torch.testing.assert_close(half_filling_level(shuffled, width, iterations=60), mu, rtol=0, atol=1e-9)
+
+
+def test_half_filling_level_gradient_is_the_implicit_one():
+    levels = torch.randn(2, 7, dtype=torch.float64, requires_grad=True)
+    width = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda e, w: half_filling_level(e, w, iterations=60), (levels, width))
+
+
+def test_half_filling_level_in_a_wide_gap_is_midgap_with_finite_gradients():
+    levels = torch.tensor([[-3.0, -2.0, 4.0, 5.0]], dtype=torch.float64, requires_grad=True)
+    width = torch.tensor(0.05, dtype=torch.float64, requires_grad=True)
+    mu = half_filling_level(levels, width)
+    assert abs(float(mu.detach()) - 1.0) < 1e-6  # the tails of -2 and 4 balance midway
+    mu.sum().backward()
+    assert torch.isfinite(levels.grad).all() and torch.isfinite(width.grad).all()
+    torch.testing.assert_close(levels.grad.sum(), torch.tensor(1.0, dtype=torch.float64))  # a shift moves μ
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 1), (2, 3, 4)])
+def test_half_filling_level_rejects_bad_shapes(shape):
+    with pytest.raises(ValueError, match=r"levels must have shape \(batch, N\) with N >= 2"):
+        half_filling_level(torch.zeros(shape), torch.tensor(0.1))
+
+
+@pytest.mark.parametrize("lattice", ["square", "sc"])
+def test_chemical_potential_is_odd_invariant_and_global(lattice, dtype):
+    """μ is an odd invariant of the whole configuration: it flips with Q, ignores the point group and
+    translations, and moves with a site beyond every stencil."""
+    torch.manual_seed(0)
+    cp = randomise(ChemicalPotential(odd=3, even=2, gated=GATED[lattice], radius=DIAGONAL, gains=3,
+                                     max_gain=100.0, lattice=lattice)).to(dtype)
+    with torch.no_grad():
+        cp.log_width.fill_(0.0)
+    x = field(lattice, 2, size=SIZE[lattice] + 4, dtype=dtype)[:, None]
+    mu = cp(x)
+    torch.testing.assert_close(cp(-x), -mu)
+    torch.testing.assert_close(cp(torch.roll(x, (1, 2), (2, 3))), mu)
+    torch.testing.assert_close(cp(torch.flip(x, (2,))), mu)  # a mirror of every lattice here
+    far = x.clone()
+    far[:, :, -1] += 1.0
+    assert (cp(far) - mu).abs().min() > 1e-6
+
+
+def test_chemical_potential_makes_the_network_see_every_site():
+    torch.manual_seed(0)
+    net = randomise(LatticeForceField(**config(LatticeForceField), context=False)).double().eval()
+    q = 3.0 * field("square", size=14)
+    far = q.clone()
+    far[7, :] += 1.0
+    assert abs(net(far)[0, 0] - net(q)[0, 0]) > 1e-9
+
+
+@pytest.mark.parametrize("cls", [LatticeForceField, EnergyForceField])
+def test_threshold_is_the_learnt_chemical_potential_in_units_of_q(cls, dtype):
+    net = small(cls, dtype=dtype)
+    q = field("square", 3, size=8, dtype=dtype)
+    threshold = net.threshold(q)
+    x = (q / net.input_scale)[:, None]
+    torch.testing.assert_close(threshold, net.input_scale * net.backbone.chemical_potential(x))
+    torch.testing.assert_close(net.threshold(-q), -threshold)
+    with pytest.raises(ValueError, match=r"q must have shape \(batch, L1, L2\)"):
+        net.threshold(q[0])
+    local = cls(**config(cls), chemical_potential=False)
+    with pytest.raises(ValueError, match="no learnt chemical potential"):
+        local.threshold(q.float())

@@ -78,6 +78,8 @@ def test_the_model_card_states_the_shipped_metrics():
     payload = read_network_file(PRETRAINED_PATH)
     assert "latsym holstein generate" in card and "latsym holstein train" in card
     assert f"{report['held_out']['mse']:.4f}" in card and f"{report['held_out']['r2']:.4f}" in card
+    for kind in ("random", "quench"):
+        assert f"{report['held_out_by_kind'][kind]['mse']:.4f}" in card
     assert report["n_parameters"] == pretrained().n_parameters() and f"{report['n_parameters']:,}" in card
     assert payload["config"] == report["settings"]["config"]
 
