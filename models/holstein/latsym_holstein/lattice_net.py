@@ -473,8 +473,9 @@ class LatticeForceField(_StackField):
             (:class:`ChemicalPotential`: site levels from one more gated convolution, half filled) and
             move the steps of the embedding to it, Q_i/s = μ, μ also joining the inputs (ours). The
             step of a site's occupation sits at its level crossing μ, and μ moves from one finite
-            configuration to the next; given the exact μ, the held-out force error on quench snapshots
-            of the default data halves.
+            configuration to the next (given the exact μ, the held-out force MSE on the quench
+            snapshots of the default data falls from 0.0064 to 0.0023; the learnt μ takes the
+            overall MSE from 0.0157 to 0.0102, see the results page).
 
     Raises:
         ValueError: a bad value, an unknown lattice, or gated irreps that are not irreps of the
