@@ -72,7 +72,7 @@ class TrainReport:
         model_path: the best network (``out_dir / "model.pt"``).
         metrics: held-out force metrics of the best network (:func:`force_metrics`).
         metrics_by_kind: the same on the held-out configurations of each kind present in the data
-            set: ``"random"`` configurations and ``"quench"`` snapshots (:func:`kinds`).
+            set: ``"random"`` configurations and ``"quench"`` snapshots.
         epochs: epochs completed (across resumed runs).
         best_epoch: the epoch of the lowest validation loss (the saved model).
         stopped_early: whether early stopping ended the run.
@@ -142,7 +142,7 @@ def predict(network: ForceField, q: np.ndarray, batch_size: int = 16) -> np.ndar
     return np.concatenate(out) if out else np.zeros((0, *q.shape[1:]))
 
 
-def kinds(dataset: Dataset, indices: np.ndarray) -> dict[str, np.ndarray]:
+def _kinds(dataset: Dataset, indices: np.ndarray) -> dict[str, np.ndarray]:
     """The configurations ``indices`` split by kind: ``"random"`` (``source == -1``) and ``"quench"``
     snapshots (``source >= 0``), each kind present at least once, as positions into ``indices``."""
     source = dataset.source[np.asarray(indices)]
@@ -319,7 +319,7 @@ def train(
     predicted = predict(net, dataset.q[held_idx])
     metrics = force_metrics(predicted, dataset.forces[held_idx])
     by_kind = {kind: force_metrics(predicted[rows], dataset.forces[held_idx[rows]])
-               for kind, rows in kinds(dataset, held_idx).items()}
+               for kind, rows in _kinds(dataset, held_idx).items()}
     report = TrainReport(
         out_dir=out_dir,
         model_path=out_dir / "model.pt",
