@@ -313,15 +313,15 @@ class ChemicalPotential(nn.Module):
     """A learnt chemical potential: site levels from a small gated convolution network, half filled.
 
     ``μ = half_filling_level(ε, w)`` (:func:`half_filling_level`) with ``ε_i`` an odd invariant
-    read-out of one :class:`GatedConv` on the :class:`OddEmbedding` of the input and its lattice
-    averages, and ``w`` a learnt positive width (initially 0.1). On a finite lattice at fixed
+    read-out of ``layers`` :class:`GatedConv` (residual) on the :class:`OddEmbedding` of the input and
+    its lattice averages, and ``w`` a learnt positive width (initially 0.1). On a finite lattice at fixed
     electron number the chemical potential is a global quantity that moves with every
     configuration and sets where the occupation of a site steps from 0 to 1; a network that only
     sees a neighbourhood cannot know it. Odd under Q → −Q and invariant under translations and the
     point group, so it may enter an equivariant network as an odd invariant scalar.
 
-    Args: ``odd``, ``even``, ``gated``, ``radius``, ``gains``, ``max_gain``, ``lattice``: as
-    :class:`LatticeForceField`, for the level network.
+    Args: ``odd``, ``even``, ``gated``, ``radius``, ``gains``, ``max_gain``, ``lattice``, ``layers``:
+    as :class:`LatticeForceField`, for the level network.
 
     >>> cp = ChemicalPotential(odd=2, even=2, gated="", radius=DIAGONAL, gains=2, max_gain=10.0)
     >>> q = torch.randn(3, 6, 6)
@@ -330,10 +330,10 @@ class ChemicalPotential(nn.Module):
     """
 
     def __init__(self, odd: int, even: int, gated: Irreps | str, radius: float, gains: int, max_gain: float,
-                 lattice: str = "square"):
+                 lattice: str = "square", layers: int = 1):
         super().__init__()
         G, s = holstein_group(lattice), invariant(lattice)
-        self.network = _Backbone(odd, even, Irreps(gated, G), 1, radius, gains, max_gain, lattice, True)
+        self.network = _Backbone(odd, even, Irreps(gated, G), layers, radius, gains, max_gain, lattice, True)
         self.levels = _conv(lattice, self.network.irreps_out, Irreps(f"{s}:odd", G), radius)
         self.log_width = nn.Parameter(torch.tensor(float(torch.log(torch.tensor(0.1)))))
 
@@ -355,7 +355,8 @@ class _Backbone(nn.Module):
     joins the inputs), then ``layers`` :class:`GatedConv` (residual after the first)."""
 
     def __init__(self, odd: int, even: int, gated: Irreps, layers: int, radius: float, gains: int,
-                 max_gain: float, lattice: str, context: bool, chemical_potential: bool = False):
+                 max_gain: float, lattice: str, context: bool, chemical_potential: bool = False,
+                 mu_layers: int = 1):
         super().__init__()
         irreps = Irreps(f"{invariant(lattice)}:odd", holstein_group(lattice))
         self.embedding = OddEmbedding(gains, max_gain, lattice) if gains else None
@@ -366,7 +367,8 @@ class _Backbone(nn.Module):
             irreps = (irreps + irreps).simplify()
         self.chemical_potential = None
         if chemical_potential:
-            self.chemical_potential = ChemicalPotential(odd, even, gated, radius, gains, max_gain, lattice)
+            self.chemical_potential = ChemicalPotential(odd, even, gated, radius, gains, max_gain, lattice,
+                                                        mu_layers)
             irreps = (irreps + Irreps(f"{invariant(lattice)}:odd", holstein_group(lattice))).simplify()
         blocks = []
         for _ in range(layers):
@@ -410,18 +412,21 @@ class _StackField(_LatticeField):
     ``readout_irreps`` and a linear convolution ``skip`` of the input, both starting at zero."""
 
     def __init__(self, readout_irreps: str, odd, even, gated, layers, radius, skip_radius, gains, max_gain,
-                 lattice, context, chemical_potential):
+                 lattice, context, chemical_potential, mu_layers):
         for name, value in (("context", context), ("chemical_potential", chemical_potential)):
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be True or False, got {value!r}")
+        if isinstance(mu_layers, bool) or not isinstance(mu_layers, int) or mu_layers < 1:
+            raise ValueError(f"mu_layers must be an integer >= 1, got {mu_layers!r}")
         gated = _preset(lattice).gated if gated is None else gated
         gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice)
         super().__init__({"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers,
                           "radius": radius, "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain,
-                          "lattice": lattice, "context": context, "chemical_potential": chemical_potential})
+                          "lattice": lattice, "context": context, "chemical_potential": chemical_potential,
+                          "mu_layers": mu_layers})
         G, s = holstein_group(lattice), invariant(lattice)
         self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice, context,
-                                  chemical_potential)
+                                  chemical_potential, mu_layers)
         self.readout = _conv(lattice, self.backbone.irreps_out, Irreps(f"{s}:{readout_irreps}", G), radius)
         self.skip = _conv(lattice, self.irreps_in, self.irreps_in, skip_radius)
         _start_at_zero(self.readout.linear, self.skip.linear)
@@ -476,6 +481,7 @@ class LatticeForceField(_StackField):
             configuration to the next (given the exact μ, the held-out force MSE on the quench
             snapshots of the default data falls from 0.0064 to 0.0023; the learnt μ takes the
             overall MSE from 0.0157 to 0.0102, see the results page).
+        mu_layers: gated convolutions of the level network of the chemical potential.
 
     Raises:
         ValueError: a bad value, an unknown lattice, or gated irreps that are not irreps of the
@@ -493,9 +499,9 @@ class LatticeForceField(_StackField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True,
-                 chemical_potential: bool = True):
+                 chemical_potential: bool = True, mu_layers: int = 1):
         super().__init__("odd", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
-                         context, chemical_potential)
+                         context, chemical_potential, mu_layers)
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:
         x = (q / self.input_scale)[:, None]
@@ -525,9 +531,9 @@ class EnergyForceField(_StackField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True,
-                 chemical_potential: bool = True):
+                 chemical_potential: bool = True, mu_layers: int = 1):
         super().__init__("even", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
-                         context, chemical_potential)
+                         context, chemical_potential, mu_layers)
         G, s = holstein_group(lattice), invariant(lattice)
         self.square = TensorProduct(f"{s}:odd", f"{s}:odd", f"{s}:even", [(0, 0, 0)], group=G)
 

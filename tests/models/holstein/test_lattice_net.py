@@ -39,7 +39,8 @@ SHAPES = {"square": [(5, 5), (5, 9), (16, 12)], "sc": [(5, 5, 5), (5, 7, 6)]}
 def config(cls, lattice="square"):
     if cls is ProductForceField:
         return {"radius": DIAGONAL, "width": 2, "layers": 2, "lattice": lattice}
-    return {"odd": 3, "even": 2, "gated": GATED[lattice], "layers": 2, "gains": 3, "lattice": lattice}
+    return {"odd": 3, "even": 2, "gated": GATED[lattice], "layers": 2, "gains": 3, "lattice": lattice,
+            "mu_layers": 2}
 
 
 def randomise(net):
@@ -175,6 +176,8 @@ def test_bad_config(cls, config, match):
         cls(context=1)
     with pytest.raises(TypeError, match="chemical_potential must be True or False, got 'yes'"):
         cls(chemical_potential="yes")
+    with pytest.raises(ValueError, match="mu_layers must be an integer >= 1, got 0"):
+        cls(mu_layers=0)
 
 
 @pytest.mark.parametrize(("lattice", "order"), [("square", 16), ("sc", 96)])
@@ -226,7 +229,7 @@ def test_registry_config_round_trip_and_files(name, cls, lattice, tmp_path):
 
 def test_default_config_is_the_documented_one():
     common = {"odd": 8, "even": 4, "layers": 3, "radius": DIAGONAL, "skip_radius": 2.0, "gains": 8,
-              "max_gain": 1000.0, "context": True, "chemical_potential": True}
+              "max_gain": 1000.0, "context": True, "chemical_potential": True, "mu_layers": 1}
     assert build_network("latsym").config == {**common, "gated": "1xE:odd + 1xE:even", "lattice": "square"}
     assert build_network("latsym-energy", lattice="sc").config == {
         **common, "gated": "1xT1u:odd + 1xT1u:even", "lattice": "sc"}
@@ -388,6 +391,13 @@ def test_chemical_potential_is_odd_invariant_and_global(lattice, dtype):
     far = x.clone()
     far[:, :, -1] += 1.0
     assert (cp(far) - mu).abs().min() > 1e-6
+
+
+def test_mu_layers_deepen_the_level_network():
+    shallow, deep = (LatticeForceField(**{**config(LatticeForceField), "mu_layers": n}) for n in (1, 3))
+    assert len(shallow.backbone.chemical_potential.network.blocks) == 1
+    assert len(deep.backbone.chemical_potential.network.blocks) == 3
+    assert deep.config["mu_layers"] == 3 and deep.n_parameters() > shallow.n_parameters()
 
 
 def test_chemical_potential_makes_the_network_see_every_site():
