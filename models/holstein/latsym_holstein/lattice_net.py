@@ -475,13 +475,16 @@ class LatticeForceField(_StackField):
             electron number is a global quantity, and these averages let the network see it
             (ours; on a large disordered lattice the averages tend to zero).
         chemical_potential: learn the chemical potential that fixes the electron number
-            (:class:`ChemicalPotential`: site levels from one more gated convolution, half filled) and
+            (:class:`ChemicalPotential`: site levels from ``mu_layers`` more gated convolutions, half
+            filled) and
             move the steps of the embedding to it, Q_i/s = μ, μ also joining the inputs (ours). The
             step of a site's occupation sits at its level crossing μ, and μ moves from one finite
             configuration to the next (given the exact μ, the held-out force MSE on the quench
             snapshots of the default data falls from 0.0064 to 0.0023; the learnt μ takes the
             overall MSE from 0.0157 to 0.0102, see the results page).
-        mu_layers: gated convolutions of the level network of the chemical potential.
+        mu_layers: gated convolutions of the level network of the chemical potential (3: its levels
+            see 9×9 sites; with 1, 5×5, the learnt μ did not follow the exact one on quench
+            snapshots: correlation 0.64 against 0.97 on random configurations).
 
     Raises:
         ValueError: a bad value, an unknown lattice, or gated irreps that are not irreps of the
@@ -499,7 +502,7 @@ class LatticeForceField(_StackField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True,
-                 chemical_potential: bool = True, mu_layers: int = 1):
+                 chemical_potential: bool = True, mu_layers: int = 3):
         super().__init__("odd", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
                          context, chemical_potential, mu_layers)
 
@@ -531,7 +534,7 @@ class EnergyForceField(_StackField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True,
-                 chemical_potential: bool = True, mu_layers: int = 1):
+                 chemical_potential: bool = True, mu_layers: int = 3):
         super().__init__("even", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
                          context, chemical_potential, mu_layers)
         G, s = holstein_group(lattice), invariant(lattice)
