@@ -407,6 +407,11 @@ class _LatticeField(ForceField):
         self.irreps_in = self.irreps_out = Irreps(f"{s}:odd", G)
 
 
+#: What the convolution presets were before their ``chemical_potential`` and ``mu_layers`` options:
+#: a file whose config lacks them loads as it was trained.
+LEGACY_CONFIG = {"chemical_potential": False, "mu_layers": 1}
+
+
 class _StackField(_LatticeField):
     """The convolution presets: a :class:`_Backbone`, a convolution ``readout`` of its output to
     ``readout_irreps`` and a linear convolution ``skip`` of the input, both starting at zero."""
@@ -498,6 +503,7 @@ class LatticeForceField(_StackField):
     """
 
     name = "latsym"
+    legacy_config = LEGACY_CONFIG
 
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
@@ -530,6 +536,7 @@ class EnergyForceField(_StackField):
     """
 
     name = "latsym-energy"
+    legacy_config = LEGACY_CONFIG
 
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,

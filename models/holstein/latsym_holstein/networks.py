@@ -29,7 +29,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -104,6 +104,9 @@ class ForceField(nn.Module):
     #: The lattice the network lives on, and its dimension (subclasses on other lattices set both).
     lattice_name: str = "square"
     dim: int = 2
+    #: Config values that a file written before the key existed was trained with (read by
+    #: :func:`load_network` for keys its config lacks), e.g. ``{"chemical_potential": False}``.
+    legacy_config: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, config: dict[str, Any]):
         super().__init__()
@@ -292,7 +295,7 @@ def load_network(path: str | os.PathLike) -> ForceField:
             f"{path} holds a network of preset {name!r}, which is not registered here "
             f"(available: {', '.join(available_networks())})"
         )
-    module = build_network(name, **payload["config"])
+    module = build_network(name, **{**getattr(NETWORKS[name], "legacy_config", {}), **payload["config"]})
     state = payload["state_dict"]
     floats = [v.dtype for v in state.values() if v.is_floating_point()]
     if floats:

@@ -422,3 +422,25 @@ def test_threshold_is_the_learnt_chemical_potential_in_units_of_q(cls, dtype):
     local = cls(**config(cls), chemical_potential=False)
     with pytest.raises(ValueError, match="no learnt chemical potential"):
         local.threshold(q.float())
+
+
+@pytest.mark.parametrize("cls", [LatticeForceField, EnergyForceField])
+def test_files_from_before_the_chemical_potential_load_as_trained(cls, tmp_path):
+    """A config without ``chemical_potential``/``mu_layers`` (files written before those options) is
+    read with the values it was trained with, not today's defaults."""
+    old = randomise(cls(**{**config(cls), "chemical_potential": False}))
+    path = save_network(old, tmp_path / "old.pt")
+    payload = torch.load(path, weights_only=True)
+    for key in ("chemical_potential", "mu_layers"):
+        del payload["config"][key]
+    torch.save(payload, path)
+    loaded = load_network(path)
+    assert loaded.backbone.chemical_potential is None
+    q = field("square", 2, dtype=torch.float32)
+    torch.testing.assert_close(loaded(q), old.eval()(q))
+    one_layer = randomise(cls(**{**config(cls), "mu_layers": 1}))
+    path = save_network(one_layer, tmp_path / "one_layer.pt")
+    payload = torch.load(path, weights_only=True)
+    del payload["config"]["mu_layers"]
+    torch.save(payload, path)
+    assert len(load_network(path).backbone.chemical_potential.network.blocks) == 1
