@@ -320,13 +320,8 @@ class ChemicalPotential(nn.Module):
     sees a neighbourhood cannot know it. Odd under Q → −Q and invariant under translations and the
     point group, so it may enter an equivariant network as an odd invariant scalar.
 
-    With ``levels`` > 1 each site carries that many levels, each holding 1/``levels`` of an electron
-    (the half-filling condition on all of them together): a site's occupation as a function of μ
-    becomes a staircase of that many steps, which can follow the spread local density of states of a
-    domain wall instead of a single step.
-
     Args: ``odd``, ``even``, ``gated``, ``radius``, ``gains``, ``max_gain``, ``lattice``, ``layers``:
-    as :class:`LatticeForceField`, for the level network; ``levels``: levels per site.
+    as :class:`LatticeForceField`, for the level network.
 
     >>> cp = ChemicalPotential(odd=2, even=2, gated="", radius=DIAGONAL, gains=2, max_gain=10.0)
     >>> q = torch.randn(3, 6, 6)
@@ -335,16 +330,15 @@ class ChemicalPotential(nn.Module):
     """
 
     def __init__(self, odd: int, even: int, gated: Irreps | str, radius: float, gains: int, max_gain: float,
-                 lattice: str = "square", layers: int = 1, levels: int = 1):
+                 lattice: str = "square", layers: int = 1):
         super().__init__()
         G, s = holstein_group(lattice), invariant(lattice)
         self.network = _Backbone(odd, even, Irreps(gated, G), layers, radius, gains, max_gain, lattice, True)
-        self.levels = _conv(lattice, self.network.irreps_out, Irreps(f"{levels}x{s}:odd", G), radius)
+        self.levels = _conv(lattice, self.network.irreps_out, Irreps(f"{s}:odd", G), radius)
         self.log_width = nn.Parameter(torch.tensor(float(torch.log(torch.tensor(0.1)))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, 1, *cells)`` odd invariant field → ``(B,)`` μ, in the units of the field."""
-        # (B, levels, *cells) → (B, levels·N): half filling all of them is half filling the sites
         return half_filling_level(self.levels(self.network(x)).flatten(1), self.log_width.exp())
 
 
@@ -362,7 +356,7 @@ class _Backbone(nn.Module):
 
     def __init__(self, odd: int, even: int, gated: Irreps, layers: int, radius: float, gains: int,
                  max_gain: float, lattice: str, context: bool, chemical_potential: bool = False,
-                 mu_layers: int = 1, mu_levels: int = 1):
+                 mu_layers: int = 1):
         super().__init__()
         irreps = Irreps(f"{invariant(lattice)}:odd", holstein_group(lattice))
         self.embedding = OddEmbedding(gains, max_gain, lattice) if gains else None
@@ -374,7 +368,7 @@ class _Backbone(nn.Module):
         self.chemical_potential = None
         if chemical_potential:
             self.chemical_potential = ChemicalPotential(odd, even, gated, radius, gains, max_gain, lattice,
-                                                        mu_layers, mu_levels)
+                                                        mu_layers)
             irreps = (irreps + Irreps(f"{invariant(lattice)}:odd", holstein_group(lattice))).simplify()
         blocks = []
         for _ in range(layers):
@@ -413,9 +407,9 @@ class _LatticeField(ForceField):
         self.irreps_in = self.irreps_out = Irreps(f"{s}:odd", G)
 
 
-#: What the convolution presets were before their ``chemical_potential``, ``mu_layers`` and
-#: ``mu_levels`` options: a file whose config lacks them loads as it was trained.
-LEGACY_CONFIG = {"chemical_potential": False, "mu_layers": 1, "mu_levels": 1}
+#: What the convolution presets were before their ``chemical_potential`` and ``mu_layers`` options:
+#: a file whose config lacks them loads as it was trained.
+LEGACY_CONFIG = {"chemical_potential": False, "mu_layers": 1}
 
 
 class _StackField(_LatticeField):
@@ -423,22 +417,21 @@ class _StackField(_LatticeField):
     ``readout_irreps`` and a linear convolution ``skip`` of the input, both starting at zero."""
 
     def __init__(self, readout_irreps: str, odd, even, gated, layers, radius, skip_radius, gains, max_gain,
-                 lattice, context, chemical_potential, mu_layers, mu_levels):
+                 lattice, context, chemical_potential, mu_layers):
         for name, value in (("context", context), ("chemical_potential", chemical_potential)):
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be True or False, got {value!r}")
-        for name, value in (("mu_layers", mu_layers), ("mu_levels", mu_levels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(mu_layers, bool) or not isinstance(mu_layers, int) or mu_layers < 1:
+            raise ValueError(f"mu_layers must be an integer >= 1, got {mu_layers!r}")
         gated = _preset(lattice).gated if gated is None else gated
         gated_irreps = _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice)
         super().__init__({"odd": odd, "even": even, "gated": str(gated_irreps), "layers": layers,
                           "radius": radius, "skip_radius": skip_radius, "gains": gains, "max_gain": max_gain,
                           "lattice": lattice, "context": context, "chemical_potential": chemical_potential,
-                          "mu_layers": mu_layers, "mu_levels": mu_levels})
+                          "mu_layers": mu_layers})
         G, s = holstein_group(lattice), invariant(lattice)
         self.backbone = _Backbone(odd, even, gated_irreps, layers, radius, gains, max_gain, lattice, context,
-                                  chemical_potential, mu_layers, mu_levels)
+                                  chemical_potential, mu_layers)
         self.readout = _conv(lattice, self.backbone.irreps_out, Irreps(f"{s}:{readout_irreps}", G), radius)
         self.skip = _conv(lattice, self.irreps_in, self.irreps_in, skip_radius)
         _start_at_zero(self.readout.linear, self.skip.linear)
@@ -497,7 +490,6 @@ class LatticeForceField(_StackField):
         mu_layers: gated convolutions of the level network of the chemical potential (3: its levels
             see 9×9 sites; with 1, 5×5, the learnt μ did not follow the exact one on quench
             snapshots: correlation 0.64 against 0.97 on random configurations).
-        mu_levels: levels per site of the chemical potential (:class:`ChemicalPotential`).
 
     Raises:
         ValueError: a bad value, an unknown lattice, or gated irreps that are not irreps of the
@@ -516,9 +508,9 @@ class LatticeForceField(_StackField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True,
-                 chemical_potential: bool = True, mu_layers: int = 3, mu_levels: int = 1):
+                 chemical_potential: bool = True, mu_layers: int = 3):
         super().__init__("odd", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
-                         context, chemical_potential, mu_layers, mu_levels)
+                         context, chemical_potential, mu_layers)
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:
         x = (q / self.input_scale)[:, None]
@@ -549,9 +541,9 @@ class EnergyForceField(_StackField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True,
-                 chemical_potential: bool = True, mu_layers: int = 3, mu_levels: int = 1):
+                 chemical_potential: bool = True, mu_layers: int = 3):
         super().__init__("even", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
-                         context, chemical_potential, mu_layers, mu_levels)
+                         context, chemical_potential, mu_layers)
         G, s = holstein_group(lattice), invariant(lattice)
         self.square = TensorProduct(f"{s}:odd", f"{s}:odd", f"{s}:even", [(0, 0, 0)], group=G)
 

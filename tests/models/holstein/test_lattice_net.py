@@ -40,7 +40,7 @@ def config(cls, lattice="square"):
     if cls is ProductForceField:
         return {"radius": DIAGONAL, "width": 2, "layers": 2, "lattice": lattice}
     return {"odd": 3, "even": 2, "gated": GATED[lattice], "layers": 2, "gains": 3, "lattice": lattice,
-            "mu_layers": 2, "mu_levels": 2}
+            "mu_layers": 2}
 
 
 def randomise(net):
@@ -178,8 +178,6 @@ def test_bad_config(cls, config, match):
         cls(chemical_potential="yes")
     with pytest.raises(ValueError, match="mu_layers must be an integer >= 1, got 0"):
         cls(mu_layers=0)
-    with pytest.raises(ValueError, match="mu_levels must be an integer >= 1, got '2'"):
-        cls(mu_levels="2")
 
 
 @pytest.mark.parametrize(("lattice", "order"), [("square", 16), ("sc", 96)])
@@ -231,7 +229,7 @@ def test_registry_config_round_trip_and_files(name, cls, lattice, tmp_path):
 
 def test_default_config_is_the_documented_one():
     common = {"odd": 8, "even": 4, "layers": 3, "radius": DIAGONAL, "skip_radius": 2.0, "gains": 8,
-              "max_gain": 1000.0, "context": True, "chemical_potential": True, "mu_layers": 3, "mu_levels": 1}
+              "max_gain": 1000.0, "context": True, "chemical_potential": True, "mu_layers": 3}
     assert build_network("latsym").config == {**common, "gated": "1xE:odd + 1xE:even", "lattice": "square"}
     assert build_network("latsym-energy", lattice="sc").config == {
         **common, "gated": "1xT1u:odd + 1xT1u:even", "lattice": "sc"}
@@ -402,24 +400,6 @@ def test_mu_layers_deepen_the_level_network():
     assert deep.config["mu_layers"] == 3 and deep.n_parameters() > shallow.n_parameters()
 
 
-def test_mu_levels_are_a_staircase_of_partial_levels_per_site():
-    """``levels=2``: two level channels per site, half filled together (each holds half an electron),
-    so two equal levels per site fill as one."""
-    torch.manual_seed(0)
-    kwargs = {"odd": 3, "even": 2, "gated": GATED["square"], "radius": DIAGONAL, "gains": 3,
-              "max_gain": 100.0}
-    cp = randomise(ChemicalPotential(**kwargs, levels=2)).double()
-    x = field("square", 3, size=8)[:, None]
-    levels = cp.levels(cp.network(x))
-    assert levels.shape == (3, 2, 8, 8)
-    width = cp.log_width.exp()
-    torch.testing.assert_close(cp(x), half_filling_level(levels.flatten(1), width))
-    one = levels[:, 0].flatten(1)
-    torch.testing.assert_close(half_filling_level(torch.cat([one, one], dim=1), width),
-                               half_filling_level(one, width))
-    assert (cp(x) - half_filling_level(one, width)).abs().min() > 1e-6
-
-
 def test_chemical_potential_makes_the_network_see_every_site():
     torch.manual_seed(0)
     net = randomise(LatticeForceField(**config(LatticeForceField), context=False)).double().eval()
@@ -451,7 +431,7 @@ def test_files_from_before_the_chemical_potential_load_as_trained(cls, tmp_path)
     old = randomise(cls(**{**config(cls), "chemical_potential": False}))
     path = save_network(old, tmp_path / "old.pt")
     payload = torch.load(path, weights_only=True)
-    for key in ("chemical_potential", "mu_layers", "mu_levels"):
+    for key in ("chemical_potential", "mu_layers"):
         del payload["config"][key]
     torch.save(payload, path)
     loaded = load_network(path)
