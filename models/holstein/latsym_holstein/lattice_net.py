@@ -487,9 +487,10 @@ class LatticeForceField(_StackField):
             configuration to the next (given the exact μ, the held-out force MSE on the quench
             snapshots of the default data falls from 0.0064 to 0.0023; the learnt μ takes the
             overall MSE from 0.0157 to 0.0102, see the results page).
-        mu_layers: gated convolutions of the level network of the chemical potential (3: its levels
-            see 9×9 sites; with 1, 5×5, the learnt μ did not follow the exact one on quench
-            snapshots: correlation 0.64 against 0.97 on random configurations).
+        mu_layers: gated convolutions of the level network of the chemical potential (5: its levels
+            see 13×13 sites; with 1, 5×5, the learnt μ did not follow the exact one on quench
+            snapshots: correlation 0.64 against 0.97 on random configurations; see the results page
+            for 3).
 
     Raises:
         ValueError: a bad value, an unknown lattice, or gated irreps that are not irreps of the
@@ -508,7 +509,7 @@ class LatticeForceField(_StackField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True,
-                 chemical_potential: bool = True, mu_layers: int = 3):
+                 chemical_potential: bool = True, mu_layers: int = 5):
         super().__init__("odd", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
                          context, chemical_potential, mu_layers)
 
@@ -541,7 +542,7 @@ class EnergyForceField(_StackField):
     def __init__(self, odd: int = 8, even: int = 4, gated: str | None = None, layers: int = 3,
                  radius: float = DIAGONAL, skip_radius: float = 2.0, gains: int = 8,
                  max_gain: float = 1000.0, lattice: str = "square", context: bool = True,
-                 chemical_potential: bool = True, mu_layers: int = 3):
+                 chemical_potential: bool = True, mu_layers: int = 5):
         super().__init__("even", odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice,
                          context, chemical_potential, mu_layers)
         G, s = holstein_group(lattice), invariant(lattice)

@@ -229,7 +229,7 @@ def test_registry_config_round_trip_and_files(name, cls, lattice, tmp_path):
 
 def test_default_config_is_the_documented_one():
     common = {"odd": 8, "even": 4, "layers": 3, "radius": DIAGONAL, "skip_radius": 2.0, "gains": 8,
-              "max_gain": 1000.0, "context": True, "chemical_potential": True, "mu_layers": 3}
+              "max_gain": 1000.0, "context": True, "chemical_potential": True, "mu_layers": 5}
     assert build_network("latsym").config == {**common, "gated": "1xE:odd + 1xE:even", "lattice": "square"}
     assert build_network("latsym-energy", lattice="sc").config == {
         **common, "gated": "1xT1u:odd + 1xT1u:even", "lattice": "sc"}
