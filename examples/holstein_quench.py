@@ -139,7 +139,7 @@ def print_summary(summary: dict) -> None:
     fit = summary["fit"]
     if fit and "alpha" in fit:
         print(f"\ncoarsening exponent alpha = {fit['alpha']:.3f} +- {fit['alpha_err']:.3f} "
-              f"over t in {fit['window']} (Allen-Cahn: 1/2)")
+              f"over {fit['window'][0]:g} <= t <= {fit['window'][1]:g} (Allen-Cahn: 1/2)")
 
 
 def _fmt(x: float | None) -> str:

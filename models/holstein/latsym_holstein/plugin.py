@@ -407,7 +407,7 @@ def _analyze(trajectory: Path, out: Path, window) -> int:
     if fit and "alpha" in fit:
         print(
             f"coarsening exponent alpha = {fit['alpha']:.3f} +- {fit['alpha_err']:.3f} "
-            f"over t in {fit['window']}"
+            f"over {fit['window'][0]:g} <= t <= {fit['window'][1]:g}"
         )
     elif fit:
         print(f"latsym holstein analyze: no coarsening fit: {fit['error']}", file=sys.stderr)

@@ -295,7 +295,7 @@ def test_analyze_command_options_and_errors(tmp_path, capsys, monkeypatch):
     assert main(["holstein", "analyze", str(trajectory), "--window", "1", "2"]) == 0
     assert calls == [((trajectory, tmp_path / "run"), {"window": (1.0, 2.0)})]
     out = capsys.readouterr().out
-    assert "alpha = 0.400 +- 0.050 over t in [1.0, 2.0]" in out and "1 plots" in out
+    assert "alpha = 0.400 +- 0.050 over 1 <= t <= 2" in out and "1 plots" in out
     assert main(["holstein", "analyze", str(trajectory), "--out", str(tmp_path / "o")]) == 0
     assert calls[-1] == ((trajectory, tmp_path / "o"), {"window": None})
     failed_fit = {"fit": {"error": "too few", "window": [1, 2]}, "plots": []}
