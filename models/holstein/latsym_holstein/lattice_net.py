@@ -481,16 +481,15 @@ class LatticeForceField(_StackField):
             (ours; on a large disordered lattice the averages tend to zero).
         chemical_potential: learn the chemical potential that fixes the electron number
             (:class:`ChemicalPotential`: site levels from ``mu_layers`` more gated convolutions, half
-            filled) and
-            move the steps of the embedding to it, Q_i/s = μ, μ also joining the inputs (ours). The
-            step of a site's occupation sits at its level crossing μ, and μ moves from one finite
-            configuration to the next (given the exact μ, the held-out force MSE on the quench
-            snapshots of the default data falls from 0.0064 to 0.0023; the learnt μ takes the
-            overall MSE from 0.0157 to 0.0102, see the results page).
+            filled) and move the steps of the embedding to it, Q_i/s = μ, μ also joining the inputs
+            (ours). The step of a site's occupation sits at its level crossing μ, and μ moves from
+            one finite configuration to the next (given the exact μ, the held-out force MSE on the
+            quench snapshots of the default data falls from 0.0064 to 0.0023; the learnt μ takes
+            the overall MSE from 0.0157 to 0.0102, see the results page).
         mu_layers: gated convolutions of the level network of the chemical potential (5: its levels
             see 13×13 sites; with 1, 5×5, the learnt μ did not follow the exact one on quench
-            snapshots: correlation 0.64 against 0.97 on random configurations; see the results page
-            for 3).
+            snapshots, correlation 0.64 against 0.97 on random configurations; 3 and 7 did worse
+            than 5 there, see the results page).
 
     Raises:
         ValueError: a bad value, an unknown lattice, or gated irreps that are not irreps of the
