@@ -238,32 +238,35 @@ class OddEmbedding(nn.Module):
         return torch.cat([x, self.act(self.gains(x if shift is None else x - shift))], dim=1)
 
 
-def half_filling_level(levels: torch.Tensor, width: torch.Tensor, iterations: int = 10) -> torch.Tensor:
+def half_filling_level(levels: torch.Tensor, width: torch.Tensor, max_iterations: int = 100) -> torch.Tensor:
     """The level ``μ`` that half fills the site levels ``ε_i`` at width ``w``: the root of
     ``Σ_i σ((μ − ε_i)/w) = N/2`` (σ the logistic function), per configuration.
 
     A canonical (fixed electron number) constraint at half filling, invariant under any permutation
     of the sites and odd, ``μ(−ε) = −μ(ε)``: exactly so, because it is evaluated as
     ``(m(ε) − m(−ε))/2`` with ``m`` the numerical root, which also puts μ midway in a gap of the levels
-    so wide that the tails of ``σ`` underflow (there any μ half fills). ``m``: bisection without
-    gradients (``iterations`` halvings of a bracket of ±40 w around the middle levels, to ~0.1 w,
-    then three Newton steps, which converge quadratically to round-off); when ``levels`` or
-    ``width`` require gradients, the gradient is attached by implicit differentiation:
-    ``∂μ/∂ε_i = a_i`` with ``a_i ∝ σ'(z_i)``, ``Σ a_i = 1``, and ``∂μ/∂w = Σ a_i z_i``
-    (``z_i = (μ − ε_i)/w``), bounded in a gap too. The excess
+    so wide that the tails of ``σ`` underflow (there any μ half fills). ``m``: safeguarded Newton
+    without gradients, from midway between the two middle levels, inside a bracket of ±40 w around
+    them that shrinks with every step (a step that would leave it bisects instead), until a step is
+    below round-off, and one Newton step more (3–4 steps on typical configurations, more in a gap
+    of the levels); when ``levels`` or ``width`` require gradients, the gradient is attached by
+    implicit differentiation: ``∂μ/∂ε_i = a_i`` with ``a_i ∝ σ'(z_i)``, ``Σ a_i = 1``, and
+    ``∂μ/∂w = Σ a_i z_i`` (``z_i = (μ − ε_i)/w``), bounded in a gap too. The excess
     ``Σ σ(z_i) − N/2`` is summed as the count of levels below μ minus N/2 plus the tails
     ``σ(z_i) − [z_i > 0]``, so that the tails of two levels many widths apart still balance midway.
 
     Args:
         levels: ``(B, N)`` site levels (any units).
         width: positive scalar tensor ``w``, in the units of the levels.
-        iterations: bisection steps.
+        max_iterations: the most steps (bisection alone reaches float64 round-off within 100
+            steps from a bracket 10⁸ widths wide).
 
     Returns:
         ``(B,)`` μ, in the units of the levels.
 
     Raises:
-        ValueError: ``levels`` is not ``(B, N)`` with N >= 2.
+        ValueError: ``levels`` is not ``(B, N)`` with N >= 2, or ``max_iterations`` is not a positive
+            integer.
 
     >>> mu = half_filling_level(torch.tensor([[-1.0, 0.5, 2.0, 3.0]], dtype=torch.float64),
     ...                         torch.tensor(0.01, dtype=torch.float64))
@@ -272,27 +275,41 @@ def half_filling_level(levels: torch.Tensor, width: torch.Tensor, iterations: in
     """
     if levels.ndim != 2 or levels.shape[1] < 2:
         raise ValueError(f"levels must have shape (batch, N) with N >= 2, got {tuple(levels.shape)}")
-    roots = _half_filling_root(torch.cat([levels, -levels]), width, iterations)
+    if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1:
+        raise ValueError(f"max_iterations must be an integer >= 1, got {max_iterations!r}")
+    roots = _half_filling_root(torch.cat([levels, -levels]), width, max_iterations)
     return (roots[: len(levels)] - roots[len(levels):]) / 2
 
 
-def _half_filling_root(levels: torch.Tensor, width: torch.Tensor, iterations: int) -> torch.Tensor:
+def _middle_levels(eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ⌈N/2⌉-th and the next smallest level of every row of ``eps`` ``(B, N)`` (a selection, not a
+    sort: the lower median, then the least level above it unless it repeats)."""
+    low = eps.median(dim=1).values
+    repeats = (eps <= low[:, None]).sum(dim=1) > (eps.shape[1] - 1) // 2 + 1
+    above = torch.where(eps > low[:, None], eps, torch.inf).amin(dim=1)
+    return low, torch.where(repeats, low, above)
+
+
+def _half_filling_root(levels: torch.Tensor, width: torch.Tensor, max_iterations: int) -> torch.Tensor:
     """One numerical root per row of :func:`half_filling_level`'s equation, with its implicit gradient."""
     with torch.no_grad():
         eps, w = levels.detach(), width.detach()
-        # the root lies within 40 w of the two middle levels (N even) or of the median (N odd)
-        middle = eps.topk(levels.shape[1] // 2 + 1, dim=1, largest=False).values[:, -2:]
-        lo, hi = middle[:, 0] - 40 * w, middle[:, 1] + 40 * w
-        for _ in range(iterations):
-            mu = (lo + hi) / 2
-            above = _half_filling_excess(mu, eps, w) > 0
-            hi, lo = torch.where(above, mu, hi), torch.where(above, lo, mu)
-        mu = (lo + hi) / 2
-        for _ in range(3):  # Newton polish (quadratic: from ~0.1 w to round-off), kept in the bracket
-            z = (mu[:, None] - eps) / w
-            slope = (torch.sigmoid(z) * torch.sigmoid(-z)).sum(dim=1) / w
-            newton = mu - _half_filling_excess(mu, eps, w) / slope
-            mu = torch.where((newton > lo) & (newton < hi), newton, mu)
+        tolerance = 8 * torch.finfo(eps.dtype).eps
+        # the root lies within 40 w of the two middle levels
+        low, high = _middle_levels(eps)
+        lo, hi, mu = low - 40 * w, high + 40 * w, (low + high) / 2
+        for _ in range(max_iterations):
+            excess, newton = _newton_step(mu, eps, w)
+            hi, lo = torch.where(excess > 0, mu, hi), torch.where(excess > 0, lo, mu)
+            step = torch.where((newton >= lo) & (newton <= hi), newton, (lo + hi) / 2)
+            scale = tolerance * (mu.abs() + w)
+            converged = ((step - mu).abs() <= scale) | (hi - lo <= scale)
+            mu = step
+            if bool(converged.all()):
+                break
+        # where the loop stops depends on round-off: one more Newton step takes every row to it
+        newton = _newton_step(mu, eps, w)[1]
+        mu = torch.where((newton - mu).abs() <= tolerance * (mu.abs() + w), newton, mu)
         if not (levels.requires_grad or width.requires_grad):
             return mu
         z = (mu[:, None] - eps) / w
@@ -301,12 +318,13 @@ def _half_filling_root(levels: torch.Tensor, width: torch.Tensor, iterations: in
     return mu + (a * (levels - eps)).sum(dim=1) + dmu_dw * (width - w)
 
 
-def _half_filling_excess(mu: torch.Tensor, eps: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """``Σ_i σ((μ − ε_i)/w) − N/2`` per row, with the tails summed apart from the count."""
+def _newton_step(mu: torch.Tensor, eps: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The excess ``Σ_i σ((μ − ε_i)/w) − N/2`` ``(B,)`` at ``mu`` ``(B,)`` (levels ``eps`` ``(B, N)``), summed
+    as the count of levels below μ minus N/2 plus the tails, and the Newton step from ``mu``."""
     z = (mu[:, None] - eps) / w
-    below = z > 0
-    tails = torch.where(below, -torch.sigmoid(-z), torch.sigmoid(z)).sum(dim=1)
-    return below.sum(dim=1) - eps.shape[1] / 2 + tails
+    below, tail = z > 0, torch.sigmoid(-z.abs())  # σ(z) − [z > 0] = ∓tail, without cancellation
+    excess = below.sum(dim=1) - eps.shape[1] / 2 + torch.where(below, -tail, tail).sum(dim=1)
+    return excess, mu - excess * w / (tail * (1 - tail)).sum(dim=1)
 
 
 class ChemicalPotential(nn.Module):

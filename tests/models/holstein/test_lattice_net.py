@@ -2,6 +2,7 @@
 shapes, configs, files."""
 
 import pytest
+import scipy.optimize
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -344,18 +345,52 @@ def test_half_filling_level_half_fills_is_odd_and_permutation_invariant(n, log_w
     generator = torch.Generator().manual_seed(seed)
     levels = 2.0 * torch.randn(3, n, generator=generator, dtype=torch.float64)
     width = torch.tensor(10.0**log_width, dtype=torch.float64)
-    mu = half_filling_level(levels, width, iterations=60)
+    mu = half_filling_level(levels, width)
     torch.testing.assert_close(_filling(levels, mu, width), torch.full((3,), n / 2, dtype=torch.float64),
                                rtol=0, atol=1e-9)
-    torch.testing.assert_close(half_filling_level(-levels, width, iterations=60), -mu, rtol=0, atol=1e-9)
+    torch.testing.assert_close(half_filling_level(-levels, width), -mu, rtol=0, atol=1e-9)
     shuffled = levels[:, torch.randperm(n, generator=generator)]
-    torch.testing.assert_close(half_filling_level(shuffled, width, iterations=60), mu, rtol=0, atol=1e-9)
+    torch.testing.assert_close(half_filling_level(shuffled, width), mu, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=20)
+@given(n=st.integers(2, 12), seed=st.integers(0, 2**16))
+def test_half_filling_level_with_repeated_levels_half_fills(n, seed):
+    """Small integer levels repeat, the middle ones too: the bracket and the steps still find the root."""
+    generator = torch.Generator().manual_seed(seed)
+    levels = torch.randint(-2, 3, (4, n), generator=generator).to(torch.float64)
+    width = torch.tensor(0.2, dtype=torch.float64)
+    mu = half_filling_level(levels, width)
+    torch.testing.assert_close(_filling(levels, mu, width), torch.full((4,), n / 2, dtype=torch.float64),
+                               rtol=0, atol=1e-9)
+
+
+def test_half_filling_level_matches_a_bracketing_root_finder():
+    """Against scipy's brentq on the same equation, in float64 and float32, levels from a CDW-like
+    two-peaked distribution (the solver's start sits in the gap between the peaks)."""
+    generator = torch.Generator().manual_seed(3)
+    signs = torch.where(torch.rand(3, 400, generator=generator) < 0.45, -1.0, 1.0)
+    levels = (signs * (1.0 + 0.3 * torch.randn(3, 400, generator=generator))).to(torch.float64)
+    width = 0.1
+    mu64 = half_filling_level(levels, torch.tensor(width, dtype=torch.float64))
+    for row, mu in zip(levels, mu64, strict=True):
+        def excess(m, row=row):
+            return float(torch.sigmoid((m - row) / width).sum()) - len(row) / 2
+        assert abs(float(mu) - scipy.optimize.brentq(excess, -10.0, 10.0, xtol=1e-14)) < 1e-10
+    single = half_filling_level(levels.float(), torch.tensor(width))
+    torch.testing.assert_close(single.double(), mu64, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_half_filling_level_rejects_bad_max_iterations(bad):
+    with pytest.raises(ValueError, match="max_iterations must be an integer >= 1"):
+        half_filling_level(torch.zeros(1, 4), torch.tensor(0.1), max_iterations=bad)
 
 
 def test_half_filling_level_gradient_is_the_implicit_one():
     levels = torch.randn(2, 7, dtype=torch.float64, requires_grad=True)
     width = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda e, w: half_filling_level(e, w, iterations=60), (levels, width))
+    assert torch.autograd.gradcheck(lambda e, w: half_filling_level(e, w), (levels, width))
 
 
 def test_half_filling_level_in_a_wide_gap_is_midgap_with_finite_gradients():
