@@ -3,7 +3,9 @@
 For each lattice side L, times the exact forces (``latsym_holstein.ed.ed_forces``, up to ``--ed-max``)
 and every network named by ``--networks`` (presets of ``latsym_holstein.networks``, default configs
 unless ``--network-config NAME=JSON`` is given, untrained: the time does not depend on the weights) on
-one random configuration ``(L, L)``. The methods take turns; each time is the best (minimum) of the
+one random configuration ``(L, L)``, or with ``--batch B`` on ``B`` configurations ``(B, L, L)`` at
+once, reported per configuration (the throughput of an ensemble of quenches run side by side;
+ED, which has nothing to share between configurations, is timed on one). The methods take turns; each time is the best (minimum) of the
 repetitions after a warm-up call, which is the least disturbed by other load on the machine. Prints
 a table with the speed-up over ED measured at the same L, and the exponent ``a`` of a least-squares
 fit ``time ∝ N^a`` (N = L² sites) per method.
@@ -11,6 +13,7 @@ fit ``time ∝ N^a`` (N = L² sites) per method.
     python benchmarks/bench_forces.py --networks gnn --sizes 24 32 40
     python benchmarks/bench_forces.py --networks gnn --network-config 'gnn={"widths": [1, 64, 64, 1]}' \\
         --sizes 24 32 40 64 128 --json forces.json
+    python benchmarks/bench_forces.py --networks latsym --sizes 40 128 --batch 8 --threads 1
 """
 
 from __future__ import annotations
@@ -86,8 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="torch device of the networks (default cpu)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="network dtype")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="configurations per network call; times are per configuration"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    if args.batch < 1:
+        parser.error(f"--batch must be >= 1, got {args.batch}")
     if args.threads:
         torch.set_num_threads(args.threads)
     device, dtype = torch.device(args.device), getattr(torch, args.dtype)
@@ -104,14 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     header = f"{'L':>5} {'N':>7} {'ED [s]':>10}" + "".join(f" {m + ' [s]':>14} {'ED/' + m:>10}" for m in nets)
     print(header)
     for size in args.sizes:
-        q = 6.0 * np.random.default_rng(size).standard_normal((size, size))
-        q_torch = torch.as_tensor(q, dtype=dtype, device=device)
+        q = 6.0 * np.random.default_rng(size).standard_normal((args.batch, size, size))
+        q_torch = torch.as_tensor(q if args.batch > 1 else q[0], dtype=dtype, device=device)
         calls = {name: (lambda net=net, q=q_torch: net(q)) for name, net in nets.items()}
         if size <= args.ed_max:
-            calls["ed"] = lambda q=q: ed_forces(q, params)
+            calls["ed"] = lambda q=q[0]: ed_forces(q, params)
         with torch.no_grad():
             for name, t in best_times(calls, args.repeats, args.budget, sync).items():
-                times[name][size] = t
+                times[name][size] = t if name == "ed" else t / args.batch
         ed = times["ed"].get(size)
         row = f"{size:>5} {size * size:>7} " + (f"{ed:>10.4g}" if ed else f"{'-':>10}")
         for name in nets:
@@ -127,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = {
             "torch": torch.__version__, "numpy": np.__version__, "machine": platform.machine(),
             "python": platform.python_version(), "device": str(device), "dtype": args.dtype,
-            "threads": torch.get_num_threads(),
+            "threads": torch.get_num_threads(), "batch": args.batch,
         }
         results = {
             m: {"config": None if m == "ed" else nets[m].config,
