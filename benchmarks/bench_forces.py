@@ -5,8 +5,9 @@ and every network named by ``--networks`` (presets of ``latsym_holstein.networks
 unless ``--network-config NAME=JSON`` is given, untrained: the time does not depend on the weights) on
 one random configuration ``(L, L)``, or with ``--batch B`` on ``B`` configurations ``(B, L, L)`` at
 once, reported per configuration (the throughput of an ensemble of quenches run side by side;
-ED, which has nothing to share between configurations, is timed on one). The methods take turns; each time is the best (minimum) of the
-repetitions after a warm-up call, which is the least disturbed by other load on the machine. Prints
+ED, which has nothing to share between configurations, is timed on one). The methods take turns;
+each time is the best (minimum) of the repetitions after a warm-up call, which is the least
+disturbed by other load on the machine. Prints
 a table with the speed-up over ED measured at the same L, and the exponent ``a`` of a least-squares
 fit ``time ∝ N^a`` (N = L² sites) per method.
 
