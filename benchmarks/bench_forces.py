@@ -7,9 +7,8 @@ one random configuration ``(L, L)``, or with ``--batch B`` on ``B`` configuratio
 once, reported per configuration (the throughput of an ensemble of quenches run side by side;
 ED, which has nothing to share between configurations, is timed on one). The methods take turns;
 each time is the best (minimum) of the repetitions after a warm-up call, which is the least
-disturbed by other load on the machine. Prints
-a table with the speed-up over ED measured at the same L, and the exponent ``a`` of a least-squares
-fit ``time ∝ N^a`` (N = L² sites) per method.
+disturbed by other load on the machine. Prints a table with the speed-up over ED measured at the
+same L, and the exponent ``a`` of a least-squares fit ``time ∝ N^a`` (N = L² sites) per method.
 
     python benchmarks/bench_forces.py --networks gnn --sizes 24 32 40
     python benchmarks/bench_forces.py --networks gnn --network-config 'gnn={"widths": [1, 64, 64, 1]}' \\
