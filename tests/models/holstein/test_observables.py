@@ -250,3 +250,101 @@ def test_domain_size_functions_refuse_bad_input():
 def test_fit_refuses_bad_input(t, length, window, message):
     with pytest.raises(ValueError, match=message):
         fit_coarsening_exponent(t, length, window)
+
+
+# -- the simple cubic lattice (dim=3) -----------------------------------------------------------------
+
+
+def checkerboard3(l1, l2, l3):
+    return (-1.0) ** np.indices((l1, l2, l3)).sum(axis=0)
+
+
+def test_cubic_checkerboard_is_one_domain_peaked_at_pi_pi_pi():
+    n = 0.5 + 0.3 * checkerboard3(4, 6, 4)
+    phi = order_parameter_field(n, dim=3)
+    np.testing.assert_allclose(phi, 0.3)
+    assert order_parameter(phi, dim=3) == pytest.approx(0.3)
+    s = structure_factor(n - 0.5, dim=3)
+    expected = np.zeros((4, 6, 4))
+    expected[2, 3, 2] = 0.09 * 96
+    np.testing.assert_allclose(s, expected, atol=1e-12)
+    np.testing.assert_allclose(correlation(phi, dim=3), 0.09)
+    assert domain_size_correlation(correlation(phi, dim=3), dim=3) == np.inf
+
+
+def test_cubic_structure_factor_and_correlation_equal_direct_sums():
+    x = np.random.default_rng(2).standard_normal((3, 4, 2))
+    sides = x.shape
+    k = wavevectors(*sides)
+    s, c = structure_factor(x, dim=3), correlation(x, dim=3)
+    sites = list(itertools.product(*(range(side) for side in sides)))
+    for m in sites:
+        amplitude = sum(x[r] * np.exp(1j * sum(k[a][m] * r[a] for a in range(3))) for r in sites)
+        assert s[m] == pytest.approx(abs(amplitude) ** 2 / x.size, abs=1e-12)
+        direct = np.mean([x[r] * x[tuple((r[a] + m[a]) % sides[a] for a in range(3))] for r in sites])
+        assert c[m] == pytest.approx(direct, abs=1e-12)
+
+
+def test_cubic_shell_averages_equal_a_direct_grouping():
+    values = np.random.default_rng(3).standard_normal((2, 6, 6, 6))
+    shells = {}
+    for d in itertools.product(range(6), repeat=3):
+        r = np.sqrt(sum(min(a, 6 - a) ** 2 for a in d))
+        if r <= 3:
+            shells.setdefault(round(r), []).append((r, values[(slice(None), *d)]))
+    r, c_r = radial_average(values, dim=3)
+    assert len(r) == len(shells)
+    for index, key in enumerate(sorted(shells)):
+        assert r[index] == pytest.approx(np.mean([m[0] for m in shells[key]]))
+        np.testing.assert_allclose(c_r[:, index], np.mean([m[1] for m in shells[key]], axis=0))
+    q, s_q = circular_average(values, dim=3)
+    np.testing.assert_allclose(s_q[:, 0], values[:, 3, 3, 3])  # (π, π, π) alone
+    # the next shell: the 6 face neighbours of the peak (|q| = Δq); 12 edge ones round to 1 as well
+    assert q[1] == pytest.approx((6 * 1 + 12 * np.sqrt(2)) / 18 * 2 * np.pi / 6)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_cubic_sinusoidal_modulation_has_structure_factor_size_equal_to_its_wavelength(axis):
+    shape = [16, 16, 16]
+    modulation = np.cos(2 * np.pi * np.arange(16) / 8).reshape([16 if a == axis else 1 for a in range(3)])
+    n = 0.5 + 0.2 * checkerboard3(*shape) * np.broadcast_to(modulation, shape)
+    assert domain_size_structure_factor(structure_factor(n, dim=3), dim=3) == pytest.approx(8, rel=1e-12)
+
+
+def test_cubic_half_height_of_a_synthetic_linear_profile_is_exact():
+    steps = np.minimum(np.arange(14), 14 - np.arange(14))
+    r = np.sqrt(sum(d**2 for d in np.meshgrid(steps, steps, steps, indexing="ij")))
+    assert domain_size_correlation(np.maximum(0.0, 1.0 - r / 5.0), dim=3) == pytest.approx(2.5, rel=1e-12)
+
+
+def test_cubic_observables_are_invariant_under_translations_and_axis_permutations():
+    phi = np.random.default_rng(4).standard_normal((6, 6, 6))
+    moved = np.roll(np.transpose(phi, (2, 0, 1)), (1, 3, 2), axis=(0, 1, 2))
+    for average, field in ((radial_average, correlation), (circular_average, structure_factor)):
+        np.testing.assert_allclose(average(field(moved, dim=3), dim=3)[1],
+                                   average(field(phi, dim=3), dim=3)[1])
+    assert domain_size_correlation(correlation(moved, dim=3), dim=3) == pytest.approx(
+        domain_size_correlation(correlation(phi, dim=3), dim=3))
+
+
+def test_a_batch_of_cubic_fields_equals_a_loop():
+    phi = np.random.default_rng(5).standard_normal((3, 4, 4, 4))
+    together = domain_size_structure_factor(structure_factor(phi, dim=3), dim=3)
+    np.testing.assert_allclose(together, [domain_size_structure_factor(structure_factor(p, dim=3), dim=3)
+                                          for p in phi])
+    np.testing.assert_allclose(order_parameter(phi, absolute=True, dim=3), np.abs(phi).mean(axis=(1, 2, 3)))
+
+
+@pytest.mark.parametrize("dim", [1, 4, 2.0, True, "3"])
+def test_observables_refuse_a_bad_dim(dim):
+    with pytest.raises(ValueError, match=r"dim must be 2 \(square lattice\) or 3"):
+        structure_factor(np.zeros((4, 4, 4)), dim=dim)
+
+
+def test_cubic_shapes_are_checked_and_named():
+    with pytest.raises(ValueError, match=r"shape \(L1, L2, L3\) or \(B, L1, L2, L3\)"):
+        correlation(np.zeros((4, 4)), dim=3)
+    with pytest.raises(ValueError, match="pass dim=3 for simple cubic fields"):
+        correlation(np.zeros((2, 4, 4, 4)))
+    with pytest.warns(FrustratedLatticeWarning):
+        order_parameter_field(np.zeros((4, 4, 5)), dim=3)
