@@ -31,6 +31,7 @@ from latsym_holstein.analysis import analyze
 from latsym_holstein.data import GenerationOptions, generate
 from latsym_holstein.ed import ed_forces
 from latsym_holstein.networks import ForceField, load_network
+from latsym_holstein.observables import format_estimate
 from latsym_holstein.params import HolsteinParams
 from latsym_holstein.simulate import initial_state, network_force_fn, quench
 from latsym_holstein.train import force_metrics, train
@@ -138,7 +139,7 @@ def print_summary(summary: dict) -> None:
         print(f"{t:8.1f} {phi:9.3f} {phi_abs:9.3f} {_fmt(l_s):>8} {_fmt(l_c):>8}")
     fit = summary["fit"]
     if fit and "alpha" in fit:
-        print(f"\ncoarsening exponent alpha = {fit['alpha']:.3f} +- {fit['alpha_err']:.3f} "
+        print(f"\ncoarsening exponent alpha = {format_estimate(fit['alpha'], fit['alpha_err'], ' +- ')} "
               f"over {fit['window'][0]:g} <= t <= {fit['window'][1]:g} (Allen-Cahn: 1/2)")
 
 

@@ -1,9 +1,9 @@
 """Analysis of a quench trajectory: order parameter, S(k), C(r), domain sizes, coarsening fit, plots.
 
 :func:`analyze` reads an HDF5 trajectory written by :func:`latsym_holstein.simulate.quench` (any
-``latsym.dynamics`` trajectory of ``(L1, L2)`` Holstein fields), computes the observables of
-``physics.md`` from the distortion field ``φ_i = (-1)^(x+y) Q_i`` and writes ``analysis.json`` and
-PNG plots to a directory.
+``latsym.dynamics`` trajectory of ``(L1, L2)`` Holstein fields, or of ``(L1, L2, L3)`` simple cubic
+ones when its metadata says so), computes the observables of ``physics.md`` from the distortion
+field ``φ_i = (-1)^(x+y) Q_i`` and writes ``analysis.json`` and PNG plots to a directory.
 """
 
 from __future__ import annotations
@@ -21,10 +21,15 @@ from latsym_holstein import plots
 
 
 def load_trajectory(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Times ``(T,)`` and distortions ``(T, L1, L2)`` of a trajectory file.
+    """Times ``(T,)`` and distortions ``(T, L1, L2)`` (``(T, L1, L2, L3)`` for a simple cubic quench)
+    of a trajectory file.
+
+    The lattice dimension is the length of the ``shape`` in the trajectory's metadata (written by
+    :func:`~latsym_holstein.simulate.quench`); a trajectory without one holds square-lattice fields.
 
     Raises:
-        ValueError: the file is missing, not HDF5, or has no ``(T, L1, L2)`` field snapshots.
+        ValueError: the file is missing, not HDF5, or its snapshots are not ``(T, L1, …, Ld)`` (a
+            batched run, or a shape that does not match the metadata).
     """
     path = Path(path)
     if not path.exists():
@@ -34,10 +39,15 @@ def load_trajectory(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             if "q" not in f or "time" not in f:
                 raise ValueError(f"{path} is not a latsym trajectory (no 'q' and 'time' datasets)")
             q, t = f["q"][()], f["time"][()]
+            metadata = json.loads(f.attrs.get("metadata", "{}"))
     except OSError as exc:
         raise ValueError(f"{path} is not a readable HDF5 file ({exc})") from exc
-    if q.ndim != 3:
-        raise ValueError(f"expected snapshots of shape (T, L1, L2), got {q.shape}; batched runs: analyse one")
+    dim = len(metadata.get("shape", (0, 0)))
+    axes = ", ".join(f"L{a + 1}" for a in range(dim))
+    if q.ndim != dim + 1 or list(q.shape[1:]) != list(metadata.get("shape", q.shape[1:])):
+        raise ValueError(
+            f"expected snapshots of shape (T, {axes}), got {q.shape}; batched runs: analyse one"
+        )
     return t, q.astype(np.float64)
 
 
@@ -65,13 +75,14 @@ def analyze(
         ``prefactor`` and ``window``, or ``None`` when too few points have a finite size).
     """
     t, q = load_trajectory(trajectory)
+    dim = q.ndim - 1
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    phi = obs.order_parameter_field(q, field="distortion")
-    s = obs.structure_factor(q)
-    c = obs.correlation(phi)
-    size_sk = obs.domain_size_structure_factor(s)
-    size_cr = obs.domain_size_correlation(c)
+    phi = obs.order_parameter_field(q, field="distortion", dim=dim)
+    s = obs.structure_factor(q, dim=dim)
+    c = obs.correlation(phi, dim=dim)
+    size_sk = obs.domain_size_structure_factor(s, dim=dim)
+    size_cr = obs.domain_size_correlation(c, dim=dim)
 
     finite = np.flatnonzero(np.isfinite(size_cr) & (size_cr > 0) & (t > 0))
     fit = None
@@ -91,15 +102,16 @@ def analyze(
             fit = {"error": str(exc), "window": list(window)}
 
     frames = np.unique(np.linspace(0, len(t) - 1, min(n_panels, len(t))).round().astype(int))
+    panels, title = (phi[frames], None) if dim == 2 else (phi[frames][..., 0], "the plane z = 0")
     written = [
-        plots.plot_snapshots(phi[frames], t[frames], out_dir / "snapshots.png"),
-        plots.plot_structure_factor(s[frames], out_dir / "structure_factor.png", times=t[frames]),
+        plots.plot_snapshots(panels, t[frames], out_dir / "snapshots.png", title=title),
+        plots.plot_structure_factor(s[frames], out_dir / "structure_factor.png", times=t[frames], dim=dim),
     ]
     collapsible = frames[np.isfinite(size_cr[frames]) & (t[frames] > 0)]
     if len(collapsible):
         written.append(
             plots.plot_correlation_collapse(
-                c[collapsible], t[collapsible], out_dir / "correlation_collapse.png"
+                c[collapsible], t[collapsible], out_dir / "correlation_collapse.png", dim=dim
             )
         )
     if fit is not None and "alpha" in fit:
@@ -112,8 +124,8 @@ def analyze(
     summary = {
         "trajectory": str(trajectory),
         "time": t.tolist(),
-        "order_parameter": obs.order_parameter(phi).tolist(),
-        "order_abs": obs.order_parameter(phi, absolute=True).tolist(),
+        "order_parameter": obs.order_parameter(phi, dim=dim).tolist(),
+        "order_abs": obs.order_parameter(phi, absolute=True, dim=dim).tolist(),
         "domain_size_sk": _finite_or_none(size_sk),
         "domain_size_cr": _finite_or_none(size_cr),
         "fit": fit,

@@ -15,7 +15,8 @@ radial shells become spheres.
 - :func:`correlation` ``C(r) = (1/N) Σ_i φ_i φ_{i+r}`` and its :func:`radial_average`.
 - Domain size ``L(t)``: :func:`domain_size_structure_factor` (inverse first moment of the peak) and
   :func:`domain_size_correlation` (half height of ``C(r)``).
-- :func:`fit_coarsening_exponent`: ``L(t) = a t^α`` by least squares in log–log.
+- :func:`fit_coarsening_exponent`: ``L(t) = a t^α`` by least squares in log–log;
+  :func:`format_estimate` prints α with its error.
 """
 
 from __future__ import annotations
@@ -263,6 +264,19 @@ class CoarseningFit(NamedTuple):
     alpha: float
     alpha_err: float
     prefactor: float
+
+
+def format_estimate(value: float, error: float, separator: str = " ± ") -> str:
+    """``value`` and its standard ``error`` to the decimal place of the error's second significant
+    digit (at least three decimals), e.g. a fitted exponent.
+
+    >>> format_estimate(0.0648804, 0.000316), format_estimate(0.4, 0.05, " +- ")
+    ('0.06488 ± 0.00032', '0.400 +- 0.050')
+    """
+    decimals = 3
+    if np.isfinite(error) and error > 0:
+        decimals = max(3, 1 - int(np.floor(np.log10(error))))
+    return f"{value:.{decimals}f}{separator}{error:.{decimals}f}"
 
 
 def fit_coarsening_exponent(t: Any, length: Any, window: tuple[float, float] | None = None) -> CoarseningFit:

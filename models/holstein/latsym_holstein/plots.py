@@ -23,6 +23,7 @@ from latsym_holstein.observables import (
     circular_average,
     domain_size_correlation,
     fit_coarsening_exponent,
+    format_estimate,
     radial_average,
     wavevectors,
 )
@@ -47,10 +48,10 @@ def _colours(count: int) -> np.ndarray:
     return colormaps["viridis"](np.linspace(0.0, 0.9, count))
 
 
-def _series(values: Any, times: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """``values`` as ``(T, L1, L2)`` and ``times`` as ``(T,)``, checked against each other."""
-    values = _lattice_fields(values, name)
-    if values.ndim == 2:
+def _series(values: Any, times: Any, name: str, dim: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` as ``(T, L1, …, Ld)`` and ``times`` as ``(T,)``, checked against each other."""
+    values = _lattice_fields(values, name, dim)
+    if values.ndim == dim:
         values = values[None]
     times = np.atleast_1d(np.asarray(times, dtype=np.float64))
     if times.shape != (len(values),):
@@ -101,65 +102,72 @@ def plot_snapshots(
 
 
 def plot_structure_factor(
-    s: Any, path: str | os.PathLike, *, times: Any = None, zoom: float = np.pi / 2
+    s: Any, path: str | os.PathLike, *, times: Any = None, zoom: float = np.pi / 2, dim: int = 2
 ) -> Path:
-    """``S(k)`` around the ``(π, π)`` peak: a map of the last frame and the circular averages.
+    """``S(k)`` around the ``(π, π)`` peak: a map of the last frame and the circular averages (for
+    ``dim=3``: the map of the plane ``k_z = π`` through ``(π, π, π)`` and the spherical averages).
 
     Args:
         s: :func:`~latsym_holstein.observables.structure_factor` of shape ``(L1, L2)`` or
-            ``(T, L1, L2)``.
+            ``(T, L1, L2)`` (``(L1, L2, L3)`` or ``(T, L1, L2, L3)`` for ``dim=3``).
         path: the PNG file to write.
         times: the time of each frame (labels of the averaged curves); default ``0, 1, ...``.
         zoom: half width of the map around ``(π, π)``, in ``(0, π]``; ``π`` shows the whole zone,
             including the ``k = 0`` corner where the mean density of ``S`` of ``n`` makes a large peak.
+        dim: 2 (square lattice) or 3 (simple cubic).
     """
-    s = _lattice_fields(s, "s")
-    frames = 1 if s.ndim == 2 else len(s)
-    s, times = _series(s, np.arange(frames) if times is None else times, "s")
+    s = _lattice_fields(s, "s", dim)
+    frames = 1 if s.ndim == dim else len(s)
+    s, times = _series(s, np.arange(frames) if times is None else times, "s", dim)
     if not 0 < zoom <= np.pi:
         raise ValueError(f"zoom must lie in (0, pi], got {zoom}")
     path = _png_path(path)
     figure = Figure(figsize=(10, 4.2), layout="constrained")
     map_ax, curve_ax = figure.subplots(1, 2)
-    kx, ky = wavevectors(*s.shape[-2:])
+    plane = s[-1] if dim == 2 else s[-1][..., s.shape[-1] // 2]  # k_z = 2π m/L3 nearest π
+    kx, ky = wavevectors(*plane.shape)
     near = (np.abs(kx[:, 0] - np.pi) <= zoom + 1e-12, np.abs(ky[0] - np.pi) <= zoom + 1e-12)
-    window = s[-1][np.ix_(*near)]
+    window = plane[np.ix_(*near)]
     qx, qy = (kx[:, 0][near[0]] - np.pi) / np.pi, (ky[0][near[1]] - np.pi) / np.pi
     image = map_ax.pcolormesh(qx, qy, window.T, shading="nearest", cmap="viridis")
     figure.colorbar(image, ax=map_ax, label=r"$S(\mathbf{k})$")
     map_ax.set_xlabel(r"$(k_x - \pi)/\pi$")
     map_ax.set_ylabel(r"$(k_y - \pi)/\pi$")
-    map_ax.set_title(f"S(k) near (π, π), t = {times[-1]:g}")
+    l3 = s.shape[-1]
+    peak = "(π, π)" if dim == 2 else "(π, π, π)" if l3 % 2 == 0 else f"(π, π, {2 * (l3 // 2) / l3:.3g}π)"
+    map_ax.set_title(f"S(k) near {peak}, t = {times[-1]:g}")
     map_ax.set_aspect("equal")
-    q, s_q = circular_average(s)
+    q, s_q = circular_average(s, dim=dim)
     colours = _colours(len(s))
     for curve, time, colour in zip(s_q, times, colours, strict=True):
         positive = curve > 0
         curve_ax.semilogy(q[positive], curve[positive], "o-", ms=3, color=colour, label=f"t = {time:g}")
-    curve_ax.set_xlabel(r"$|\mathbf{k} - (\pi, \pi)|$")
-    curve_ax.set_ylabel("circular average of S")
+    curve_ax.set_xlabel(r"$|\mathbf{k} - (\pi, \pi)|$" if dim == 2 else r"$|\mathbf{k} - (\pi, \pi, \pi)|$")
+    curve_ax.set_ylabel("circular average of S" if dim == 2 else "spherical average of S")
     curve_ax.legend(fontsize="small")
     return _save(figure, path)
 
 
-def plot_correlation_collapse(c: Any, times: Any, path: str | os.PathLike) -> Path:
+def plot_correlation_collapse(c: Any, times: Any, path: str | os.PathLike, *, dim: int = 2) -> Path:
     """Dynamical scaling: ``C(r)/C(0)`` against ``r / L(t)`` for several times, ``L`` the half height.
 
     Frames whose half-height length is not finite (one domain filling the system, or a zero field)
     are left out; if none is left a ``ValueError`` is raised.
 
     Args:
-        c: :func:`~latsym_holstein.observables.correlation` of shape ``(T, L1, L2)``.
+        c: :func:`~latsym_holstein.observables.correlation` of shape ``(T, L1, L2)`` (``(T, L1, L2,
+            L3)`` for ``dim=3``).
         times: the time of each frame, shape ``(T,)``.
         path: the PNG file to write.
+        dim: 2 (square lattice) or 3 (simple cubic; radial shells are spheres).
     """
-    c, times = _series(c, times, "c")
+    c, times = _series(c, times, "c", dim)
     path = _png_path(path)
-    lengths = np.atleast_1d(domain_size_correlation(c))
+    lengths = np.atleast_1d(domain_size_correlation(c, dim=dim))
     usable = np.isfinite(lengths)
     if not usable.any():
         raise ValueError("no frame has a finite half-height length L(t): nothing to collapse")
-    r, c_r = radial_average(c)
+    r, c_r = radial_average(c, dim=dim)
     figure = Figure(figsize=(5.5, 4.2), layout="constrained")
     ax = figure.subplots()
     frames = zip(c_r[usable], times[usable], lengths[usable], _colours(usable.sum()), strict=True)
@@ -205,7 +213,7 @@ def plot_coarsening(
         fit.prefactor * span**fit.alpha,
         "-",
         color="C3",
-        label=rf"fit: $\alpha = {fit.alpha:.3f} \pm {fit.alpha_err:.3f}$",
+        label=r"fit: $\alpha = " + format_estimate(fit.alpha, fit.alpha_err, r" \pm ") + "$",
     )
     start = fit.prefactor * span[0] ** fit.alpha
     ax.loglog(span, start * (span / span[0]) ** 0.5, "--", color="grey", label=r"Allen–Cahn $\alpha = 1/2$")

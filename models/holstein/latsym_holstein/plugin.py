@@ -397,6 +397,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 def _analyze(trajectory: Path, out: Path, window) -> int:
     from latsym_holstein.analysis import analyze
+    from latsym_holstein.observables import format_estimate
 
     try:
         summary = analyze(trajectory, out, window=tuple(window) if window else None)
@@ -406,7 +407,7 @@ def _analyze(trajectory: Path, out: Path, window) -> int:
     fit = summary["fit"]
     if fit and "alpha" in fit:
         print(
-            f"coarsening exponent alpha = {fit['alpha']:.3f} +- {fit['alpha_err']:.3f} "
+            f"coarsening exponent alpha = {format_estimate(fit['alpha'], fit['alpha_err'], ' +- ')} "
             f"over {fit['window'][0]:g} <= t <= {fit['window'][1]:g}"
         )
     elif fit:

@@ -168,3 +168,59 @@ def test_bad_files(tmp_path):
     with pytest.raises(ValueError, match="expected snapshots of shape \\(T, L1, L2\\)"):
         analyze(batched, tmp_path)
     assert not (tmp_path / "analysis.json").exists()
+
+
+def growing_cubic_domains(times, size=16, seed=0):
+    """The simple cubic counterpart of :func:`growing_domains`: ``(T, L, L, L)``."""
+    noise = np.random.default_rng(seed).standard_normal((size,) * 3)
+    k2 = sum(k**2 for k in np.meshgrid(*3 * [2 * np.pi * np.fft.fftfreq(size)], indexing="ij"))
+    signs = (-1.0) ** np.indices((size,) * 3).sum(axis=0)
+    frames = []
+    for t in times:
+        smooth = np.fft.ifftn(np.fft.fftn(noise) * np.exp(-k2 * 0.49 * t / 2)).real
+        frames.append(6.0 * np.tanh(4 * smooth / smooth.std()) * signs)
+    return np.stack(frames)
+
+
+def test_analyze_a_simple_cubic_trajectory(tmp_path):
+    """The metadata's shape makes a (T, L1, L2, L3) trajectory simple cubic: observables with dim=3."""
+    q = growing_cubic_domains(TIMES)
+    path = write_trajectory(tmp_path / "cubic.h5", q, TIMES)
+    with h5py.File(path, "a") as f:
+        f.attrs["metadata"] = json.dumps({"model": "holstein", "shape": [16, 16, 16]})
+    times, loaded = load_trajectory(path)
+    assert loaded.shape == (8, 16, 16, 16) and times.tolist() == TIMES.tolist()
+    summary = analyze(path, tmp_path / "out", n_panels=4, window=(1.0, 16.0))
+    phi = obs.order_parameter_field(q, field="distortion", dim=3)
+    np.testing.assert_allclose(summary["order_abs"], np.abs(phi).mean(axis=(1, 2, 3)))
+    sizes = np.array(summary["domain_size_cr"][:6], dtype=float)
+    expected = obs.domain_size_correlation(obs.correlation(phi, dim=3), dim=3)
+    np.testing.assert_allclose(sizes, expected[:6])
+    assert np.all(np.diff(sizes) > 0)  # the domains grow, until one fills the 16^3 box (L = inf: null)
+    assert summary["domain_size_cr"][6:] == [None, None] and np.all(np.isinf(expected[6:]))
+    assert summary["fit"]["alpha"] == pytest.approx(0.5, abs=0.15)  # L ~ sqrt(t), as in 2D
+    for name in PLOTS:
+        assert_png(tmp_path / "out" / name)
+
+
+def test_analyze_a_simple_cubic_ed_quench(tmp_path):
+    """End to end: quench() on a 4x4x4 simple cubic lattice with ED forces, then analyze()."""
+    from latsym_holstein.params import HolsteinParams
+    from latsym_holstein.simulate import quench
+
+    params = HolsteinParams(kappa=0.12)  # k > 6|kappa|: a stable elastic energy in 3D
+    quench(tmp_path / "q.h5", (4, 4, 4), 40, params=params, seed=1, snapshot_every=10, progress=False)
+    summary = analyze(tmp_path / "q.h5", tmp_path / "out")
+    assert summary["time"] == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0])
+    with h5py.File(tmp_path / "q.h5") as f:
+        recorded = f["observables"]["order_abs"][()]
+    np.testing.assert_allclose(summary["order_abs"], recorded.reshape(-1), rtol=1e-12)
+    assert_png(tmp_path / "out" / "snapshots.png")
+
+
+def test_trajectory_shape_must_match_its_metadata(tmp_path):
+    path = write_trajectory(tmp_path / "mismatch.h5", np.zeros((2, 4, 4, 4)), np.array([0.0, 1.0]))
+    with h5py.File(path, "a") as f:
+        f.attrs["metadata"] = json.dumps({"shape": [4, 4]})  # a batched square-lattice run
+    with pytest.raises(ValueError, match=r"expected snapshots of shape \(T, L1, L2\), got \(2, 4, 4, 4\)"):
+        analyze(path, tmp_path)

@@ -12,6 +12,7 @@ from latsym_holstein.observables import (
     domain_size_correlation,
     domain_size_structure_factor,
     fit_coarsening_exponent,
+    format_estimate,
     order_parameter,
     order_parameter_field,
     radial_average,
@@ -348,3 +349,12 @@ def test_cubic_shapes_are_checked_and_named():
         correlation(np.zeros((2, 4, 4, 4)))
     with pytest.warns(FrustratedLatticeWarning):
         order_parameter_field(np.zeros((4, 4, 5)), dim=3)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "text"),
+    [(0.0648804, 0.000316, "0.06488 ± 0.00032"), (0.4, 0.05, "0.400 ± 0.050"),
+     (0.079, 0.001, "0.0790 ± 0.0010"), (0.5, 0.0, "0.500 ± 0.000"), (1.23456, 0.3, "1.235 ± 0.300")],
+)
+def test_format_estimate_keeps_two_significant_digits_of_the_error(value, error, text):
+    assert format_estimate(value, error) == text

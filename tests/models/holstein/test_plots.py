@@ -72,3 +72,13 @@ def test_bad_input_is_refused(tmp_path):
     with pytest.raises(ValueError, match="at least 3 points"):
         plot_coarsening([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], tmp_path / "l.png", window=(1.5, 3.0))
     assert not any(tmp_path.iterdir())
+
+
+def test_simple_cubic_structure_factor_and_collapse(tmp_path):
+    signs = (-1.0) ** np.indices((8, 8, 8)).sum(axis=0)
+    phi = np.stack([np.where(np.indices((8, 8, 8))[0] // w % 2 == 0, 0.45, -0.45) for w in (2, 4)])
+    s = structure_factor(phi * signs, dim=3)
+    assert_png(plot_structure_factor(s, tmp_path / "s3.png", times=[1, 2], dim=3))
+    assert_png(plot_correlation_collapse(correlation(phi, dim=3), [1, 2], tmp_path / "c3.png", dim=3))
+    with pytest.raises(ValueError, match=r"shape \(L1, L2, L3\) or \(B, L1, L2, L3\)"):
+        plot_structure_factor(s[0, 0], tmp_path / "flat.png", dim=3)
