@@ -127,7 +127,7 @@ class HolsteinPlugin(ModelPlugin):
                 functools.partial(_run_train, cls),
             ),
         }
-        if cls.dim != 2:  # the analysis (structure factor, domain sizes, plots) is that of 2D fields
+        if cls.dim not in (2, 3):  # the analysis (structure factor, domain sizes, plots) is 2D or 3D
             del commands["analyze"]
         return commands
 

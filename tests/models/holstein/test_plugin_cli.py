@@ -484,10 +484,10 @@ def test_subclass_networks_take_its_default_config():
 def test_subclass_commands(capsys):
     assert cubic_cli(["holstein-sc", "--help"]) == 0
     out = capsys.readouterr().out
-    assert all(name in out for name in ("info", "generate", "simulate", "train")) and "analyze" not in out
+    assert all(name in out for name in ("info", "generate", "simulate", "analyze", "train"))
     assert cubic_cli(["holstein-sc", "simulate", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "--analyze" not in out and "lattice L or L1xL2xL3 (default 4x4x2)" in out
+    assert "--analyze" in out and "lattice L or L1xL2xL3 (default 4x4x2)" in out
     assert cubic_cli(["holstein-sc", "generate", "--help"]) == 0
     assert "small: 4x4x2, 3 random + 0 quenches" in " ".join(capsys.readouterr().out.split())
     assert cubic_cli(["holstein-sc", "train", "--help"]) == 0
@@ -517,13 +517,17 @@ def test_subclass_generate_simulate_and_train(tmp_path, capsys):
 
     run_dir = tmp_path / "run"
     argv = ["holstein-sc", "simulate", "--out", str(run_dir), "--steps", "2", "--snapshot-every", "1",
-            "--no-progress"]  # fmt: skip
+            "--no-progress", "--analyze"]  # fmt: skip
     assert cubic_cli(argv) == 0
     with h5py.File(run_dir / "quench.h5", "r") as f:
         assert f["q"].shape == (3, 4, 4, 2)
         np.testing.assert_allclose(f["f"][()], ed_forces(f["q"][()], CubicParams(), dim=3), atol=1e-12)
         metadata = json.loads(f.attrs["metadata"])
+        order_abs = f["observables"]["order_abs"][()].reshape(-1)
     assert metadata["model"] == "holstein-sc" and metadata["shape"] == [4, 4, 2]
+    summary = json.loads((run_dir / "analysis.json").read_text())  # the 3D observables of the run
+    np.testing.assert_allclose(summary["order_abs"], order_abs, rtol=1e-12)
+    assert (run_dir / "snapshots.png").exists() and (run_dir / "structure_factor.png").exists()
 
     data = tmp_path / "cube.h5"
     argv = ["holstein-sc", "generate", "--out", str(data), "--size", "4", "--n-random", "6", "--no-progress"]
