@@ -124,7 +124,10 @@ def plot_structure_factor(
     path = _png_path(path)
     figure = Figure(figsize=(10, 4.2), layout="constrained")
     map_ax, curve_ax = figure.subplots(1, 2)
-    plane = s[-1] if dim == 2 else s[-1][..., s.shape[-1] // 2]  # k_z = 2π m/L3 nearest π
+    plane, peak = s[-1], "(π, π)"
+    if dim == 3:  # the plane k_z = 2π m / L3 nearest π from below (π itself on even L3)
+        m, l3 = s.shape[-1] // 2, s.shape[-1]
+        plane, peak = s[-1][..., m], "(π, π, π)" if 2 * m == l3 else f"(π, π, {2 * m / l3:.3g}π)"
     kx, ky = wavevectors(*plane.shape)
     near = (np.abs(kx[:, 0] - np.pi) <= zoom + 1e-12, np.abs(ky[0] - np.pi) <= zoom + 1e-12)
     window = plane[np.ix_(*near)]
@@ -133,8 +136,6 @@ def plot_structure_factor(
     figure.colorbar(image, ax=map_ax, label=r"$S(\mathbf{k})$")
     map_ax.set_xlabel(r"$(k_x - \pi)/\pi$")
     map_ax.set_ylabel(r"$(k_y - \pi)/\pi$")
-    l3 = s.shape[-1]
-    peak = "(π, π)" if dim == 2 else "(π, π, π)" if l3 % 2 == 0 else f"(π, π, {2 * (l3 // 2) / l3:.3g}π)"
     map_ax.set_title(f"S(k) near {peak}, t = {times[-1]:g}")
     map_ax.set_aspect("equal")
     q, s_q = circular_average(s, dim=dim)
