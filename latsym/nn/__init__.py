@@ -30,6 +30,7 @@ from latsym.nn._irreps import Irreps, MulIrrep, RepType, SortResult, is_trivial
 from latsym.nn._lattice_conv import LatticeConv
 from latsym.nn._linear import Linear, Sequential
 from latsym.nn._neighbourhood import Neighbourhood
+from latsym.nn._norm import BatchNorm
 from latsym.nn._tensor_product import (
     FullyConnectedTensorProduct,
     Instruction,
@@ -40,6 +41,7 @@ from latsym.nn._tensor_product import (
 
 __all__ = [
     "Activation",
+    "BatchNorm",
     "FullyConnectedTensorProduct",
     "Gate",
     "Instruction",

@@ -1,0 +1,164 @@
+"""Equivariant normalisation of typed fields: batch and instance normalisation by irrep copies."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from latsym.group import Group
+from latsym.nn._irreps import Irreps, RepType, channels_back, channels_last, is_trivial
+from latsym.nn._linear import _check_channels
+
+NORMALIZATIONS = ("component", "norm")
+
+
+class BatchNorm(torch.nn.Module):
+    """Batch (or instance) normalisation that commutes with every element of the group.
+
+    Every irrep copy is divided by the root mean square of its size, a statistic that no group
+    element changes (irrep matrices are orthogonal). Only invariant copies (the trivial irrep) are
+    also centred and get a learnt bias: a fixed non-zero mean or bias in any other irrep (``E``,
+    ``B1``, or the Z2-odd ``A1:odd``) would break equivariance. On invariant copies the layer is
+    exactly ``torch.nn.BatchNorm`` (``instance=False``) or ``torch.nn.InstanceNorm`` with
+    ``affine=True`` (``instance=True``), running statistics included.
+
+    The statistics are taken over every axis but the channel axis: the batch and the lattice sites
+    (``instance=False``), or the sites of each sample alone (``instance=True``). In evaluation mode
+    batch normalisation uses running statistics, updated in training mode with ``momentum`` (as in
+    torch: ``running = (1 − momentum) running + momentum · batch``; ``None`` is a cumulative
+    average); instance normalisation always uses the sample's own statistics.
+
+    Args:
+        irreps: :class:`Irreps` of the field (or a string with ``group``); output type = input type.
+        eps: added to every variance (> 0).
+        momentum: weight of the current batch in the running statistics, in (0, 1], or ``None``.
+        affine: learn one scale per irrep copy (initialised to 1) and one bias per invariant copy
+            (initialised to 0).
+        instance: normalise each sample over its own sites (instance normalisation).
+        normalization: the size of a copy ``x`` of an irrep of dimension ``d``: ``"component"``,
+            ``|x|² / d`` (each component has unit mean square afterwards, as torch's BatchNorm on
+            scalars), or ``"norm"``, ``|x|²`` (the copy has unit mean square norm afterwards).
+        channel_dim: the channel axis; with ``instance=True`` the batch axis is axis 0 (or 1 when
+            ``channel_dim`` is 0), and every other axis is a site axis.
+
+    Fields are ``(batch, channels, *lattice_shape)`` (per-site features: ``(batch, channels)``).
+
+    >>> from latsym.group import Z2, point_group
+    >>> G = point_group("4mm", dim=2) * Z2()
+    >>> bn = BatchNorm("2xA1:even + A1:odd + E:odd", group=G)
+    >>> bn.weight.shape, bn.bias.shape    # a scale per copy, a bias per invariant copy
+    (torch.Size([4]), torch.Size([2]))
+    >>> y = bn(torch.randn(8, 5, 6, 6)).detach()
+    >>> round(float(y[:, 4:].square().mean()), 6)  # the E:odd copy, unit mean square per component
+    1.0
+    """
+
+    def __init__(self, irreps, *, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 instance: bool = False, normalization: str = "component", channel_dim: int = 1,
+                 group: Group | None = None):
+        super().__init__()
+        if isinstance(irreps, RepType):
+            raise TypeError(
+                "BatchNorm normalises Irreps fields; for a RepType, change to its irreps basis "
+                "(RepType.change_of_basis_inv) and normalise RepType.irreps"
+            )
+        self.irreps_in = self.irreps_out = Irreps(irreps, group)
+        if not (isinstance(eps, int | float) and eps > 0):
+            raise ValueError(f"eps must be a positive number, got {eps!r}")
+        if momentum is not None and not (isinstance(momentum, int | float) and 0 < momentum <= 1):
+            raise ValueError(
+                f"momentum must be in (0, 1] (or None for a cumulative average), got {momentum!r}"
+            )
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+        self.eps, self.momentum, self.instance = float(eps), momentum, bool(instance)
+        self.normalization, self.channel_dim = normalization, channel_dim
+
+        copies = [ir for mul, ir in self.irreps_in for _ in range(mul)]
+        dims = np.array([ir.dim for ir in copies])
+        self.n_copies = len(copies)
+        self.n_scalars = sum(map(is_trivial, copies))
+        channel_copy = np.repeat(np.arange(self.n_copies), dims)
+        scalar_channels = np.flatnonzero(np.repeat([is_trivial(ir) for ir in copies], dims))
+        self.register_buffer("copy_index", torch.as_tensor(channel_copy, dtype=torch.int64), persistent=False)
+        self.register_buffer("scalar_index", torch.as_tensor(scalar_channels, dtype=torch.int64),
+                             persistent=False)
+        divisor = dims if normalization == "component" else np.ones_like(dims)
+        self.register_buffer("size_divisor", torch.as_tensor(divisor, dtype=torch.get_default_dtype()),
+                             persistent=False)
+        if affine:
+            self.weight = torch.nn.Parameter(torch.ones(self.n_copies))
+            self.bias = torch.nn.Parameter(torch.zeros(self.n_scalars))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.instance:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+        else:
+            self.register_buffer("running_mean", torch.zeros(self.n_scalars))
+            self.register_buffer("running_var", torch.ones(self.n_copies))
+            self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+    def reset_running_stats(self) -> None:
+        """Running means to 0, running variances to 1, the batch count to 0."""
+        if not self.instance:
+            self.running_mean.zero_()
+            self.running_var.fill_(1.0)
+            self.num_batches_tracked.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(batch, channels, *lattice_shape)`` (channels on ``channel_dim``); same shape out."""
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "BatchNorm")
+        y = channels_last(x, self.channel_dim)  # (batch, *sites, channels)
+        if self.instance and y.ndim < 3:
+            raise ValueError(
+                f"instance normalisation needs site axes besides the batch and channel axes, got an input "
+                f"of shape {tuple(x.shape)}; use instance=False for per-site features"
+            )
+        reduce = tuple(range(1, y.ndim - 1)) if self.instance else tuple(range(y.ndim - 1))
+        use_batch = self.training or self.instance
+        count = int(np.prod([y.shape[d] for d in reduce]))
+        if use_batch and count < 2:
+            raise ValueError(
+                f"BatchNorm needs more than one value per channel to normalise in training mode, got an "
+                f"input of shape {tuple(x.shape)}; use a larger batch (or lattice), or call .eval()"
+            )
+
+        if use_batch:
+            scalar_mean = y[..., self.scalar_index].mean(dim=reduce, keepdim=True)
+        else:
+            scalar_mean = self.running_mean.to(y.dtype)
+        centred = y.index_add(-1, self.scalar_index, -scalar_mean.expand(*y.shape[:-1], -1))
+        if use_batch:
+            squares = centred.new_zeros(*y.shape[:-1], self.n_copies).index_add(-1, self.copy_index,
+                                                                                centred * centred)
+            var = squares.mean(dim=reduce, keepdim=True) / self.size_divisor.to(y.dtype)
+        else:
+            var = self.running_var.to(y.dtype)
+        if self.training and not self.instance:
+            self._update_running_stats(scalar_mean, var, count)
+
+        scale = (var + self.eps).rsqrt()
+        if self.weight is not None:
+            scale = scale * self.weight.to(y.dtype)
+        out = centred * scale[..., self.copy_index]
+        if self.bias is not None:
+            out = out.index_add(-1, self.scalar_index, self.bias.to(y.dtype).expand(*y.shape[:-1], -1))
+        return channels_back(out, self.channel_dim)
+
+    @torch.no_grad()
+    def _update_running_stats(self, scalar_mean: torch.Tensor, var: torch.Tensor, count: int) -> None:
+        """Torch's rule: the running variance of centred (invariant) copies is the unbiased one."""
+        self.num_batches_tracked += 1
+        m = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        var = var.reshape(-1).to(self.running_var.dtype).clone()
+        scalar_copies = self.copy_index[self.scalar_index]
+        var[scalar_copies] *= count / (count - 1)
+        self.running_mean.lerp_(scalar_mean.reshape(-1).to(self.running_mean.dtype), m)
+        self.running_var.lerp_(var, m)
+
+    def extra_repr(self) -> str:
+        kind = "instance" if self.instance else "batch"
+        return (f"{self.irreps_in}, {kind}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.weight is not None}, normalization={self.normalization}")
