@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from latsym.group import Z2, permutation_representation, point_group
-from latsym.lattice import PeriodicLattice, square, triangular
+from latsym.lattice import PeriodicLattice, honeycomb, square, triangular
 from latsym.nn import BatchNorm, Irreps, LatticeConv, RepType, Sequential
 from latsym.testing import assert_equivariant, groups, irreps
 
@@ -46,6 +46,15 @@ def test_equivariant_in_a_stack_on_the_triangular_lattice(dtype):
     conv = LatticeConv(lattice, "A1:odd", "2xA1:even + A1:odd + E1:odd + E2:even", 1.0, group=C6vZ2)
     model = Sequential(conv, BatchNorm(conv.irreps_out, instance=True)).to(dtype)
     assert_equivariant(model, dtype=dtype)
+
+
+@pytest.mark.parametrize("instance", [False, True])
+def test_equivariant_on_a_lattice_with_a_basis(dtype, instance):
+    """Honeycomb fields (batch, channels, 2, L, L): the statistics pool both sublattices."""
+    G = honeycomb().group * Z2()
+    bn = BatchNorm("2xA1:even + A1:odd + E:odd + E:even", group=G, instance=instance).to(dtype)
+    _trained(bn, dtype, shape=(4, 2, 3, 3))
+    assert_equivariant(bn, dtype=dtype, lattice=PeriodicLattice(honeycomb(), 3))
 
 
 @fixture_ok
