@@ -26,6 +26,7 @@ torch.Size([3, 1, 8, 8])
 """
 
 from latsym.nn._activations import Activation, Gate, NormActivation, parity
+from latsym.nn._dropout import Dropout
 from latsym.nn._irreps import Irreps, MulIrrep, RepType, SortResult, is_trivial
 from latsym.nn._lattice_conv import LatticeConv
 from latsym.nn._linear import Linear, Sequential
@@ -42,6 +43,7 @@ from latsym.nn._tensor_product import (
 __all__ = [
     "Activation",
     "BatchNorm",
+    "Dropout",
     "FullyConnectedTensorProduct",
     "Gate",
     "Instruction",
