@@ -25,7 +25,7 @@ torch.Size([3, 1, 8, 8])
 >>> report = assert_equivariant(model.double())  # all 16 elements of G and lattice translations
 """
 
-from latsym.nn._activations import Activation, Gate, NormActivation, parity
+from latsym.nn._activations import Activation, Gate, Norm, NormActivation, parity
 from latsym.nn._dropout import Dropout
 from latsym.nn._irreps import Irreps, MulIrrep, RepType, SortResult, is_trivial
 from latsym.nn._lattice_conv import LatticeConv
@@ -52,6 +52,7 @@ __all__ = [
     "Linear",
     "MulIrrep",
     "Neighbourhood",
+    "Norm",
     "NormActivation",
     "RepType",
     "Sequential",

@@ -1,4 +1,4 @@
-"""Equivariant nonlinearities: pointwise (with parity rules), gates, and norm activations.
+"""Equivariant nonlinearities: pointwise (with parity rules), gates, norm activations and norms.
 
 A pointwise function f commutes with the group only in special cases, and each layer here checks
 its case at construction:
@@ -7,7 +7,8 @@ its case at construction:
 * on a non-trivial one-dimensional irrep χ (values ±1, e.g. ``"A1:odd"`` of ``4mm * Z2``, or ``B1``)
   f must be odd (then the output is again χ) or even (then the output is invariant);
 * on a permutation field (:class:`RepType` with ``is_permutation``) any f is fine;
-* multi-dimensional irreps take only norm-based maps: :class:`NormActivation` or :class:`Gate`.
+* multi-dimensional irreps take only norm-based maps: :class:`NormActivation` or :class:`Gate`;
+  :class:`Norm` maps every copy to its invariant norm.
 """
 
 from __future__ import annotations
@@ -254,3 +255,51 @@ class NormActivation(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.irreps_in}, f={_name(self.f)}, normalize={self.normalize}"
+
+
+class Norm(torch.nn.Module):
+    """The norm of every irrep copy: a field of invariant scalars, one per copy.
+
+    Irrep matrices are orthogonal, so ``|D(g) x| = |x|`` and the output (``n_copies`` copies of the
+    trivial irrep, in the order of the copies) is invariant under the group, while the lattice sites
+    move as for any field: invariant features for a read-out, e.g. an energy per site.
+
+    Args:
+        irreps_in: :class:`Irreps` (or a string with ``group``).
+        squared: return ``|x|²`` (smooth everywhere) instead of ``|x|``.
+        epsilon: with ``squared=False`` the norm is ``sqrt(|x|² + epsilon²)``, smooth at ``x = 0``
+            (``epsilon=0``: the exact norm, whose gradient is undefined at 0).
+        channel_dim: the channel axis.
+
+    >>> from latsym.group import Z2, point_group
+    >>> G = point_group("4mm", dim=2) * Z2()
+    >>> norm = Norm("A1:odd + E:even", group=G)
+    >>> str(norm.irreps_out)
+    '2xA1:even'
+    >>> norm(torch.tensor([[-2.0, 3.0, 4.0]]))
+    tensor([[2., 5.]])
+    """
+
+    def __init__(self, irreps_in, *, squared: bool = False, epsilon: float = 0.0, channel_dim: int = 1,
+                 group: Group | None = None):
+        super().__init__()
+        self.irreps_in = Irreps(irreps_in, group)
+        if not (isinstance(epsilon, int | float) and epsilon >= 0):
+            raise ValueError(f"epsilon must be a number >= 0, got {epsilon!r}")
+        dims = [ir.dim for mul, ir in self.irreps_in for _ in range(mul)]
+        self.irreps_out = Irreps([(len(dims), _trivial(self.irreps_in.group))], self.irreps_in.group)
+        self.squared, self.epsilon, self.channel_dim = bool(squared), float(epsilon), channel_dim
+        index = np.repeat(np.arange(len(dims)), dims).astype(np.int64)
+        self.register_buffer("copy_index", torch.as_tensor(index), persistent=False)
+        self.n_copies = len(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(batch, channels, *lattice_shape)``; out ``(batch, n_copies, *lattice_shape)``."""
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Norm")
+        y = channels_last(x, self.channel_dim)
+        squares = y.new_zeros(*y.shape[:-1], self.n_copies).index_add(-1, self.copy_index, y * y)
+        out = squares if self.squared else (squares + self.epsilon**2).sqrt()
+        return channels_back(out, self.channel_dim)
+
+    def extra_repr(self) -> str:
+        return f"{self.irreps_in} -> {self.irreps_out}, squared={self.squared}"

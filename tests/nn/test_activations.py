@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from latsym.group import Z2, permutation_representation, point_group, real_irreps, vector_representation
 from latsym.lattice import PeriodicLattice, square
-from latsym.nn import Activation, Gate, Irreps, NormActivation, RepType, is_trivial, parity
+from latsym.nn import Activation, Gate, Irreps, Norm, NormActivation, RepType, is_trivial, parity
 from latsym.testing import assert_equivariant, groups, irreps
 
 D4 = point_group("4mm", dim=2)
@@ -125,3 +125,35 @@ def test_norm_activation_values_and_zero_input():
     zero = torch.zeros(1, 3, dtype=torch.float64, requires_grad=True)
     act(zero).sum().backward()
     assert torch.all(torch.isfinite(zero.grad))
+
+
+@fixture_ok
+@given(st.data())
+def test_norm_is_invariant_on_many_groups(dtype, data):
+    G = data.draw(groups())
+    field = data.draw(irreps(G))
+    squared = data.draw(st.booleans())
+    norm = Norm(field, squared=squared)
+    trivial = next(r for r in real_irreps(G) if is_trivial(r))
+    assert norm.irreps_out == Irreps([(field.num_irreps, trivial)], G)
+    assert_equivariant(norm, dtype=dtype)
+
+
+def test_norm_values_on_lattice_fields(dtype):
+    G = D4Z2
+    norm = Norm("A1:odd + E:even + B1:odd", group=G)
+    x = torch.tensor([-2.0, 3.0, -4.0, 0.5], dtype=dtype).view(1, 4, 1, 1).expand(2, 4, 3, 3)
+    expected = torch.tensor([2.0, 5.0, 0.5], dtype=dtype).view(1, 3, 1, 1).expand(2, 3, 3, 3)
+    torch.testing.assert_close(norm(x), expected)
+    torch.testing.assert_close(Norm(norm.irreps_in, squared=True)(x), expected.square())
+    assert_equivariant(norm, dtype=dtype, lattice=PeriodicLattice(square(), 3))
+
+
+def test_norm_smooth_at_zero_and_refusals():
+    x = torch.zeros(1, 2, dtype=torch.float64, requires_grad=True)
+    Norm("E", group=D4, epsilon=1e-3)(x).sum().backward()
+    assert torch.isfinite(x.grad).all() and float(x.grad.abs().max()) == 0
+    with pytest.raises(ValueError, match="epsilon must be a number >= 0"):
+        Norm("E", group=D4, epsilon=-1.0)
+    with pytest.raises(ValueError, match="expects 2 channels"):
+        Norm("E", group=D4)(torch.randn(3, 3))
