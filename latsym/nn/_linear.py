@@ -167,16 +167,24 @@ def _check_channels(x: torch.Tensor, channel_dim: int, dim: int, who: str) -> No
         )
 
 
+def _same_layout(a, b) -> bool:
+    """Whether two field types put the same irreps on the same channels (terms may be split)."""
+    if isinstance(a, Irreps) and isinstance(b, Irreps):
+        return a.simplify() == b.simplify()
+    return a == b
+
+
 class Sequential(torch.nn.Sequential):
     """``torch.nn.Sequential`` of typed layers that checks each ``irreps_out`` against the next
-    ``irreps_in`` and declares the stack's ``irreps_in``/``irreps_out`` (and ``lattice``, taken from
-    its lattice layers, so :func:`~latsym.testing.assert_equivariant` needs no arguments)."""
+    ``irreps_in`` (the same channel layout: ``1xA1 + 1xA1`` matches ``2xA1``) and declares the
+    stack's ``irreps_in``/``irreps_out`` (and ``lattice``, taken from its lattice layers, so
+    :func:`~latsym.testing.assert_equivariant` needs no arguments)."""
 
     def __init__(self, *modules: torch.nn.Module):
         if not modules:
             raise ValueError("Sequential needs at least one module")
         for a, b in itertools.pairwise(modules):
-            if a.irreps_out != b.irreps_in:
+            if not _same_layout(a.irreps_out, b.irreps_in):
                 raise ValueError(
                     f"{type(a).__name__} outputs {a.irreps_out} but {type(b).__name__} expects {b.irreps_in}"
                 )

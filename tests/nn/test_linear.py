@@ -136,3 +136,13 @@ def test_sequential_checks_and_declares_irreps():
         Sequential(a, Linear("A1", "A1", group=D4))
     with pytest.raises(ValueError, match="at least one module"):
         Sequential()
+
+
+def test_sequential_matches_channel_layouts_not_term_splits():
+    """``1xE + 1xE`` and ``2xE`` put the same irreps on the same channels; ``E + A1`` and
+    ``A1 + E`` do not."""
+    split = Linear("A1", "1xE + 1xE", group=D4)
+    merged = Linear("2xE", "A2 + E", group=D4)
+    assert Sequential(split, merged)(torch.randn(3, 1)).shape == (3, 3)
+    with pytest.raises(ValueError, match="outputs 1xA2 \\+ 1xE but Linear expects 1xE \\+ 1xA2"):
+        Sequential(merged, Linear("E + A2", "A1", group=D4))
