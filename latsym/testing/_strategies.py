@@ -116,9 +116,10 @@ def lattice_configurations(lattice: PeriodicLattice, *, batch: int = 1, scale: f
 def layer_stacks(draw, group: Group, *, depth: tuple[int, int] = (1, 3), max_mul: int = 2,
                  channel_dim: int = 1):
     """Random :class:`~latsym.nn.Sequential` stacks of ``Linear`` → ``Gate`` blocks (and
-    ``NormActivation``/``TensorSquare`` at random) over ``group``, in float64, with
+    ``NormActivation``/``TensorSquare``/``BatchNorm`` at random; a ``BatchNorm`` is in evaluation
+    mode with random running statistics, so any batch size works) over ``group``, in float64, with
     ``irreps_in``/``irreps_out`` declared."""
-    from latsym.nn import Gate, Irreps, Linear, NormActivation, Sequential, TensorSquare
+    from latsym.nn import BatchNorm, Gate, Irreps, Linear, NormActivation, Sequential, TensorSquare
 
     trivial = real_irreps(group)[0]
     current = draw(irreps(group, max_mul=max_mul))
@@ -132,9 +133,17 @@ def layer_stacks(draw, group: Group, *, depth: tuple[int, int] = (1, 3), max_mul
             layers.append(Linear(current, scalars + gates + gated, bias=True, channel_dim=channel_dim))
             layers.append(Gate(scalars, torch.tanh, gates, torch.sigmoid, gated, channel_dim=channel_dim))
             current = layers[-1].irreps_out
-            choice = draw(st.sampled_from(["none", "norm", "square"]))
+            choice = draw(st.sampled_from(["none", "norm", "square", "batchnorm"]))
             if choice == "norm":
                 layers.append(NormActivation(current, torch.sigmoid, bias=True, channel_dim=channel_dim))
+            elif choice == "batchnorm":
+                bn = BatchNorm(current, channel_dim=channel_dim).eval()
+                with torch.no_grad():
+                    bn.running_mean.uniform_(-1.0, 1.0)
+                    bn.running_var.uniform_(0.5, 2.0)
+                    bn.weight.uniform_(0.5, 2.0)
+                    bn.bias.uniform_(-1.0, 1.0)
+                layers.append(bn)
             elif choice == "square":
                 out = draw(irreps(group, max_mul=max_mul))
                 layers.append(TensorSquare(current, out, channel_dim=channel_dim))
