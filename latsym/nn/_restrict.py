@@ -8,7 +8,7 @@ import torch
 
 from latsym.group import Group
 from latsym.group._representation import resolve_subgroup
-from latsym.nn._irreps import ExactConstants, Irreps, apply_matrix
+from latsym.nn._irreps import ExactConstants, Irreps, RepType, apply_matrix
 from latsym.nn._linear import _check_channels
 
 
@@ -42,8 +42,15 @@ class Restrict(ExactConstants):
     >>> str(Restrict("A1:odd + E:even", (D4, G.embedding(0)), group=G).irreps_out)
     '1xA1 + 1xE'
     >>> rectangle = point_group("2mm", dim=2)
-    >>> str(Restrict("B1 + E", rectangle, group=D4).irreps_out)
+    >>> restrict = Restrict("B1 + E", rectangle, group=D4)
+    >>> str(restrict.irreps_out)
     '1xA1 + 1xB1 + 1xB2'
+
+    Its equivariance is checked on H, with the input seen as a field of H:
+
+    >>> from latsym.testing import assert_equivariant
+    >>> len(assert_equivariant(restrict.double(), restrict.input_type, restrict.irreps_out).errors)
+    4
     """
 
     def __init__(self, irreps_in, subgroup, *, channel_dim: int = 1, group: Group | None = None):
@@ -60,6 +67,14 @@ class Restrict(ExactConstants):
         self.irreps_out = Irreps(terms, H)
         inverse = scipy.linalg.block_diag(*blocks) if blocks else np.zeros((0, 0))
         self.register_buffer("change_of_basis_inv", torch.as_tensor(inverse, dtype=torch.float64))
+
+    @property
+    def input_type(self) -> RepType:
+        """The input field as H sees it (G's matrices on H's elements): what
+        :func:`~latsym.testing.assert_equivariant` takes as ``irreps_in`` for a stack that starts
+        with this layer."""
+        rep = self.irreps_in.representation().restrict((self.subgroup, self.embedding))
+        return RepType(rep)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, channels, *lattice_shape)`` of G; the same shape, in H's irreps."""

@@ -98,7 +98,11 @@ def assert_equivariant(
     group = irreps_in[0].group
     for ir in irreps_in + irreps_out:
         if ir.group != group:
-            raise ValueError(f"all irreps must belong to one group: {group.name} vs {ir.group.name}")
+            raise ValueError(
+                f"all irreps must belong to one group: {group.name} vs {ir.group.name} (for a stack that "
+                "starts with latsym.nn.Restrict, pass irreps_in=restrict.input_type: the check runs on "
+                "the subgroup)"
+            )
         if channel_dim is None and ir.dim != 1:
             raise ValueError(
                 f"channel_dim=None (no channel axis) needs one-dimensional fields, got dim {ir.dim}"

@@ -7,18 +7,12 @@ from hypothesis import strategies as st
 
 from latsym.group import Z2, GroupError, point_group, real_irreps
 from latsym.lattice import PeriodicLattice, square
-from latsym.nn import Irreps, LatticeConv, RepType, Restrict, Sequential
+from latsym.nn import Irreps, LatticeConv, Restrict, Sequential
 from latsym.testing import assert_equivariant, group_elements, groups, irreps
 
 D4 = point_group("4mm", dim=2)
 D4Z2 = D4 * Z2()
 fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15)
-
-
-def _input_type(restrict: Restrict) -> RepType:
-    """The input field of G seen by H: G's block-diagonal matrices restricted to H."""
-    rep = restrict.irreps_in.representation().restrict((restrict.subgroup, restrict.embedding))
-    return RepType(rep)
 
 
 @fixture_ok
@@ -29,9 +23,10 @@ def test_equivariant_under_drawn_subgroups_of_drawn_groups(dtype, data):
     H = G.subgroup(generators)
     field = data.draw(irreps(G))
     restrict = Restrict(field, H)
+    assert restrict.input_type.group is restrict.subgroup and restrict.input_type.dim == field.dim
     assert restrict.irreps_out.dim == field.dim
     assert sum(mul * ir.dim for mul, ir in restrict.irreps_out) == field.dim
-    assert_equivariant(restrict, _input_type(restrict), restrict.irreps_out, dtype=dtype)
+    assert_equivariant(restrict, restrict.input_type, restrict.irreps_out, dtype=dtype)
 
 
 def test_orthogonal_and_copy_local():
@@ -63,7 +58,9 @@ def test_breaking_particle_hole_symmetry_on_a_lattice(dtype):
     stack = Sequential(restrict, conv).to(dtype)
     with torch.no_grad():
         conv.linear.bias.fill_(0.5)
-    assert_equivariant(stack, _input_type(restrict), conv.irreps_out, lattice=lattice, dtype=dtype)
+    assert_equivariant(stack, restrict.input_type, conv.irreps_out, lattice=lattice, dtype=dtype)
+    with pytest.raises(ValueError, match=r"one group: C4v×Z2 vs C4v.*irreps_in=restrict\.input_type"):
+        assert_equivariant(stack)
     x = restrict.irreps_in.randn(2, -1, 4, 4, dtype=dtype)
     assert not torch.allclose(stack(-x), -stack(x))
 
