@@ -19,7 +19,16 @@ import numpy as np
 import torch
 
 from latsym.group import Group
-from latsym.nn._irreps import Irreps, RepType, _irreps_of, channels_back, channels_last, is_trivial, typed
+from latsym.nn._irreps import (
+    Irreps,
+    RepType,
+    _irreps_of,
+    channels_back,
+    channels_last,
+    is_real_number,
+    is_trivial,
+    typed,
+)
 from latsym.nn._linear import _check_channels
 
 
@@ -284,7 +293,7 @@ class Norm(torch.nn.Module):
                  group: Group | None = None):
         super().__init__()
         self.irreps_in = Irreps(irreps_in, group)
-        if not (isinstance(epsilon, int | float) and epsilon >= 0):
+        if not (is_real_number(epsilon) and epsilon >= 0):
             raise ValueError(f"epsilon must be a number >= 0, got {epsilon!r}")
         dims = [ir.dim for mul, ir in self.irreps_in for _ in range(mul)]
         self.irreps_out = Irreps([(len(dims), _trivial(self.irreps_in.group))], self.irreps_in.group)

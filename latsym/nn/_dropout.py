@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from latsym.group import Group
-from latsym.nn._irreps import RepType, channels_back, channels_last, typed
+from latsym.nn._irreps import RepType, channels_back, channels_last, is_real_number, typed
 from latsym.nn._linear import _check_channels
 
 
@@ -49,7 +49,7 @@ class Dropout(torch.nn.Module):
             dims = np.ones(self.irreps_in.dim, dtype=np.int64)
         else:
             dims = np.array([ir.dim for mul, ir in self.irreps_in for _ in range(mul)], dtype=np.int64)
-        if not (isinstance(p, int | float) and 0 <= p < 1):
+        if not (is_real_number(p) and 0 <= p < 1):
             raise ValueError(f"the dropout probability p must be in [0, 1), got {p!r}")
         self.p, self.channel_dim, self.n_units = float(p), channel_dim, len(dims)
         index = np.repeat(np.arange(len(dims)), dims)

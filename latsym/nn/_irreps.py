@@ -8,6 +8,7 @@ on any axis, which layers take as ``channel_dim`` (``-1`` for the e3nn-style ``(
 
 from __future__ import annotations
 
+import numbers
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -461,6 +462,11 @@ def check_floating(x: torch.Tensor, who: str) -> None:
     """Raise unless ``x`` holds floating-point values (the layers' constants would be truncated)."""
     if not x.is_floating_point():
         raise TypeError(f"{who} takes a floating-point field, got {x.dtype}; convert it first (x.float())")
+
+
+def is_real_number(value) -> bool:
+    """Whether ``value`` is a real number (numpy scalars included, booleans not): for argument checks."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class ExactConstants(torch.nn.Module):

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from latsym.group import Group
-from latsym.nn._irreps import Irreps, RepType, channels_back, channels_last, is_trivial
+from latsym.nn._irreps import Irreps, RepType, channels_back, channels_last, is_real_number, is_trivial
 from latsym.nn._linear import _check_channels
 
 NORMALIZATIONS = ("component", "norm")
@@ -63,9 +63,9 @@ class BatchNorm(torch.nn.Module):
                 "(RepType.change_of_basis_inv) and normalise RepType.irreps"
             )
         self.irreps_in = self.irreps_out = Irreps(irreps, group)
-        if not (isinstance(eps, int | float) and eps > 0):
+        if not (is_real_number(eps) and eps > 0):
             raise ValueError(f"eps must be a positive number, got {eps!r}")
-        if momentum is not None and not (isinstance(momentum, int | float) and 0 < momentum <= 1):
+        if momentum is not None and not (is_real_number(momentum) and 0 < momentum <= 1):
             raise ValueError(
                 f"momentum must be in (0, 1] (or None for a cumulative average), got {momentum!r}"
             )

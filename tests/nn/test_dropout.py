@@ -1,5 +1,6 @@
 """Dropout: whole irrep copies dropped, the right rate and scale, identity in eval mode, refusals."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
@@ -82,7 +83,8 @@ def test_permutation_fields_drop_each_channel():
 
 
 def test_bad_arguments_and_inputs():
-    for p in (1.0, -0.1, 2, "half"):
+    assert Dropout("A1", group=D4, p=np.float64(0.25)).p == 0.25
+    for p in (1.0, -0.1, 2, "half", False):
         with pytest.raises(ValueError, match=r"probability p must be in \[0, 1\)"):
             Dropout("A1", group=D4, p=p)
     with pytest.raises(ValueError, match="needs a permutation field"):

@@ -1,5 +1,6 @@
 """BatchNorm: equivariance on every group element, torch's BatchNorm/InstanceNorm on scalars, refusals."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -164,7 +165,8 @@ def test_gradients_flow_through_the_statistics():
 
 def test_bad_arguments():
     G = point_group("4mm", dim=2)
-    for eps in (0, -1e-5, "small"):
+    assert BatchNorm("A1", group=G, eps=np.float32(1e-3), momentum=np.float64(0.2)).momentum == 0.2
+    for eps in (0, -1e-5, "small", True):
         with pytest.raises(ValueError, match="eps must be a positive number"):
             BatchNorm("A1", group=G, eps=eps)
     for momentum in (0, 1.5, -0.1):
