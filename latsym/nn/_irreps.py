@@ -102,7 +102,17 @@ class Irreps:
         elif isinstance(irreps, Irrep):
             group = _same_group(group, irreps)
             terms = (MulIrrep(1, irreps),)
+        elif isinstance(irreps, RepType):
+            raise TypeError(
+                "this layer takes Irreps, not a RepType: change to the irreps basis "
+                "(x @ RepType.change_of_basis_inv.T on the channels) and pass RepType.irreps"
+            )
         else:
+            if not isinstance(irreps, Iterable):
+                raise TypeError(
+                    "Irreps takes a string, an Irrep, an Irreps or (mul, irrep) pairs, "
+                    f"got {type(irreps).__name__}"
+                )
             terms_list = []
             for item in irreps:
                 if isinstance(item, Irrep):

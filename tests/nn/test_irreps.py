@@ -121,6 +121,8 @@ def test_randn_shapes_and_normalization():
         (([],), TypeError, "empty Irreps needs its group"),
         ((Irreps("A1", D4), point_group("6mm", dim=2)), ValueError, "belong to C4v"),
         (([(1, real_irreps(D4)[0])], point_group("6mm", dim=2)), ValueError, "belongs to C4v"),
+        ((5, D4), TypeError, "Irreps takes a string, an Irrep, an Irreps or .* got int"),
+        ((RepType(vector_representation(D4)), D4), TypeError, "not a RepType.*pass RepType.irreps"),
     ],
 )
 def test_bad_input(args, error, match):
