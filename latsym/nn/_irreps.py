@@ -104,7 +104,7 @@ class Irreps:
             terms = (MulIrrep(1, irreps),)
         elif isinstance(irreps, RepType):
             raise TypeError(
-                "this layer takes Irreps, not a RepType: change to the irreps basis "
+                "expected Irreps, not a RepType (this needs irreps): change to the irreps basis "
                 "(x @ RepType.change_of_basis_inv.T on the channels) and pass RepType.irreps"
             )
         else:
