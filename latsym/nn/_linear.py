@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
@@ -178,9 +179,13 @@ class Sequential(torch.nn.Sequential):
     """``torch.nn.Sequential`` of typed layers that checks each ``irreps_out`` against the next
     ``irreps_in`` (the same channel layout: ``1xA1 + 1xA1`` matches ``2xA1``) and declares the
     stack's ``irreps_in``/``irreps_out`` (and ``lattice``, taken from its lattice layers, so
-    :func:`~latsym.testing.assert_equivariant` needs no arguments)."""
+    :func:`~latsym.testing.assert_equivariant` needs no arguments). Like torch's, it also takes one
+    ``OrderedDict`` of named modules, and slicing (``stack[:2]``) returns a ``Sequential``."""
 
     def __init__(self, *modules: torch.nn.Module):
+        named = modules[0] if len(modules) == 1 and isinstance(modules[0], OrderedDict) else None
+        if named is not None:
+            modules = tuple(named.values())
         if not modules:
             raise ValueError("Sequential needs at least one module")
         for a, b in itertools.pairwise(modules):
@@ -188,7 +193,7 @@ class Sequential(torch.nn.Sequential):
                 raise ValueError(
                     f"{type(a).__name__} outputs {a.irreps_out} but {type(b).__name__} expects {b.irreps_in}"
                 )
-        super().__init__(*modules)
+        super().__init__(*((named,) if named is not None else modules))
         self.irreps_in = modules[0].irreps_in
         self.irreps_out = modules[-1].irreps_out
         #: the periodic lattice of the first lattice layer (None for a per-site stack)

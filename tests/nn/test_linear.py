@@ -1,5 +1,7 @@
 """Linear: equivariance on many groups, completeness against the core's Hom basis, biases, norms."""
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 import torch
@@ -136,6 +138,20 @@ def test_sequential_checks_and_declares_irreps():
         Sequential(a, Linear("A1", "A1", group=D4))
     with pytest.raises(ValueError, match="at least one module"):
         Sequential()
+
+
+def test_sequential_slices_and_named_modules():
+    a, b = Linear("A1 + E", "2xE", group=D4), Linear("2xE", "A2", group=D4)
+    c = Linear("A2", "A2 + A1", group=D4)
+    stack = Sequential(a, b, c)
+    head = stack[:2]
+    assert isinstance(head, Sequential) and head.irreps_out == b.irreps_out and len(head) == 2
+    x = torch.randn(3, 3)
+    torch.testing.assert_close(stack[1:](head[0](x)), stack(x))
+    named = Sequential(OrderedDict(encoder=a, decoder=b))
+    assert named.encoder is a and named.irreps_in == a.irreps_in
+    with pytest.raises(ValueError, match="outputs 2xE but Linear expects 1xA2"):
+        Sequential(OrderedDict(a=a, c=c))
 
 
 def test_sequential_matches_channel_layouts_not_term_splits():
