@@ -32,6 +32,7 @@ from latsym.nn._lattice_conv import LatticeConv
 from latsym.nn._linear import Linear, Sequential
 from latsym.nn._neighbourhood import Neighbourhood
 from latsym.nn._norm import BatchNorm
+from latsym.nn._pooling import LatticePool
 from latsym.nn._restrict import Restrict
 from latsym.nn._tensor_product import (
     FullyConnectedTensorProduct,
@@ -50,6 +51,7 @@ __all__ = [
     "Instruction",
     "Irreps",
     "LatticeConv",
+    "LatticePool",
     "Linear",
     "MulIrrep",
     "Neighbourhood",

@@ -60,7 +60,9 @@ def assert_equivariant(
             :class:`~latsym.lattice.PeriodicLattice` for fields ``(batch, channels, *lattice_shape)``
             (defaults to ``module.lattice`` if present). A group element acts on a lattice field by
             ``(g·x)(g r) = D(g) x(r)``, sites moved by ``lattice.site_permutations``; for ``G * K``
-            the internal factor moves no sites.
+            the internal factor moves no sites. An output without the lattice axes, ``(batch,
+            channels)`` (e.g. pooled over the sites: a total energy), transforms by ``D(g)`` alone
+            and must not change under translations.
         translations: ``"generators"`` (one step along each lattice axis and their sum), ``"all"``,
             ``None``, or a sequence of integer vectors.
         dtype: the dtype of the inputs; the tolerance follows it (:data:`TOLERANCES`).
@@ -227,9 +229,11 @@ class _Sites:
         if perm is not None:
             inverse = torch.as_tensor(np.argsort(perm), device=matrix.device)
 
+        pooled_ndim = 1 if channel_dim is None else 2  # (batch,) or (batch, channels): no site axes
+
         def act(x):
             y = apply_matrix(x.to(dtype), matrix, channel_dim)
-            if perm is None:
+            if perm is None or y.ndim == pooled_ndim:  # per-site maps, or an output pooled over sites
                 return y
             flat = y.reshape(*y.shape[: y.ndim - len(shape)], -1)
             return flat[..., inverse].reshape(y.shape)
