@@ -1,5 +1,6 @@
 """Restrict: fields of G re-expressed in the irreps of a subgroup H, equivariant under H."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +28,13 @@ def test_equivariant_under_drawn_subgroups_of_drawn_groups(dtype, data):
     assert restrict.irreps_out.dim == field.dim
     assert sum(mul * ir.dim for mul, ir in restrict.irreps_out) == field.dim
     assert_equivariant(restrict, restrict.input_type, restrict.irreps_out, dtype=dtype)
+    # multiplicities by characters, independently of the decomposition: <χ|H, χ_σ> / <χ_σ, χ_σ>
+    chi = np.trace(field.representation_matrices(dtype=torch.float64).numpy(), axis1=1, axis2=2)
+    chi_restricted = chi[restrict.embedding]
+    for sigma in real_irreps(restrict.subgroup):
+        chi_sigma = np.trace(sigma.matrices, axis1=1, axis2=2)
+        expected = chi_restricted @ chi_sigma / (chi_sigma @ chi_sigma)
+        assert restrict.irreps_out.count(sigma) == round(expected) and abs(expected - round(expected)) < 1e-9
 
 
 def test_orthogonal_and_copy_local():
