@@ -39,6 +39,16 @@ class DirectProduct(Group):
             flat.extend(f.factors if isinstance(f, DirectProduct) else [f])
         if len(flat) < 2:
             raise GroupError(f"a direct product needs at least two factors, got {len(flat)}")
+        seen: dict[str, str] = {}
+        for f in flat:
+            for name in f.names[1:]:
+                if name in seen:
+                    raise GroupError(
+                        f"the factors {seen[name]} and {f.name} both have an element named {name!r}, so the "
+                        "product's element names would repeat; rename one factor's elements, e.g. "
+                        "Z2(symbol='Q') for a second Z2"
+                    )
+                seen[name] = f.name
         self.factors: tuple[Group, ...] = tuple(flat)
         self.shape: tuple[int, ...] = tuple(f.order for f in flat)
         table = flat[0].table

@@ -224,3 +224,11 @@ def test_groups_survive_pickling():
         H = pickle.loads(pickle.dumps(G))
         assert H == G and H.names == G.names and type(H) is type(G)
         np.testing.assert_array_equal(H.table, G.table)
+
+
+def test_factors_sharing_an_element_name_are_refused_with_the_fix():
+    D4 = point_group("4mm", dim=2)
+    with pytest.raises(GroupError, match=r"Z2 and Z2 both have an element named 'P'.*Z2\(symbol='Q'\)"):
+        D4 * Z2() * Z2()
+    G = D4 * Z2() * Z2(symbol="Q")
+    assert G.order == 32 and len(set(G.names)) == 32
