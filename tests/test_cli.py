@@ -1,5 +1,10 @@
 """The core subcommands of the ``latsym`` command line."""
 
+import json
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 
 from latsym.cli import main
@@ -37,6 +42,81 @@ def test_irreps_unknown_symbol_lists_accepted(capsys):
     assert main(["irreps", "7mm"]) == 2
     err = capsys.readouterr().err
     assert "unknown 3D point group '7mm'" in err and "m-3m" in err
+
+
+def test_irreps_times_internal_groups_with_matrices(capsys):
+    assert main(["irreps", "4mm", "--dim", "2", "--internal", "Z2", "--matrices"]) == 0
+    out = capsys.readouterr().out
+    assert "Character table of C4v×Z2 (order 16)" in out
+    assert "E:odd    type R  real dim 2" in out
+    assert "      σx·P         [ 1  0] [ 0 -1]" in out  # E:odd: the mirror, times -1 from P
+
+
+@pytest.mark.parametrize(("symbol", "dim", "internal"), [("C4", "2", []), ("m-3m", "3", ["T"]),
+                                                          ("6mm", "2", ["Z3"]), ("-43m", "3", ["Z2", "Z2"])])
+def test_irreps_json_obeys_the_orthogonality_relations(capsys, symbol, dim, internal):
+    """The JSON alone is enough to check the character table: row orthogonality, Σ dim² = |G|,
+    and every real irrep has one orthogonal matrix per element with the identity first."""
+    args = ["irreps", symbol, "--dim", dim, "--json", "-"]
+    for k in internal:
+        args += ["--internal", k]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    order = doc["order"]
+    assert len(doc["elements"]) == order == sum(len(c) for c in doc["classes"])
+    table = doc["character_table"]
+    chi = np.array(table["real"]) + 1j * np.array(table["imag"])
+    sizes = np.array([len(c) for c in doc["classes"]])
+    np.testing.assert_allclose((chi * sizes) @ chi.conj().T, order * np.eye(len(chi)), atol=1e-9)
+    assert round(float((chi[:, 0].real ** 2).sum())) == order
+    for irrep in doc["real_irreps"]:
+        mats = np.array(irrep["matrices"])
+        assert mats.shape == (order, irrep["dim"], irrep["dim"])
+        np.testing.assert_allclose(mats[0], np.eye(irrep["dim"]), atol=1e-12)
+        np.testing.assert_allclose(mats @ mats.transpose(0, 2, 1), np.broadcast_to(np.eye(irrep["dim"]),
+                                   mats.shape), atol=1e-12)
+
+
+def test_irreps_json_to_a_file(capsys, tmp_path):
+    path = tmp_path / "oh.json"
+    assert main(["irreps", "Oh", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Character table of Oh" in out and f"wrote {path}" in out
+    doc = json.loads(path.read_text())
+    assert [ir["label"] for ir in doc["real_irreps"]][:2] == ["A1g", "A2g"]
+
+
+def test_irreps_repeated_internal_groups_get_distinct_element_names(capsys):
+    args = ["irreps", "4mm", "--dim", "2", "--internal", "Z2", "--internal", "Z2", "--internal", "T"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Character table of C4v×Z2×Z2×time_reversal (order 64)" in out
+    assert " P2·T " in out and "A1:odd:even:even" in out
+
+
+def test_symbols_starting_with_a_minus_are_symbols(capsys):
+    assert main(["irreps", "-43m", "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["group"].startswith("Td")
+
+
+def test_a_closed_pipe_is_not_an_error():
+    """``latsym irreps Oh | head -1``: no traceback when the reader stops early (the output, over
+    1 MB, cannot fit in the pipe's buffer)."""
+    cmd = [sys.executable, "-m", "latsym.cli", "irreps", "Oh", "--internal", "Z2", "--internal", "Z3",
+           "--matrices"]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert proc.wait() == 0
+    assert first.startswith(b"Character table of Oh") and b"Traceback" not in err
+
+
+def test_irreps_unknown_internal_group(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["irreps", "4mm", "--dim", "2", "--internal", "Z1"])
+    assert exc.value.code == 2
+    assert "unknown internal group 'Z1': use Z2" in capsys.readouterr().err
 
 
 def test_bad_dim_is_rejected_by_argparse():
