@@ -417,6 +417,8 @@ class _LatticeField(ForceField):
     ``forward`` takes ``(*cells)`` or ``(B, *cells)`` with as many cell axes as the lattice has
     dimensions."""
 
+    odd_in_q = True
+
     def __init__(self, config: dict):
         super().__init__(config)
         self.lattice_name = config["lattice"]

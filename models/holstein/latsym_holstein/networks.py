@@ -104,6 +104,10 @@ class ForceField(nn.Module):
     #: The lattice the network lives on, and its dimension (subclasses on other lattices set both).
     lattice_name: str = "square"
     dim: int = 2
+    #: Whether the forces are odd in q by construction, F(−q) = −F(q): the particle–hole symmetry of
+    #: half filling on a bipartite lattice. :func:`~latsym_holstein.train.train` refuses such a
+    #: network for data at another filling.
+    odd_in_q: ClassVar[bool] = False
     #: Config values that a file written before the key existed was trained with (read by
     #: :func:`load_network` for keys its config lacks), e.g. ``{"chemical_potential": False}``.
     legacy_config: ClassVar[dict[str, Any]] = {}

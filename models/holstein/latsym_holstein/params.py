@@ -100,3 +100,19 @@ class HolsteinParams:
     def to_dict(self) -> dict[str, float]:
         """The parameters as a plain ``{name: value}`` dict (round-trips through :meth:`from_dict`)."""
         return dataclasses.asdict(self)
+
+    def force_field_differences(self, other: Mapping[str, Any]) -> list[str]:
+        """The parameters of :data:`FORCE_FIELD_PARAMETERS` that differ from ``other`` (e.g. the
+        parameters a network was trained with), as ``"name: value here vs other"`` lines.
+
+        >>> HolsteinParams(g=3.0).force_field_differences({"g": 3.5, "dt": 0.1})
+        ['g: 3.0 vs 3.5']
+        """
+        mine = self.to_dict()
+        return [f"{name}: {mine[name]} vs {other[name]}" for name in FORCE_FIELD_PARAMETERS
+                if name in other and not math.isclose(mine[name], float(other[name]), rel_tol=1e-12)]
+
+
+#: The parameters that determine the force field (the Hamiltonian, the electrons' temperature and
+#: filling); ``mass``, ``dt`` and ``gamma`` only shape the dynamics.
+FORCE_FIELD_PARAMETERS = ("t", "g", "k", "kappa", "temperature", "filling")

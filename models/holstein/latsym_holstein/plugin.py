@@ -295,7 +295,14 @@ def _configure_simulate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -
         metavar="MODEL",
         help=f"drive the quench with a trained network (a model.pt written by `latsym {cls.name} train`, "
         "or the word 'pretrained': the network shipped with latsym-holstein, square lattice, default "
-        "parameters) instead of exact ED forces; fields then take the network's dtype",
+        "parameters) instead of exact ED forces; fields then take the network's dtype. The model "
+        "parameters (--config) must be those the network was trained with",
+    )
+    p.add_argument(
+        "--ignore-trained-params",
+        action="store_true",
+        help="run a --network even where --config differs from the parameters it was trained with "
+        "(t, g, k, kappa, temperature, filling), e.g. to test how it transfers",
     )
     p.add_argument("--dynamics", choices=["langevin", "brownian"], default="langevin", help="integrator")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial state and the noise")
@@ -327,6 +334,11 @@ def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
     trajectory = args.out / "quench.h5"
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    try:
+        params = _params(cls, args)
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
     force, dtype = None, torch.float64
     if args.network is not None:
         from latsym_holstein._pretrained import PRETRAINED_PATH
@@ -347,13 +359,24 @@ def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+        trained = (getattr(network, "extra", None) or {}).get("settings", {}).get("params")
+        differences = params.force_field_differences(trained) if trained else []
+        if differences and not args.ignore_trained_params:
+            print(
+                f"{prog}: the network {path} was trained for other model parameters (here vs trained: "
+                f"{'; '.join(differences)}), so its forces are not this model's; generate data with "
+                f"these parameters and train a network on them, drop --config, or pass "
+                f"--ignore-trained-params to run it anyway",
+                file=sys.stderr,
+            )
+            return 2
         force, dtype = network_force_fn(network), network.input_scale.dtype
     try:
         result = quench(
             trajectory,
             args.size,
             args.steps,
-            params=_params(cls, args),
+            params=params,
             seed=args.seed,
             snapshot_every=args.snapshot_every,
             checkpoint_every=args.checkpoint_every,

@@ -47,6 +47,7 @@ from tqdm.auto import tqdm
 from latsym.dynamics import atomic_save
 from latsym_holstein.data import Dataset, load_dataset
 from latsym_holstein.networks import (
+    NETWORKS,
     ForceField,
     available_networks,
     build_network,
@@ -238,6 +239,13 @@ def train(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = build_network(network, **(network_config or {}))
+    if net.odd_in_q and not math.isclose(dataset.params.filling, 0.5):
+        odd_free = ", ".join(n for n in available_networks() if not getattr(NETWORKS[n], "odd_in_q", False))
+        raise ValueError(
+            f"network {network!r} is odd in q by construction (F(-q) = -F(q), the particle-hole symmetry "
+            f"of half filling), but the data set has filling {dataset.params.filling}; train a network "
+            f"that is not odd ({odd_free}) or generate data at filling 0.5"
+        )
     net.fit_input_scale(torch.as_tensor(dataset.q[train_idx]))
     net = net.to(device=device, dtype=dtype)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)

@@ -357,6 +357,24 @@ def test_simulate_with_the_pretrained_network(tmp_path, capsys):
         assert f["q"].shape == (3, 12, 12) and "network:latsym" in f.attrs["metadata"]
 
 
+def test_simulate_refuses_a_network_trained_for_other_parameters(tmp_path, capsys):
+    """The pretrained network knows g = 3.5, T = 0.1: another g is refused (unless asked for), while
+    the dynamics-only parameters (dt, mass, gamma) are free."""
+    base = ["holstein", "simulate", "--size", "8", "--steps", "2", "--snapshot-every", "1",
+            "--network", "pretrained", "--no-progress"]
+    other_g = tmp_path / "g.json"
+    other_g.write_text('{"g": 3.0, "temperature": 0.05, "dt": 0.02}')
+    assert main([*base, "--out", str(tmp_path / "a"), "--config", str(other_g)]) == 2
+    err = capsys.readouterr().err
+    assert "other model parameters (here vs trained: g: 3.0 vs 3.5; temperature: 0.05 vs 0.1)" in err
+    assert "--ignore-trained-params" in err and not (tmp_path / "a" / "quench.h5").exists()
+    anyway = ["--config", str(other_g), "--ignore-trained-params"]
+    assert main([*base, "--out", str(tmp_path / "b"), *anyway]) == 0
+    dynamics_only = tmp_path / "dt.json"
+    dynamics_only.write_text('{"dt": 0.02, "mass": 2.0, "gamma": 0.5}')
+    assert main([*base, "--out", str(tmp_path / "c"), "--config", str(dynamics_only)]) == 0
+
+
 @pytest.mark.parametrize("command", ["simulate", "train"])
 @pytest.mark.parametrize("threads", ["0", "-1", "two"])
 def test_bad_thread_counts_are_refused(command, threads, tmp_path, capsys):

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from latsym_holstein import HolsteinParams
 from latsym_holstein import train as train_module
 from latsym_holstein.data import DatasetError, GenerationOptions, generate, load_dataset
 from latsym_holstein.networks import build_network, load_network
@@ -278,6 +279,16 @@ def test_evaluate_and_predict(data):
 def test_train_rejects_bad_input(data, tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         run(data, tmp_path, **kwargs)
+
+
+def test_odd_networks_are_refused_away_from_half_filling(tmp_path):
+    """F(-q) = -F(q) holds only at half filling: a Z2-odd network cannot fit other data."""
+    options = GenerationOptions(shape=(6, 6), n_random=3, n_quenches=0)
+    doped = generate(tmp_path / "doped.h5", options, HolsteinParams(filling=0.4), progress=False)
+    with pytest.raises(ValueError, match=r"'latsym' is odd in q.*filling 0.4; train a network that is not "
+                                         r"odd \(gnn, paper\) or generate data at filling 0.5"):
+        run(doped, tmp_path / "out", network="latsym", network_config={"odd": 2, "even": 2, "layers": 1})
+    assert run(doped, tmp_path / "gnn", epochs=1).epochs == 1  # a network without the symmetry trains
 
 
 def test_train_rejects_missing_and_foreign_data(tmp_path):
