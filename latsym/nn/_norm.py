@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from latsym.group import Group
-from latsym.nn._irreps import Irreps, RepType, channels_back, channels_last, is_real_number, is_trivial
+from latsym.nn._irreps import Irreps, RepType, is_real_number, is_trivial
 from latsym.nn._linear import _check_channels
 
 NORMALIZATIONS = ("component", "norm")
@@ -108,54 +108,79 @@ class BatchNorm(torch.nn.Module):
             self.num_batches_tracked.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x``: ``(batch, channels, *lattice_shape)`` (channels on ``channel_dim``); same shape out."""
+        """``x``: ``(batch, channels, *lattice_shape)`` (channels on ``channel_dim``); same shape out.
+
+        Two passes over ``x`` for the statistics (the means, then the squares about them: no
+        cancellation for large means) and one for ``x · scale + bias``; the per-copy arithmetic
+        happens on ``(channels,)``-sized tensors.
+        """
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "BatchNorm")
-        y = channels_last(x, self.channel_dim)  # (batch, *sites, channels)
-        if self.instance and y.ndim < 3:
+        c = self.channel_dim % x.ndim
+        batch_axis = 1 if c == 0 else 0
+        site_axes = [d for d in range(x.ndim) if d not in (c, batch_axis)]
+        if self.instance and not site_axes:
             raise ValueError(
                 f"instance normalisation needs site axes besides the batch and channel axes, got an input "
                 f"of shape {tuple(x.shape)}; use instance=False for per-site features"
             )
-        reduce = tuple(range(1, y.ndim - 1)) if self.instance else tuple(range(y.ndim - 1))
+        reduce = site_axes if self.instance else [batch_axis, *site_axes]
+        count = int(np.prod([x.shape[d] for d in reduce]))
         use_batch = self.training or self.instance
-        count = int(np.prod([y.shape[d] for d in reduce]))
         if use_batch and count < 2:
             raise ValueError(
                 f"BatchNorm needs more than one value per channel to normalise in training mode, got an "
                 f"input of shape {tuple(x.shape)}; use a larger batch (or lattice), or call .eval()"
             )
 
+        # statistics per channel, broadcastable against x: (1, C, 1, …), or (B, C, 1, …) per instance
         if use_batch:
-            scalar_mean = y[..., self.scalar_index].mean(dim=reduce, keepdim=True)
+            mean = x.mean(dim=reduce, keepdim=True)
+            x = x - mean * self._to_layout(self._scalar_mask(x.dtype), x, c)  # centre invariant copies only
+            mean_square = x.square().mean(dim=reduce, keepdim=True).movedim(c, -1)
+            copy_var = mean_square.new_zeros(*mean_square.shape[:-1], self.n_copies)
+            copy_var = copy_var.index_add(-1, self.copy_index, mean_square) / self.size_divisor.to(x.dtype)
+            if self.training and not self.instance:
+                scalar_mean = mean.movedim(c, -1).reshape(-1)[self.scalar_index]
+                self._update_running_stats(scalar_mean, copy_var.reshape(-1), count)
         else:
-            scalar_mean = self.running_mean.to(y.dtype)
-        centred = y.index_add(-1, self.scalar_index, -scalar_mean.expand(*y.shape[:-1], -1))
-        if use_batch:
-            squares = centred.new_zeros(*y.shape[:-1], self.n_copies).index_add(-1, self.copy_index,
-                                                                                centred * centred)
-            var = squares.mean(dim=reduce, keepdim=True) / self.size_divisor.to(y.dtype)
-        else:
-            var = self.running_var.to(y.dtype)
-        if self.training and not self.instance:
-            self._update_running_stats(scalar_mean, var, count)
-
-        scale = (var + self.eps).rsqrt()
+            x = x - self._to_layout(self._on_scalar_channels(self.running_mean.to(x.dtype)), x, c)
+            copy_var = self.running_var.to(x.dtype)
+        scale = (copy_var + self.eps).rsqrt()
         if self.weight is not None:
-            scale = scale * self.weight.to(y.dtype)
-        out = centred * scale[..., self.copy_index]
+            scale = scale * self.weight.to(x.dtype)
+        out = x * self._to_layout(scale[..., self.copy_index], x, c)
         if self.bias is not None:
-            out = out.index_add(-1, self.scalar_index, self.bias.to(y.dtype).expand(*y.shape[:-1], -1))
-        return channels_back(out, self.channel_dim)
+            out = out + self._to_layout(self._on_scalar_channels(self.bias.to(x.dtype)), x, c)
+        return out
+
+    def _scalar_mask(self, dtype: torch.dtype) -> torch.Tensor:
+        """``(channels,)``: 1 on the channels of invariant copies, 0 elsewhere."""
+        mask = torch.zeros(self.irreps_in.dim, dtype=dtype, device=self.copy_index.device)
+        return mask.index_fill(0, self.scalar_index, 1.0)
+
+    def _on_scalar_channels(self, values: torch.Tensor) -> torch.Tensor:
+        """``(channels,)``: ``values`` (one per invariant copy) on their channels, 0 elsewhere."""
+        return values.new_zeros(self.irreps_in.dim).index_copy(0, self.scalar_index, values)
+
+    @staticmethod
+    def _to_layout(t: torch.Tensor, x: torch.Tensor, c: int) -> torch.Tensor:
+        """A channels-last ``(C,)``, ``(1…, C)`` or ``(B, 1…, C)`` tensor, broadcastable against ``x``
+        (whose channel axis is ``c``)."""
+        if t.ndim == 1:
+            shape = [1] * x.ndim
+            shape[c] = -1
+            return t.view(shape)
+        return t.movedim(-1, c)
 
     @torch.no_grad()
     def _update_running_stats(self, scalar_mean: torch.Tensor, var: torch.Tensor, count: int) -> None:
         """Torch's rule: the running variance of centred (invariant) copies is the unbiased one."""
         self.num_batches_tracked += 1
         m = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        var = var.reshape(-1).to(self.running_var.dtype).clone()
+        var = var.to(self.running_var.dtype).clone()
         scalar_copies = self.copy_index[self.scalar_index]
         var[scalar_copies] *= count / (count - 1)
-        self.running_mean.lerp_(scalar_mean.reshape(-1).to(self.running_mean.dtype), m)
+        self.running_mean.lerp_(scalar_mean.to(self.running_mean.dtype), m)
         self.running_var.lerp_(var, m)
 
     def extra_repr(self) -> str:

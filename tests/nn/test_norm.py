@@ -93,6 +93,15 @@ def test_invariant_scalars_are_torch_batchnorm(momentum):
     torch.testing.assert_close(bn(x), ref(x), rtol=0, atol=1e-12)
 
 
+def test_large_means_keep_their_precision_in_float32():
+    """Mean 10⁴, spread 1: the variance is taken about the mean (two passes), not as E[x²] − E[x]²,
+    which would lose every digit in float32."""
+    x = 1e4 + torch.randn(16, 2, 8, 8, dtype=torch.float64)
+    exact = BatchNorm("2xA1", group=point_group("4mm", dim=2)).double()(x).detach()
+    single = BatchNorm("2xA1", group=point_group("4mm", dim=2))(x.float()).detach()
+    torch.testing.assert_close(single.double(), exact, rtol=0, atol=5e-3)
+
+
 def test_invariant_scalars_are_torch_instance_norm():
     bn = BatchNorm("2xA1", group=point_group("4mm", dim=2), instance=True).double()
     ref = torch.nn.InstanceNorm2d(2, affine=True).double()
