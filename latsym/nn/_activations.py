@@ -295,20 +295,20 @@ class Norm(torch.nn.Module):
         self.irreps_in = Irreps(irreps_in, group)
         if not (is_real_number(epsilon) and epsilon >= 0):
             raise ValueError(f"epsilon must be a number >= 0, got {epsilon!r}")
-        dims = [ir.dim for mul, ir in self.irreps_in for _ in range(mul)]
-        self.irreps_out = Irreps([(len(dims), _trivial(self.irreps_in.group))], self.irreps_in.group)
+        self.irreps_out = Irreps([(self.irreps_in.num_irreps, _trivial(self.irreps_in.group))],
+                                 self.irreps_in.group)
         self.squared, self.epsilon, self.channel_dim = bool(squared), float(epsilon), channel_dim
-        index = np.repeat(np.arange(len(dims)), dims).astype(np.int64)
-        self.register_buffer("copy_index", torch.as_tensor(index), persistent=False)
-        self.n_copies = len(dims)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, channels, *lattice_shape)``; out ``(batch, n_copies, *lattice_shape)``."""
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "Norm")
-        y = channels_last(x, self.channel_dim)
-        squares = y.new_zeros(*y.shape[:-1], self.n_copies).index_add(-1, self.copy_index, y * y)
-        out = squares if self.squared else (squares + self.epsilon**2).sqrt()
-        return channels_back(out, self.channel_dim)
+        c = self.channel_dim % x.ndim
+        parts = []  # term by term on the field's own layout (no transposition)
+        for (mul, ir), part in zip(self.irreps_in, self.irreps_in.slices(), strict=True):
+            y = x.narrow(c, part.start, part.stop - part.start)
+            parts.append(y.square() if ir.dim == 1 else y.unflatten(c, (mul, ir.dim)).square().sum(c + 1))
+        squares = torch.cat(parts, dim=c) if parts else x.narrow(c, 0, 0)
+        return squares if self.squared else (squares + self.epsilon**2).sqrt()
 
     def extra_repr(self) -> str:
         return f"{self.irreps_in} -> {self.irreps_out}, squared={self.squared}"

@@ -146,6 +146,8 @@ def test_norm_values_on_lattice_fields(dtype):
     expected = torch.tensor([2.0, 5.0, 0.5], dtype=dtype).view(1, 3, 1, 1).expand(2, 3, 3, 3)
     torch.testing.assert_close(norm(x), expected)
     torch.testing.assert_close(Norm(norm.irreps_in, squared=True)(x), expected.square())
+    last = Norm(norm.irreps_in, channel_dim=-1)(x.movedim(1, -1))
+    torch.testing.assert_close(last, expected.movedim(1, -1))
     assert_equivariant(norm, dtype=dtype, lattice=PeriodicLattice(square(), 3))
 
 
