@@ -132,7 +132,8 @@ class BatchNorm(torch.nn.Module):
                 f"input of shape {tuple(x.shape)}; use a larger batch (or lattice), or call .eval()"
             )
 
-        # statistics per channel, broadcastable against x: (1, C, 1, …), or (B, C, 1, …) per instance
+        # per-channel statistics keep x's layout ((1, C, 1, …), or (B, C, 1, …) per instance) and go
+        # channels-last for the per-copy sums
         if use_batch:
             mean = x.mean(dim=reduce, keepdim=True)
             x = x - mean * self._to_layout(self._scalar_mask(x.dtype), x, c)  # centre invariant copies only
