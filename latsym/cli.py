@@ -116,7 +116,11 @@ def _cmd_irreps(args: argparse.Namespace) -> int:
         if args.json == "-":
             print(text)
             return 0
-        Path(args.json).write_text(text + "\n")
+        try:
+            Path(args.json).write_text(text + "\n")
+        except OSError as exc:
+            print(f"latsym irreps: cannot write --json {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     print(table)
     print()
     print("real irreps (type R: real, C: complex pair realified, H: quaternionic)")

@@ -112,6 +112,11 @@ def test_a_closed_pipe_is_not_an_error():
     assert first.startswith(b"Character table of Oh") and b"Traceback" not in err
 
 
+def test_irreps_json_to_an_unwritable_path(capsys, tmp_path):
+    assert main(["irreps", "Oh", "--json", str(tmp_path / "missing" / "oh.json")]) == 2
+    assert "latsym irreps: cannot write --json" in capsys.readouterr().err
+
+
 def test_irreps_unknown_internal_group(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["irreps", "4mm", "--dim", "2", "--internal", "Z1"])
