@@ -22,15 +22,15 @@ class LatticeConv(torch.nn.Module):
     ``dim Hom_G(P ⊗ ρ_in, ρ_out)`` free weights (a scalar → scalar 3×3 kernel under 4mm has 3: the
     centre, the four axis neighbours and the four diagonal ones).
 
-    Two equivalent evaluations:
-
-    * Bravais lattices (one site per cell): the expanded kernel ``(dim_out, dim_in, k_1, …, k_d)``
-      goes through ``torch.nn.functional.conv2d``/``conv3d`` with circular padding (the fast path);
-      in eval mode the expanded kernel is cached, detached, and rebuilt when the weights change
-      (an optimiser step, ``load_state_dict``, ``to()``): gradients flow to the input (forces as
-      ``-dE/dx`` work) but not to the weights, so train in train mode. :meth:`export` returns a
-      plain torch module with that kernel.
-    * lattices with a basis: gather each site's neighbours and apply the map (``Neighbourhood``).
+    It runs as one convolution: the expanded kernel ``(dim_out, dim_in, k_1, …, k_d)`` goes
+    through ``torch.nn.functional.conv2d``/``conv3d`` with circular padding; on a lattice with a
+    basis the sublattices are folded into the channels (each output sublattice has its own stencil),
+    so honeycomb or kagome fields cost what a Bravais field with ``n_basis`` times the channels
+    costs. In eval mode the expanded kernel is cached, detached, and rebuilt when the weights change
+    (an optimiser step, ``load_state_dict``, ``to()``): gradients flow to the input (forces as
+    ``-dE/dx`` work) but not to the weights, so train in train mode. :meth:`export` returns a plain
+    torch module with that kernel; ``self.linear(self.neighbourhood(x))`` is the same map, evaluated
+    site by site.
 
     ``lattice`` sets the reference size that :func:`~latsym.testing.assert_equivariant` checks on;
     the layer itself takes periodic fields of any size that holds the stencil (train on 40×40,
@@ -38,9 +38,11 @@ class LatticeConv(torch.nn.Module):
 
     Args:
         lattice: the periodic lattice; fields are ``(batch, channels, *lattice.lattice_shape)``.
-        irreps_in, irreps_out: :class:`Irreps` or :class:`RepType` of the fields (strings with ``group``).
+        irreps_in, irreps_out: :class:`Irreps` or :class:`RepType` of the fields (or strings, parsed
+            with ``group``).
         radius: stencil radius in the lattice's length unit.
-        group: the symmetry group (default: the group of ``irreps_in``); it must act on the lattice.
+        group: the symmetry group (default: the group of ``irreps_in``, or the lattice's site group
+            when ``irreps_in`` is a string); it must act on the lattice.
         bias: learn a bias on invariant output irreps.
 
     >>> from latsym.group import point_group
@@ -56,6 +58,8 @@ class LatticeConv(torch.nn.Module):
     def __init__(self, lattice: PeriodicLattice, irreps_in, irreps_out, radius: float, *,
                  group: Group | None = None, bias: bool = False):
         super().__init__()
+        if group is None and isinstance(irreps_in, str) and isinstance(lattice, PeriodicLattice):
+            group = lattice.lattice.group
         irreps_in = typed(irreps_in, group)
         group = irreps_in.group
         self.neighbourhood = Neighbourhood(lattice, group, radius, irreps_in)
@@ -69,13 +73,12 @@ class LatticeConv(torch.nn.Module):
 
     def kernel(self) -> torch.Tensor:
         """The expanded kernel ``(dim_out, dim_in, k_1, …, k_d)`` over the bounding box of the stencil
-        offsets (cell coordinates; entry ``k`` is offset ``k + min offset``); Bravais lattices only."""
-        nb = self.neighbourhood
-        if not self.fast:
-            raise ValueError("the expanded kernel exists for Bravais lattices only (one site per cell)")
-        W = self.linear.matrix() @ nb.matrix().to(self.linear.weight.dtype)
-        W = W.reshape(self.irreps_out.dim, self.irreps_in.dim, nb.n_points)
-        return nb.geometry.dense(W, nb.index)
+        offsets (cell coordinates; entry ``k`` is offset ``k + min offset``). On a lattice with a
+        basis the sublattices are folded into the channels: ``(dim_out · n_basis, dim_in · n_basis,
+        k_1, …, k_d)``, channel ``c · n_basis + b`` being channel ``c`` on sublattice ``b``."""
+        nb, linear = self.neighbourhood, self.linear.matrix()
+        W = torch.stack([linear @ nb.matrix(b).to(linear.dtype) for b in range(len(nb.stencils))])
+        return nb.dense_kernel(W.reshape(len(nb.stencils), self.irreps_out.dim, self.irreps_in.dim, -1))
 
     def train(self, mode: bool = True):
         self._cached = None
@@ -97,10 +100,10 @@ class LatticeConv(torch.nn.Module):
             return self.linear(self.neighbourhood(x))
         self.neighbourhood.check_field(x, self.irreps_in.dim, "LatticeConv")
         kernel = self.kernel() if self.training else self._cached_kernel()
-        y = self.neighbourhood.geometry.conv(x, kernel.to(x.dtype))
+        y = self.neighbourhood.convolve(x, kernel.to(x.dtype))
         bias = self.linear.bias_vector()
         if bias is not None:
-            y = y + bias.to(y.dtype).reshape(-1, *([1] * self.lattice.dim))
+            y = y + bias.to(y.dtype).reshape(-1, *([1] * (y.ndim - 2)))
         return y
 
     def export(self) -> torch.nn.Module:
@@ -111,13 +114,17 @@ class LatticeConv(torch.nn.Module):
             bias = self.linear.bias_vector()
         conv_cls = torch.nn.Conv2d if self.lattice.dim == 2 else torch.nn.Conv3d
         geometry = self.neighbourhood.geometry
-        conv = conv_cls(self.irreps_in.dim, self.irreps_out.dim, geometry.size, bias=bias is not None,
+        n_basis = self.lattice.lattice.n_basis
+        conv = conv_cls(kernel.shape[1], kernel.shape[0], geometry.size, bias=bias is not None,
                         dtype=kernel.dtype)
         with torch.no_grad():
             conv.weight.copy_(kernel)
             if bias is not None:
-                conv.bias.copy_(bias.detach())
-        return torch.nn.Sequential(_CircularPad(geometry.padding), conv)
+                conv.bias.copy_(bias.detach().repeat_interleave(n_basis))
+        layers = [_CircularPad(geometry.padding), conv]
+        if n_basis > 1:
+            layers = [torch.nn.Flatten(1, 2), *layers, torch.nn.Unflatten(1, (-1, n_basis))]
+        return torch.nn.Sequential(*layers)
 
     def extra_repr(self) -> str:
         path = "conv" if self.fast else "gather"

@@ -22,9 +22,11 @@ class Neighbourhood(ExactConstants):
     orders the output channels by irrep (``irreps_out`` is regrouped). No weights.
 
     ``lattice`` fixes the lattice and the reference size (the one :func:`~latsym.testing.assert_equivariant`
-    checks on), but the layer takes periodic fields of any size that holds the stencil: on a
-    Bravais lattice it is one circular convolution with a fixed kernel, on a lattice with a basis a
-    gather through neighbour tables (built once per size).
+    checks on), but the layer takes periodic fields of any size that holds the stencil. It runs as
+    one circular convolution over the cells: on a lattice with a basis the sublattices are folded
+    into the channels (``(batch, channels, n_basis, *cells)`` → ``(batch, channels · n_basis,
+    *cells)``), each output sublattice with its own stencil. :meth:`gather` gives the same values
+    through neighbour tables.
 
     Args:
         lattice: the periodic lattice; fields are ``(batch, channels, *lattice_shape)``.
@@ -82,10 +84,13 @@ class Neighbourhood(ExactConstants):
         self.register_buffer("projections", torch.as_tensor(np.stack(matrices)), persistent=False)
         offsets = np.concatenate([st.offsets for st in self.stencils])
         self.span = tuple(int(v) for v in offsets.max(axis=0) - offsets.min(axis=0) + 1)
-        self.fast = lattice.lattice.n_basis == 1 and lattice.dim in (2, 3)
+        self.fast = lattice.dim in (2, 3)  # a convolution over the cells; else the gather path
         if self.fast:
-            self.geometry = StencilGeometry(self.stencils[0].offsets)
-            self.register_buffer("index", torch.as_tensor(self.geometry.index), persistent=False)
+            self.geometry = StencilGeometry(offsets)
+            index = np.stack([self.geometry.position(st.offsets) for st in self.stencils])
+            source = np.stack([st.sublattices for st in self.stencils])
+            self.register_buffer("index", torch.as_tensor(index), persistent=False)  # (n_basis, n_points)
+            self.register_buffer("source", torch.as_tensor(source), persistent=False)
         self._tables: dict[tuple[int, ...], list[torch.Tensor]] = {}
 
     def matrix(self, sublattice: int = 0) -> torch.Tensor:
@@ -123,18 +128,37 @@ class Neighbourhood(ExactConstants):
         flat = x.reshape(x.shape[0], x.shape[1], -1)
         return [flat[:, :, table.to(x.device)] for table in self._tables[cells]]
 
-    def kernel(self) -> torch.Tensor:
-        """The projection as a convolution kernel ``(dim_out, dim_in, *span)`` (Bravais lattices)."""
+    def dense_kernel(self, weights: torch.Tensor) -> torch.Tensor:
+        """Stencil weights ``(n_basis, out, in, n_points)`` (per output sublattice; columns in stencil
+        order) as a dense convolution kernel over the cells, ``(out · n_basis, in · n_basis, *box)``:
+        channel ``c · n_basis + b`` is channel ``c`` on sublattice ``b`` (``(out, in, *box)`` on a
+        Bravais lattice)."""
         if not self.fast:
-            raise ValueError("the convolution kernel exists for Bravais lattices only (one site per cell)")
-        W = self.projections[0].reshape(self.irreps_out.dim, self.irreps_in.dim, self.n_points)
-        return self.geometry.dense(W, self.index)
+            raise ValueError(f"no convolution kernel for a {self.lattice.dim}-dimensional lattice")
+        n_basis, out, inn = weights.shape[:3]
+        dense = weights.new_zeros(out, n_basis, inn, n_basis, self.geometry.volume)
+        for b in range(n_basis):
+            dense[:, b][:, :, self.source[b], self.index[b]] = weights[b]
+        return dense.reshape(out * n_basis, inn * n_basis, *self.geometry.size)
+
+    def kernel(self) -> torch.Tensor:
+        """The projection as a convolution kernel (see :meth:`dense_kernel`)."""
+        W = self.projections.reshape(-1, self.irreps_out.dim, self.irreps_in.dim, self.n_points)
+        return self.dense_kernel(W)
+
+    def convolve(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+        """Periodic convolution of a field ``(batch, in, [n_basis,] *cells)`` with a kernel of
+        :meth:`dense_kernel`; returns ``(batch, out, [n_basis,] *cells)``."""
+        if self.lattice.lattice.n_basis == 1:
+            return self.geometry.conv(x, kernel)
+        y = self.geometry.conv(x.flatten(1, 2), kernel)
+        return y.unflatten(1, (-1, self.lattice.lattice.n_basis))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, dim_in, *lattice_shape)`` → ``(batch, dim_out, *lattice_shape)``, any periodic size."""
         if self.fast:
             self.check_field(x, self.irreps_in.dim)
-            return self.geometry.conv(x, self.kernel().to(x.dtype))
+            return self.convolve(x, self.kernel().to(x.dtype))
         outs = []
         for s, values in enumerate(self.gather(x)):
             b, c, n, p = values.shape
@@ -153,18 +177,15 @@ class StencilGeometry:
     and the circular padding that makes ``conv`` compute ``y[n] = Σ_p K[p] x[n + offset_p]``."""
 
     def __init__(self, offsets: np.ndarray):
-        low = offsets.min(axis=0)
-        self.size = tuple(int(v) for v in offsets.max(axis=0) - low + 1)
-        self.index = np.ravel_multi_index(tuple((offsets - low).T), self.size)
-        self.padding = tuple(p for lo, n in zip(low[::-1], self.size[::-1], strict=True)
+        self.low = offsets.min(axis=0)
+        self.size = tuple(int(v) for v in offsets.max(axis=0) - self.low + 1)
+        self.padding = tuple(p for lo, n in zip(self.low[::-1], self.size[::-1], strict=True)
                              for p in (int(-lo), int(n - 1 + lo)))  # last axis first, as F.pad wants
         self.volume = int(np.prod(self.size))
 
-    def dense(self, W: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        """``(out, in, n_points)`` weights at the offsets → a dense kernel ``(out, in, *size)``."""
-        dense = W.new_zeros(W.shape[0], W.shape[1], self.volume)
-        dense[:, :, index] = W
-        return dense.reshape(W.shape[0], W.shape[1], *self.size)
+    def position(self, offsets: np.ndarray) -> np.ndarray:
+        """The flat position of each offset (cells) in the kernel's bounding box."""
+        return np.ravel_multi_index(tuple((offsets - self.low).T), self.size)
 
     def conv(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         """Periodic cross-correlation of ``x`` (batch, in, *cells) with ``kernel``."""

@@ -76,8 +76,6 @@ def test_neighbourhood_bad_input():
     basis = Neighbourhood(PeriodicLattice(honeycomb(), 3), None, 1.0)
     with pytest.raises(ValueError, match=r"\(batch, 1, n_basis, L, L\) on the honeycomb lattice"):
         basis(torch.randn(2, 1, 3, 3))
-    with pytest.raises(ValueError, match="Bravais lattices only"):
-        basis.kernel()
 
 
 def test_scalar_stencil_is_tied_across_offset_orbits():
@@ -153,10 +151,44 @@ def test_fast_path_cache_and_export_agree_with_gather_path():
     np.testing.assert_allclose(plain(x).detach(), conv(x).detach(), atol=1e-12)
 
 
-def test_lattice_conv_gather_path_has_no_kernel():
-    conv = LatticeConv(PeriodicLattice(honeycomb(), 3), "A1", "A1", 1.0, group=honeycomb().group)
-    with pytest.raises(ValueError, match="Bravais lattices only"):
-        conv.kernel()
+def _gathered(nb: Neighbourhood, x: torch.Tensor) -> torch.Tensor:
+    """The neighbourhood features site by site, through the neighbour tables (no convolution)."""
+    outs = []
+    for b, values in enumerate(nb.gather(x)):  # (batch, channels, n_cells, n_points)
+        flat = values.permute(0, 2, 1, 3).flatten(2)  # (batch, n_cells, channels * n_points)
+        outs.append((flat @ nb.matrix(b).to(x.dtype).T).transpose(1, 2))
+    return torch.stack(outs, dim=2).reshape(x.shape[0], nb.irreps_out.dim, *x.shape[2:])
+
+
+@pytest.mark.parametrize(("lattice", "field"), [(honeycomb(), "A1 + E"), (triangular(), "A1 + E1")])
+def test_convolution_equals_the_site_by_site_map(lattice, field):
+    """Sublattices folded into the channels (honeycomb) or not (triangular): the convolution is the
+    gathered neighbourhood times the projection, site by site; LatticeConv's kernel, its eval cache
+    and its export agree."""
+    torch.manual_seed(0)
+    G = lattice.group
+    periodic = PeriodicLattice(lattice, 6)
+    nb = Neighbourhood(periodic, G, 2.0, field)
+    x = nb.irreps_in.randn(2, -1, *periodic.lattice_shape, dtype=torch.float64)
+    np.testing.assert_allclose(nb(x), _gathered(nb, x), atol=1e-12)
+    conv = LatticeConv(periodic, field, "2xA1 + " + field.split(" + ")[1], 2.0, group=G, bias=True).double()
+    with torch.no_grad():
+        conv.linear.bias.normal_()
+    reference = conv.linear(_gathered(conv.neighbourhood, x)).detach()
+    np.testing.assert_allclose(conv(x).detach(), reference, atol=1e-12)
+    np.testing.assert_allclose(conv.eval()(x).detach(), reference, atol=1e-12)
+    np.testing.assert_allclose(conv.export()(x).detach(), reference, atol=1e-12)
+    n_basis = lattice.n_basis
+    assert conv.kernel().shape[:2] == (conv.irreps_out.dim * n_basis, conv.irreps_in.dim * n_basis)
+
+
+def test_lattice_conv_strings_default_to_the_lattices_site_group():
+    conv = LatticeConv(PeriodicLattice(honeycomb(), 3), "A1", "A1 + E", 1.0)
+    assert conv.irreps_in.group == honeycomb().group and str(conv.irreps_out) == "1xA1 + 1xE"
+    assert LatticeConv(PeriodicLattice(square(), 4), "A1", "E", 1.0).irreps_out.group == D4
+
+
+def test_lattice_conv_wrong_field_shape():
     with pytest.raises(ValueError, match=r"LatticeConv expects a field \(batch, 1, L, L\)"):
         LatticeConv(PeriodicLattice(square(), 4), "A1", "A1", 1.0, group=D4)(torch.randn(2, 4, 4))
 
