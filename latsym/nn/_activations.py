@@ -23,8 +23,6 @@ from latsym.nn._irreps import (
     Irreps,
     RepType,
     _irreps_of,
-    channels_back,
-    channels_last,
     is_real_number,
     is_trivial,
     typed,
@@ -217,6 +215,27 @@ class Gate(torch.nn.Module):
         return f"{self.irreps_in} -> {self.irreps_out}"
 
 
+def copy_squares(x: torch.Tensor, irreps: Irreps, c: int) -> torch.Tensor:
+    """The squared norm of every irrep copy of ``x``: axis ``c`` (the channels) becomes one entry per
+    copy. Term by term on ``x``'s own layout (no transposition)."""
+    parts = []
+    for (mul, ir), part in zip(irreps, irreps.slices(), strict=True):
+        y = x.narrow(c, part.start, part.stop - part.start)
+        parts.append(y.square() if ir.dim == 1 else y.unflatten(c, (mul, ir.dim)).square().sum(c + 1))
+    return torch.cat(parts, dim=c) if parts else x.narrow(c, 0, 0)
+
+
+def per_component(values: torch.Tensor, irreps: Irreps, c: int) -> torch.Tensor:
+    """One value per irrep copy on axis ``c``, repeated over the copy's components: the inverse
+    layout of :func:`copy_squares`."""
+    parts, start = [], 0
+    for mul, ir in irreps:
+        part = values.narrow(c, start, mul)
+        parts.append(part if ir.dim == 1 else part.repeat_interleave(ir.dim, dim=c))
+        start += mul
+    return torch.cat(parts, dim=c) if parts else values
+
+
 class NormActivation(torch.nn.Module):
     """Scale every irrep copy by a function of its norm: ``x ↦ x · f(|x| + b) / |x|``.
 
@@ -245,22 +264,20 @@ class NormActivation(torch.nn.Module):
         self.normalize = normalize
         self.epsilon = epsilon
         self.channel_dim = channel_dim
-        dims = [ir.dim for mul, ir in self.irreps_in for _ in range(mul)]
-        index = np.repeat(np.arange(len(dims)), dims).astype(np.int64)
-        self.register_buffer("copy_index", torch.as_tensor(index), persistent=False)
-        self.n_copies = len(dims)
-        self.bias = torch.nn.Parameter(torch.zeros(len(dims))) if bias else None
+        self.bias = torch.nn.Parameter(torch.zeros(self.irreps_in.num_irreps)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "NormActivation")
-        y = channels_last(x, self.channel_dim)
-        squares = y.new_zeros(*y.shape[:-1], self.n_copies).index_add(-1, self.copy_index, y * y)
-        norms = squares.clamp(min=self.epsilon**2).sqrt()
-        arg = norms if self.bias is None else norms + self.bias.to(norms.dtype)
+        c = self.channel_dim % x.ndim
+        norms = copy_squares(x, self.irreps_in, c).clamp(min=self.epsilon**2).sqrt()
+        if self.bias is None:
+            arg = norms
+        else:
+            arg = norms + self.bias.to(norms.dtype).view([-1 if d == c else 1 for d in range(x.ndim)])
         factor = self.f(arg)
         if self.normalize:
             factor = factor / norms
-        return channels_back(y * factor[..., self.copy_index], self.channel_dim)
+        return x * per_component(factor, self.irreps_in, c)
 
     def extra_repr(self) -> str:
         return f"{self.irreps_in}, f={_name(self.f)}, normalize={self.normalize}"
@@ -302,12 +319,7 @@ class Norm(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, channels, *lattice_shape)``; out ``(batch, n_copies, *lattice_shape)``."""
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "Norm")
-        c = self.channel_dim % x.ndim
-        parts = []  # term by term on the field's own layout (no transposition)
-        for (mul, ir), part in zip(self.irreps_in, self.irreps_in.slices(), strict=True):
-            y = x.narrow(c, part.start, part.stop - part.start)
-            parts.append(y.square() if ir.dim == 1 else y.unflatten(c, (mul, ir.dim)).square().sum(c + 1))
-        squares = torch.cat(parts, dim=c) if parts else x.narrow(c, 0, 0)
+        squares = copy_squares(x, self.irreps_in, self.channel_dim % x.ndim)
         return squares if self.squared else (squares + self.epsilon**2).sqrt()
 
     def extra_repr(self) -> str:

@@ -127,6 +127,21 @@ def test_norm_activation_values_and_zero_input():
     assert torch.all(torch.isfinite(zero.grad))
 
 
+def test_norm_activation_bias_per_copy_on_lattice_fields_and_channels_last():
+    """Each copy gets its own bias, whichever axis holds the channels."""
+    act = NormActivation("E + A1 + E", torch.sigmoid, bias=True, group=D4).to(torch.float64)
+    with torch.no_grad():
+        act.bias.copy_(torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64))
+    x = torch.tensor([3.0, 4.0, -2.0, 0.0, 1.0], dtype=torch.float64).view(1, 5, 1, 1).expand(2, 5, 3, 3)
+    norms = torch.tensor([5.0, 2.0, 1.0], dtype=torch.float64)
+    factors = torch.sigmoid(norms + act.bias.detach()) / norms
+    expected = x * factors[[0, 0, 1, 2, 2]].view(1, 5, 1, 1)
+    torch.testing.assert_close(act(x), expected)
+    last = NormActivation("E + A1 + E", torch.sigmoid, bias=True, channel_dim=-1, group=D4).double()
+    last.load_state_dict(act.state_dict())
+    torch.testing.assert_close(last(x.movedim(1, -1)), expected.movedim(1, -1))
+
+
 @fixture_ok
 @given(st.data())
 def test_norm_is_invariant_on_many_groups(dtype, data):
