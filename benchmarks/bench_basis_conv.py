@@ -15,7 +15,7 @@ channels), nearest-neighbour stencil:
 
 Goal: the honeycomb convolution costs about what the triangular one does (ratio ≲ 1.5), and much
 less than the site-by-site map. Each time is the best of ``--repeats`` calls after ``--warmup``,
-the methods taking turns round by round.
+the methods taking turns round by round (``best_times`` of ``bench_lattice_conv.py``).
 
     python benchmarks/bench_basis_conv.py
     python benchmarks/bench_basis_conv.py --size 128 --batch 8 --json basis.json
@@ -26,10 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 
-import numpy as np
 import torch
+from bench_lattice_conv import best_times  # the same timing rule, from the script beside this one
 
 from latsym.lattice import PeriodicLattice, honeycomb, triangular
 from latsym.nn import LatticeConv
@@ -58,21 +57,13 @@ def measure(args) -> list[dict]:
         error = float((conv(x) - site_by_site(conv, x)).abs().max())
         calls = {"honeycomb conv": lambda: conv(x), "honeycomb site by site": lambda: site_by_site(conv, x),
                  "triangular conv": lambda: tri(x_tri)}
-        for call in calls.values():
-            for _ in range(args.warmup):
-                call()
-        times: dict[str, list[float]] = {name: [] for name in calls}
-        for _ in range(args.repeats):
-            for name, call in calls.items():
-                start = time.perf_counter()
-                call()
-                times[name].append(time.perf_counter() - start)
-    base = min(times["triangular conv"])
+        times = best_times(calls, args.repeats, args.warmup, lambda: None)
+    base = times["triangular conv"][0]
     n_cells = args.batch * args.size**2
-    return [{"method": name, "best_ms": 1e3 * min(t), "median_ms": 1e3 * float(np.median(t)),
-             "ns_per_cell": 1e9 * min(t) / n_cells, "vs_triangular": min(t) / base,
+    return [{"method": name, "best_ms": 1e3 * best, "median_ms": 1e3 * median,
+             "ns_per_cell": 1e9 * best / n_cells, "vs_triangular": best / base,
              "max_abs_difference": error if name.startswith("honeycomb") else None}
-            for name, t in times.items()]
+            for name, (best, median) in times.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
