@@ -25,12 +25,12 @@ class LatticeConv(torch.nn.Module):
     It runs as one convolution: the expanded kernel ``(dim_out, dim_in, k_1, …, k_d)`` goes
     through ``torch.nn.functional.conv2d``/``conv3d`` with circular padding; on a lattice with a
     basis the sublattices are folded into the channels (each output sublattice has its own stencil),
-    so honeycomb or kagome fields cost what a Bravais field with ``n_basis`` times the channels
-    costs. In eval mode the expanded kernel is cached, detached, and rebuilt when the weights change
-    (an optimiser step, ``load_state_dict``, ``to()``): gradients flow to the input (forces as
+    so a honeycomb field costs what a Bravais field with ``n_basis`` times the channels costs. In
+    eval mode the expanded kernel is cached, detached, and rebuilt when the weights change (an
+    optimiser step, ``load_state_dict``, ``to()``): gradients flow to the input (forces as
     ``-dE/dx`` work) but not to the weights, so train in train mode. :meth:`export` returns a plain
-    torch module with that kernel; ``self.linear(self.neighbourhood(x))`` is the same map, evaluated
-    site by site.
+    torch module with that kernel; ``self.linear(self.neighbourhood(x))`` is the same map in two
+    steps (every neighbourhood feature, then the per-site linear map).
 
     ``lattice`` sets the reference size that :func:`~latsym.testing.assert_equivariant` checks on;
     the layer itself takes periodic fields of any size that holds the stencil (train on 40×40,
