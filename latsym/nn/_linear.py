@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections import OrderedDict
 from typing import NamedTuple
 
@@ -13,8 +14,6 @@ from latsym.group import Group
 from latsym.nn._irreps import (
     ExactConstants,
     Irreps,
-    channels_back,
-    channels_last,
     check_floating,
     is_trivial,
     typed,
@@ -134,13 +133,25 @@ class Linear(ExactConstants):
         return b if self.q_out is None else self.q_out.to(b.dtype) @ b
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Apply the map on the channel axis; every other axis is untouched."""
+        """Apply the map on the channel axis; every other axis is untouched.
+
+        One matrix product on ``x``'s own layout: ``(…, C, sites…)`` is read as ``(batch, C, sites)``
+        and multiplied from the left, so lattice fields stay contiguous (no transposition).
+        """
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "Linear")
-        y = channels_last(x, self.channel_dim) @ self.matrix().to(x.dtype).T
-        bias = self.bias_vector()
-        if bias is not None:
-            y = y + bias.to(y.dtype)
-        return channels_back(y, self.channel_dim)
+        c = self.channel_dim % x.ndim
+        matrix, bias = self.matrix().to(x.dtype), self.bias_vector()
+        trailing = x.shape[c + 1:]
+        if trailing:
+            y = matrix @ x.reshape(math.prod(x.shape[:c]), x.shape[c], trailing.numel())
+            y = y.reshape(*x.shape[:c], matrix.shape[0], *trailing)
+            if bias is not None:
+                y = y + bias.to(y.dtype).reshape(-1, *([1] * len(trailing)))
+        else:
+            y = x @ matrix.T
+            if bias is not None:
+                y = y + bias.to(y.dtype)
+        return y
 
     def extra_repr(self) -> str:
         bias = self.bias is not None

@@ -128,6 +128,22 @@ def test_bad_input():
         Linear("A1", "A1")
 
 
+@pytest.mark.parametrize("shape", [(3,), (4, 3), (2, 3, 5, 6), (2, 5, 3, 4), (0, 3, 4, 4)])
+def test_any_channel_axis_matches_the_channels_last_map(shape):
+    """The map is the same wherever the channel axis sits (first, middle, last; empty batches)."""
+    torch.manual_seed(0)
+    last = Linear("A1 + E", "2xA1 + E", bias=True, channel_dim=-1, group=D4).double()
+    with torch.no_grad():
+        last.bias.normal_()
+    axis = shape.index(3)
+    moved = Linear("A1 + E", "2xA1 + E", bias=True, channel_dim=axis, group=D4).double()
+    moved.load_state_dict(last.state_dict())
+    x = torch.randn(shape, dtype=torch.float64)
+    expected = (x.movedim(axis, -1) @ last.matrix().T + last.bias_vector()).movedim(-1, axis)
+    torch.testing.assert_close(moved(x), expected)
+    torch.testing.assert_close(last(x.movedim(axis, -1)).movedim(-1, axis), expected)
+
+
 def test_sequential_checks_and_declares_irreps():
     a = Linear("A1 + E", "2xE", group=D4)
     b = Linear("2xE", "A2", group=D4)
