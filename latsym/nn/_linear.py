@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from latsym.group import Group
 from latsym.nn._irreps import (
@@ -135,15 +136,17 @@ class Linear(ExactConstants):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the map on the channel axis; every other axis is untouched.
 
-        One matrix product on ``x``'s own layout: ``(…, C, sites…)`` is read as ``(batch, C, sites)``
-        and multiplied from the left, so lattice fields stay contiguous (no transposition).
+        One product on ``x``'s own layout: ``(…, C, sites…)`` is read as ``(batch, C, sites)`` and
+        mapped by a 1-wide ``conv1d`` (which, unlike a broadcast matmul, does not copy the matrix
+        per batch when it needs a gradient), so lattice fields stay contiguous.
         """
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "Linear")
         c = self.channel_dim % x.ndim
         matrix, bias = self.matrix().to(x.dtype), self.bias_vector()
         trailing = x.shape[c + 1:]
         if trailing:
-            y = matrix @ x.reshape(math.prod(x.shape[:c]), x.shape[c], trailing.numel())
+            x3 = x.reshape(math.prod(x.shape[:c]), x.shape[c], trailing.numel())
+            y = F.conv1d(x3, matrix.unsqueeze(-1)) if matrix.numel() else matrix @ x3
             y = y.reshape(*x.shape[:c], matrix.shape[0], *trailing)
             if bias is not None:
                 y = y + bias.to(y.dtype).reshape(-1, *([1] * len(trailing)))
