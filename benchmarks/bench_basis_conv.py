@@ -24,11 +24,10 @@ the methods taking turns round by round (``best_times`` of ``bench_lattice_conv.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 
 import torch
-from bench_lattice_conv import best_times  # the same timing rule, from the script beside this one
+from bench_lattice_conv import add_timing_options, best_times, write_json  # the script beside this one
 
 from latsym.lattice import PeriodicLattice, honeycomb, triangular
 from latsym.nn import LatticeConv
@@ -73,10 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--irreps", default="8xA1 + 4xE", help="honeycomb field type in and out")
     parser.add_argument("--triangular-irreps", default="16xA1 + 8xE1",
                         help="triangular field type in and out (default: twice the channels)")
-    parser.add_argument("--repeats", type=int, default=10, help="timed calls per method (default 10)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed calls first (default 2)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    add_timing_options(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = measure(args)
@@ -87,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['method']:<26}{r['best_ms']:>10.2f}{r['median_ms']:>11.2f}{r['ns_per_cell']:>9.0f}"
               f"{r['vs_triangular']:>15.2f}")
     print(f"max |conv - site by site| = {rows[0]['max_abs_difference']:.2e}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"settings": vars(args), "rows": rows}, f, indent=1)
+    write_json(args.json, args, rows)
     return 0
 
 

@@ -69,6 +69,21 @@ def best_times(calls: dict[str, Callable[[], object]], repeats: int, warmup: int
     return {name: (min(t), float(np.median(t))) for name, t in times.items()}
 
 
+def add_timing_options(parser: argparse.ArgumentParser) -> None:
+    """``--repeats``, ``--warmup``, ``--threads`` and ``--json``, shared by the benchmarks beside this one."""
+    parser.add_argument("--repeats", type=int, default=10, help="timed calls per method (default 10)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed calls first (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--json", metavar="PATH", help="also write the settings and rows as JSON")
+
+
+def write_json(path: str | None, args: argparse.Namespace, rows: list[dict]) -> None:
+    """``{"settings": vars(args), "rows": rows}`` to ``path`` (nothing when ``path`` is None)."""
+    if path:
+        with open(path, "w") as f:
+            json.dump({"settings": vars(args), "rows": rows}, f, indent=1)
+
+
 def escnn_field_type(irreps: Irreps):
     """escnn's ``FieldType`` on ``flipRot2dOnR2(4)`` with, for each latsym irrep, the escnn irrep of
     the same character (matched through :func:`latsym.group.to_escnn`)."""

@@ -22,12 +22,11 @@ round by round; the ratio is to the torch counterpart measured in the same run.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 
 import torch
 import torch.nn.functional as F
-from bench_lattice_conv import best_times  # the same timing rule, from the script beside this one
+from bench_lattice_conv import add_timing_options, best_times, write_json  # the script beside this one
 
 from latsym.group import Z2, point_group
 from latsym.nn import BatchNorm, Dropout, Irreps, Linear, Norm, NormActivation
@@ -78,10 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=8, help="fields per call (default 8)")
     parser.add_argument("--irreps", default="8xA1:even + 8xA1:odd + 8xE:odd",
                         help="field type of 4mm x Z2, starting with A1:even scalars")
-    parser.add_argument("--repeats", type=int, default=10, help="timed calls per method (default 10)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed calls first (default 2)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    add_timing_options(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = measure(args)
@@ -91,9 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"{r['layer']:<21}{r['mode']:<18}{r['latsym_ms']:>10.2f}  {r['torch']:<18}{r['torch_ms']:>9.2f}"
               f"{r['ratio']:>7.2f}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"settings": vars(args), "rows": rows}, f, indent=1)
+    write_json(args.json, args, rows)
     return 0
 
 
