@@ -41,6 +41,11 @@ class Lattice:
             sequence of those with one entry per sublattice (a single group serves every
             sublattice). Each group is checked to map the whole lattice to itself about a site
             of its sublattice.
+        point_group: the point group of the whole lattice about ``centre`` (a group or a symbol),
+            which may move sites between sublattices (kagome's 6mm about the centre of a hexagon);
+            default: the site group of sublattice 0. Checked like ``group``.
+        centre: the Cartesian point, shape ``(d,)``, that ``point_group`` fixes; default the site
+            ``basis[0]``.
         name: a label used in ``repr`` and error messages.
 
     Raises:
@@ -62,6 +67,8 @@ class Lattice:
         basis: np.ndarray | None = None,
         *,
         group: Group | str | Sequence[Group | str],
+        point_group: Group | str | None = None,
+        centre: np.ndarray | None = None,
         name: str = "lattice",
     ):
         self.name = name
@@ -100,11 +107,18 @@ class Lattice:
                 f"pass one group for every sublattice or a single group: got {len(groups)} groups "
                 f"for {self.n_basis} sublattices"
             )
-        self.site_groups: tuple[Group, ...] = tuple(
-            point_group(g, dim=d) if isinstance(g, str) else g for g in groups
-        )
+        self.site_groups: tuple[Group, ...] = tuple(_as_group(g, d) for g in groups)
         for s, g in enumerate(self.site_groups):
             self.check_group(g, sublattice=s)
+        if point_group is None and centre is not None:
+            raise LatticeError("centre is the point that point_group fixes: pass point_group too")
+        self.centre = basis[0].copy() if centre is None else self._check_point(centre, "centre")
+        self.centre.setflags(write=False)
+        if point_group is None:
+            self.point_group = self.site_groups[0]
+        else:
+            self.point_group = _as_group(point_group, d)
+            self.check_group(self.point_group, centre=self.centre)
 
     # -- basic structure ------------------------------------------------------------------------
 
@@ -171,15 +185,21 @@ class Lattice:
 
     # -- symmetry -------------------------------------------------------------------------------
 
-    def check_group(self, group: Group, sublattice: int = 0) -> None:
-        """Check that ``group`` maps the lattice to itself about a site of ``sublattice``.
+    def check_group(self, group: Group, sublattice: int = 0, *, centre: np.ndarray | None = None) -> None:
+        """Check that ``group`` maps the lattice to itself about a site of ``sublattice``, or about the
+        Cartesian point ``centre`` (shape ``(d,)``) when given.
 
         Raises:
             TypeError: ``group`` is not a :class:`~latsym.group.Group` with matrices.
             LatticeError: wrong matrix shape, a non-orthogonal element, or an element that maps a
                 site to a point that is not a site (the message names the element).
         """
-        s = self._check_sublattice(sublattice)
+        if centre is None:
+            s = self._check_sublattice(sublattice)
+            centre, about = self.basis[s], f"a site of sublattice {s}"
+        else:
+            centre = self._check_point(centre, "centre")
+            about = f"the point {_fmt(centre)}"
         mats = self._matrices(group)
         for g, m in enumerate(mats):
             if not np.allclose(m @ m.T, np.eye(self.dim), atol=TOL):
@@ -197,14 +217,14 @@ class Lattice:
                     f"{_element(group, g)} sends the primitive vector a{i + 1} = "
                     f"{_fmt(self.vectors[i])} to {_fmt(vector_images[i])}, which is not a lattice vector"
                 )
-            site_images = self.basis[s] + (self.basis - self.basis[s]) @ m.T
+            site_images = centre + (self.basis - centre) @ m.T
             for t in range(self.n_basis):
                 try:
                     self.locate(site_images[t])
                 except LatticeError:
                     raise LatticeError(
                         f"point group {group.name!r} does not map the {self.name} lattice to itself about "
-                        f"a site of sublattice {s}: element {_element(group, g)} sends the basis site "
+                        f"{about}: element {_element(group, g)} sends the basis site "
                         f"{t} at {_fmt(self.basis[t])} to {_fmt(site_images[t])}, which is not a site"
                     ) from None
 
@@ -263,6 +283,14 @@ class Lattice:
             )
         return group.matrices
 
+    def _check_point(self, point, what: str) -> np.ndarray:
+        point = _as_float_array(point, what)
+        if point.shape != (self.dim,):
+            raise LatticeError(
+                f"{what} must be a Cartesian point of shape ({self.dim},), got shape {point.shape}"
+            )
+        return point
+
     def _check_sites(self, cells, sublattice) -> tuple[np.ndarray, np.ndarray]:
         cells = np.asarray(cells)
         if cells.shape[-1:] != (self.dim,) or not np.issubdtype(cells.dtype, np.integer):
@@ -285,6 +313,11 @@ class Lattice:
                 f"{self.n_basis} sublattice(s)"
             )
         return int(sublattice)
+
+
+def _as_group(group: Group | str, dim: int) -> Group:
+    """A group, or the point group of a symbol (:func:`~latsym.group.point_group`)."""
+    return point_group(group, dim=dim) if isinstance(group, str) else group
 
 
 def _as_float_array(x, what: str) -> np.ndarray:
@@ -371,7 +404,8 @@ def honeycomb(a: float = 1.0) -> Lattice:
 
     The second site sits at ``(0, a/√3)``, the nearest-neighbour distance. Both sublattices have the
     site group 3m in the standard setting 3m1, whose mirrors (``x → -x`` and its images under the
-    threefold rotation) contain the three bonds.
+    threefold rotation) contain the three bonds. The point group of the whole lattice is 6mm about
+    the centre of a hexagon, ``centre = (2 a1 + a2)/3``; its sixfold rotation swaps the sublattices.
 
     >>> [len(s) for s in honeycomb().stencil(1.2).shells]
     [1, 3, 6, 3]
@@ -379,7 +413,8 @@ def honeycomb(a: float = 1.0) -> Lattice:
     _check_constant(a=a)
     vectors = _triangular_vectors(a)
     basis = [[0.0, 0.0], (vectors[0] + 2 * vectors[1]) / 3]
-    return Lattice(vectors, basis, group=point_group("3m", dim=2, setting="3m1"), name="honeycomb")
+    return Lattice(vectors, basis, group=point_group("3m", dim=2, setting="3m1"), point_group="6mm",
+                   centre=(2 * vectors[0] + vectors[1]) / 3, name="honeycomb")
 
 
 def kagome(a: float = 1.0) -> Lattice:
@@ -388,7 +423,8 @@ def kagome(a: float = 1.0) -> Lattice:
     Nearest-neighbour distance ``a/2``; site 0 is the middle of a bond of the triangular lattice
     (Wyckoff position 3c of p6mm). Sublattice 0 has the site group 2mm with mirrors ``x → -x`` and
     ``y → -y`` (its four neighbours sit at ±60° and ±120°); sublattices 1 and 2 (at 120° and 60°
-    from site 0) have the same group rotated by 60° and 120°.
+    from site 0) have the same group rotated by 60° and 120°. The point group of the whole lattice
+    is 6mm about the centre of a hexagon, ``centre = a1/2``; its rotations permute the sublattices.
 
     >>> [len(s) for s in kagome().stencil(1.0).shells]  # the last shell is two orbits, 4 + 2
     [1, 4, 4, 6]
@@ -398,7 +434,7 @@ def kagome(a: float = 1.0) -> Lattice:
     base = point_group("2mm", dim=2)
     groups = [base] + [_rotated(base, k * np.pi / 3, vectors.T) for k in (1, 2)]
     basis = [[0.0, 0.0], vectors[1] / 2, (vectors[0] + vectors[1]) / 2]
-    return Lattice(vectors, basis, group=groups, name="kagome")
+    return Lattice(vectors, basis, group=groups, point_group="6mm", centre=vectors[0] / 2, name="kagome")
 
 
 def simple_cubic(a: float = 1.0) -> Lattice:

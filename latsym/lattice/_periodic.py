@@ -192,33 +192,47 @@ class PeriodicLattice:
         cells, sub = self.coordinates(np.arange(self.n_sites))
         return self.index(cells + shift, sub)
 
-    def site_permutations(self, group: Group | None = None, *, origin: int = 0) -> np.ndarray:
-        """The site permutation of every element of a point group acting about the site ``origin``.
+    def site_permutations(self, group: Group | None = None, *, origin: int = 0,
+                          centre: np.ndarray | None = None) -> np.ndarray:
+        """The site permutation of every element of a point group acting about the site ``origin``,
+        or about the Cartesian point ``centre`` when given.
 
         Args:
-            group: orthogonal Cartesian matrices; default the site group of ``origin``'s sublattice.
+            group: orthogonal Cartesian matrices; default the site group of ``origin``'s sublattice
+                (with ``centre``: the lattice's ``point_group``).
             origin: index of the fixed site.
+            centre: a Cartesian point, shape ``(d,)``, about which the group acts instead; it may
+                move sites between sublattices (kagome's 6mm about ``kagome().centre``).
 
         Returns:
             ``perms`` of shape ``(|G|, n_sites)``: element ``g`` sends site ``i`` (at ``x``) to
-            ``perms[g, i]`` (at ``x_o + g (x - x_o)``, wrapped). ``perms[0]`` is the identity and
-            ``perms[G.table[g, h]] == perms[g][perms[h]]``.
+            ``perms[g, i]`` (at ``x_o + g (x - x_o)``, wrapped, with ``x_o`` the fixed point).
+            ``perms[0]`` is the identity and ``perms[G.table[g, h]] == perms[g][perms[h]]``.
 
         Raises:
-            LatticeError: the group does not map the lattice to itself about ``origin``, or an
-                element does not map the torus to itself (e.g. a fourfold rotation on a 4×2
-                supercell).
+            LatticeError: the group does not map the lattice to itself about ``origin`` (or
+                ``centre``), or an element does not map the torus to itself (e.g. a fourfold
+                rotation on a 4×2 supercell).
 
-        >>> from latsym.lattice import square
+        >>> from latsym.lattice import kagome, square
         >>> P = PeriodicLattice(square(), 3)
         >>> P.site_permutations().shape
         (8, 9)
+        >>> PeriodicLattice(kagome(), 2).site_permutations(centre=kagome().centre).shape
+        (12, 12)
         """
-        cells0, sub0 = self.coordinates(np.asarray(origin))
-        group = self.lattice.site_group(int(sub0)) if group is None else group
-        self.lattice.check_group(group, sublattice=int(sub0))
-        self.check_group(group)
         lat = self.lattice
+        if centre is not None:
+            group = lat.point_group if group is None else group
+            lat.check_group(group, centre=centre)
+            self.check_group(group)
+            centre = np.asarray(centre, dtype=np.float64)
+            images = centre + np.einsum("gij,nj->gni", group.matrices, self.positions - centre)
+            return self.index(*lat.locate(images))
+        cells0, sub0 = self.coordinates(np.asarray(origin))
+        group = lat.site_group(int(sub0)) if group is None else group
+        lat.check_group(group, sublattice=int(sub0))
+        self.check_group(group)
         # site (n, s) is at x0 + (n - n0)·a + (b_s - b_s0); g sends it to
         # x0 + (R_g (n - n0))·a + g (b_s - b_s0), and b_s0 + g (b_s - b_s0) is the site (c_gs, t_gs).
         moved_basis = lat.basis[sub0] + np.einsum("gij,sj->gsi", group.matrices, lat.basis - lat.basis[sub0])

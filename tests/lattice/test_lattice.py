@@ -111,6 +111,24 @@ def test_kagome_sublattices_have_rotated_site_groups():
     assert all(lat.site_group(s).order == 4 for s in range(3))
 
 
+@pytest.mark.parametrize("name", ["honeycomb", "kagome"])
+def test_hexagon_centre_carries_the_full_point_group(name):
+    """6mm about the centre of a hexagon: the six nearest sites form a regular hexagon around it, and
+    the rotations move sites between sublattices (which no site group does)."""
+    lat = BUILT[name]
+    assert lat.point_group == point_group("6mm", dim=2)
+    ring = _sites_near(lat, lat.centre, 0.58 if name == "honeycomb" else 0.51)
+    assert len(ring) == 6 and np.allclose(np.linalg.norm(ring, axis=1), np.linalg.norm(ring[0]))
+    rotation = next(m for m in lat.point_group.matrices if np.isclose(m[0, 0], 0.5) and m[1, 0] > 0)
+    _, image_sub = lat.locate(lat.centre + (lat.basis - lat.centre) @ rotation.T)
+    assert not np.array_equal(image_sub, np.arange(lat.n_basis))
+
+
+def test_bravais_point_group_defaults_to_the_site_group():
+    lat = square()
+    assert lat.point_group == lat.group and np.array_equal(lat.centre, [0.0, 0.0])
+
+
 def test_lattice_constants_scale_positions():
     assert np.allclose(square(2.5).vectors, 2.5 * np.eye(2))
     assert np.allclose(fcc(2.0).vectors, [[0, 1, 1], [1, 0, 1], [1, 1, 0]])

@@ -108,6 +108,28 @@ def test_neighbour_table_with_a_basis_points_at_the_right_positions(name):
         assert np.array_equal(table[:, 0], np.arange(P.n_cells) + s * P.n_cells)
 
 
+@pytest.mark.parametrize("name", ["square", "honeycomb", "kagome"])
+def test_permutations_about_the_centre_are_a_representation(name):
+    lat = LATTICES[name]()
+    P = PeriodicLattice(lat, 6)
+    G = lat.point_group
+    perms = P.site_permutations(centre=lat.centre)
+    assert np.array_equal(perms[0], np.arange(P.n_sites))
+    for g in range(G.order):
+        assert np.array_equal(np.sort(perms[g]), np.arange(P.n_sites))
+        # the image of each site sits where the matrix puts it, up to a period of the torus
+        moved = lat.centre + (P.positions - lat.centre) @ G.matrices[g].T
+        frac = (P.positions[perms[g]] - moved) @ np.linalg.inv(6 * lat.vectors)
+        assert np.allclose(frac, np.round(frac), atol=1e-9)
+        for h in range(G.order):
+            assert np.array_equal(perms[G.table[g, h]], perms[g][perms[h]])
+
+
+def test_permutations_about_a_point_that_is_no_centre():
+    with pytest.raises(LatticeError, match=r"about the point \(0.25, 0\)"):
+        PeriodicLattice(kagome(), 4).site_permutations(centre=[0.25, 0.0])
+
+
 def test_a_lattice_smaller_than_the_stencil():
     st_ = square().stencil(2.0)  # spans 5 cells along each axis
     P = PeriodicLattice(square(), (5, 4))
