@@ -34,6 +34,7 @@ from latsym.nn._neighbourhood import Neighbourhood
 from latsym.nn._norm import BatchNorm
 from latsym.nn._pooling import LatticePool
 from latsym.nn._restrict import Restrict
+from latsym.nn._stencil_kernel import StencilKernel
 from latsym.nn._tensor_product import (
     FullyConnectedTensorProduct,
     Instruction,
@@ -61,6 +62,7 @@ __all__ = [
     "Restrict",
     "Sequential",
     "SortResult",
+    "StencilKernel",
     "TensorProduct",
     "TensorSquare",
     "coupling_basis",

@@ -189,11 +189,22 @@ def _same_layout(a, b) -> bool:
     return a == b
 
 
+def _same_point(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.allclose(a, b, atol=1e-9))
+
+
+def _fmt_centre(c) -> str:
+    return "every site" if c is None else "(" + ", ".join(f"{v:.4g}" for v in c) + ")"
+
+
 class Sequential(torch.nn.Sequential):
     """``torch.nn.Sequential`` of typed layers that checks each ``irreps_out`` against the next
     ``irreps_in`` (the same channel layout: ``1xA1 + 1xA1`` matches ``2xA1``) and declares the
-    stack's ``irreps_in``/``irreps_out`` (and ``lattice``, taken from its lattice layers, so
-    :func:`~latsym.testing.assert_equivariant` needs no arguments). Like torch's, it also takes one
+    stack's ``irreps_in``/``irreps_out`` (and ``lattice`` and ``centre``, taken from its lattice
+    layers, which must act about the same point, so :func:`~latsym.testing.assert_equivariant` needs
+    no arguments). Like torch's, it also takes one
     ``OrderedDict`` of named modules, and slicing (``stack[:2]``) returns a ``Sequential``."""
 
     def __init__(self, *modules: torch.nn.Module):
@@ -210,5 +221,14 @@ class Sequential(torch.nn.Sequential):
         super().__init__(*((named,) if named is not None else modules))
         self.irreps_in = modules[0].irreps_in
         self.irreps_out = modules[-1].irreps_out
+        lattice_layers = [m for m in modules if getattr(m, "lattice", None) is not None]
         #: the periodic lattice of the first lattice layer (None for a per-site stack)
-        self.lattice = next((m.lattice for m in modules if getattr(m, "lattice", None) is not None), None)
+        self.lattice = lattice_layers[0].lattice if lattice_layers else None
+        centres = [getattr(m, "centre", None) for m in lattice_layers]
+        if any(not _same_point(c, centres[0]) for c in centres):
+            raise ValueError(
+                f"the lattice layers act about different points ({', '.join(map(_fmt_centre, centres))}): "
+                "build every LatticeConv with the same centre"
+            )
+        #: the point the group acts about (``None``: about every site), shared by the lattice layers
+        self.centre = centres[0] if centres else None

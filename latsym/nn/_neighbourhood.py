@@ -101,23 +101,7 @@ class Neighbourhood(ExactConstants):
     def check_field(self, x: torch.Tensor, dim: int, who: str = "Neighbourhood") -> tuple[int, ...]:
         """Raise unless ``x`` is a periodic field ``(batch, dim, *lattice_shape)`` of any size that
         holds the stencil; returns its cell shape."""
-        n_basis, d = self.lattice.lattice.n_basis, self.lattice.dim
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"expected a torch.Tensor field, got {type(x).__name__}")
-        check_floating(x, who)
-        if x.ndim != 2 + d + (n_basis > 1) or x.shape[1] != dim or (n_basis > 1 and x.shape[2] != n_basis):
-            expected = ["batch", str(dim), *(["n_basis"] if n_basis > 1 else []), *(["L"] * d)]
-            raise ValueError(
-                f"{who} expects a field ({', '.join(expected)}) on the {self.lattice.lattice.name} lattice "
-                f"(n_basis = {n_basis}), got {tuple(x.shape)}"
-            )
-        cells = tuple(int(n) for n in x.shape[-d:])
-        if any(n < s for n, s in zip(cells, self.span, strict=True)):
-            raise LatticeError(
-                f"a periodic field of {cells} cells is smaller than the stencil of radius {self.radius:g}, "
-                f"which spans {self.span} cells; use at least that many"
-            )
-        return cells
+        return check_lattice_field(x, self.lattice, self.span, self.radius, dim, who)
 
     def gather(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The stencil values of every site, per sublattice: ``(batch, channels, n_cells, n_points)``."""
@@ -149,10 +133,7 @@ class Neighbourhood(ExactConstants):
     def convolve(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         """Periodic convolution of a field ``(batch, in, [n_basis,] *cells)`` with a kernel of
         :meth:`dense_kernel`; returns ``(batch, out, [n_basis,] *cells)``."""
-        if self.lattice.lattice.n_basis == 1:
-            return self.geometry.conv(x, kernel)
-        y = self.geometry.conv(x.flatten(1, 2), kernel)
-        return y.unflatten(1, (-1, self.lattice.lattice.n_basis))
+        return convolve_folded(self.geometry, x, kernel, self.lattice.lattice.n_basis)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, dim_in, *lattice_shape)`` → ``(batch, dim_out, *lattice_shape)``, any periodic size."""
@@ -191,6 +172,38 @@ class StencilGeometry:
         """Periodic cross-correlation of ``x`` (batch, in, *cells) with ``kernel``."""
         conv = F.conv2d if len(self.size) == 2 else F.conv3d
         return conv(F.pad(x, self.padding, mode="circular"), kernel)
+
+
+def check_lattice_field(x: torch.Tensor, lattice: PeriodicLattice, span: tuple[int, ...], radius: float,
+                        dim: int, who: str) -> tuple[int, ...]:
+    """Raise unless ``x`` is a periodic field ``(batch, dim, *lattice_shape)`` on ``lattice``'s lattice,
+    of any size of at least ``span`` cells (a stencil of ``radius``); returns its cell shape."""
+    n_basis, d = lattice.lattice.n_basis, lattice.dim
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"expected a torch.Tensor field, got {type(x).__name__}")
+    check_floating(x, who)
+    if x.ndim != 2 + d + (n_basis > 1) or x.shape[1] != dim or (n_basis > 1 and x.shape[2] != n_basis):
+        expected = ["batch", str(dim), *(["n_basis"] if n_basis > 1 else []), *(["L"] * d)]
+        raise ValueError(
+            f"{who} expects a field ({', '.join(expected)}) on the {lattice.lattice.name} lattice "
+            f"(n_basis = {n_basis}), got {tuple(x.shape)}"
+        )
+    cells = tuple(int(n) for n in x.shape[-d:])
+    if any(n < s for n, s in zip(cells, span, strict=True)):
+        raise LatticeError(
+            f"a periodic field of {cells} cells is smaller than the stencil of radius {radius:g}, "
+            f"which spans {span} cells; use at least that many"
+        )
+    return cells
+
+
+def convolve_folded(geometry: StencilGeometry, x: torch.Tensor, kernel: torch.Tensor,
+                    n_basis: int) -> torch.Tensor:
+    """Periodic convolution of ``(batch, in, [n_basis,] *cells)`` with a dense kernel whose channels
+    fold the sublattices in (``c · n_basis + b``); returns ``(batch, out, [n_basis,] *cells)``."""
+    if n_basis == 1:
+        return geometry.conv(x, kernel)
+    return geometry.conv(x.flatten(1, 2), kernel).unflatten(1, (-1, n_basis))
 
 
 def _projection(stencil: Stencil, field_type) -> tuple[np.ndarray, Irreps]:

@@ -38,6 +38,7 @@ def assert_equivariant(
     *,
     group: Group | None = None,
     lattice=None,
+    centre=None,
     translations="generators",
     dtype: torch.dtype = torch.float64,
     atol: float | None = None,
@@ -63,6 +64,9 @@ def assert_equivariant(
             the internal factor moves no sites. An output without the lattice axes, ``(batch,
             channels)`` (e.g. pooled over the sites: a total energy), transforms by ``D(g)`` alone
             and must not change under translations.
+        centre: the Cartesian point about which the group moves the sites (``None``: about site 0);
+            defaults to ``module.centre`` if present (a :class:`~latsym.nn.LatticeConv` built with
+            ``centre``, e.g. kagome's 6mm about the centre of a hexagon).
         translations: ``"generators"`` (one step along each lattice axis and their sum), ``"all"``,
             ``None``, or a sequence of integer vectors.
         dtype: the dtype of the inputs; the tolerance follows it (:data:`TOLERANCES`).
@@ -95,6 +99,8 @@ def assert_equivariant(
     irreps_out = _resolve(irreps_out, getattr(module_or_fn, "irreps_out", None), group, "irreps_out")
     if lattice is None:
         lattice = getattr(module_or_fn, "lattice", None)
+    if centre is None:
+        centre = getattr(module_or_fn, "centre", None)
     if backend not in ("torch", "numpy"):
         raise ValueError(f"backend must be 'torch' or 'numpy', not {backend!r}")
     group = irreps_in[0].group
@@ -113,7 +119,7 @@ def assert_equivariant(
     if lattice is not None and channel_dim not in (1, None):
         raise ValueError("lattice fields are (batch, channels, *lattice_shape): use channel_dim=1 (or None)")
 
-    sites = _Sites.build(lattice, group, translations)
+    sites = _Sites.build(lattice, group, translations, centre)
     gen = torch.Generator().manual_seed(seed)
     xs = [_random_field(ir, batch, sites.shape, channel_dim, gen).to(dtype=dtype, device=device)
           for ir in irreps_in]
@@ -189,10 +195,12 @@ class _Sites:
     shifts: list[tuple[str, np.ndarray]]
 
     @classmethod
-    def build(cls, lattice, group, translations) -> _Sites:
+    def build(cls, lattice, group, translations, centre=None) -> _Sites:
         if lattice is None:
             if translations not in ("generators", None):
                 raise ValueError("translations need a lattice")
+            if centre is not None:
+                raise ValueError("a centre needs a lattice")
             return cls((), None, [])
         if not isinstance(lattice, PeriodicLattice):
             raise TypeError(
@@ -202,7 +210,7 @@ class _Sites:
         if group.matrices is None:  # a purely internal group moves no sites
             perms = np.broadcast_to(np.arange(lattice.n_sites), (group.order, lattice.n_sites))
         else:  # for G * K the matrices are G's, lifted: internal factors move no sites
-            perms = lattice.site_permutations(group)
+            perms = lattice.site_permutations(group, centre=centre)
         return cls(lattice.lattice_shape, perms, _translations(lattice, translations))
 
     def operations(self, irreps_in, irreps_out, channel_dim, dtype, device):
