@@ -179,19 +179,21 @@ class LatticeConv(torch.nn.Module):
 def _site_centred(lattice: PeriodicLattice, group: Group, radius: float, irreps_in) -> Neighbourhood:
     """The neighbourhood of a group acting about every site, or an error that points to ``centre``
     when the group is a symmetry of the lattice about its centre only."""
-    try:
-        return Neighbourhood(lattice, group, radius, irreps_in)
-    except LatticeError as exc:
-        lat = lattice.lattice
-        try:
-            lat.check_group(group, centre=lat.centre)
-        except (LatticeError, TypeError):
-            raise exc from None
-        raise LatticeError(
-            f"{group.name} is not a symmetry about every site of the {lat.name} lattice ({exc}); it acts "
-            f"about the point {tuple(round(float(v), 6) for v in lat.centre)}: "
-            "pass centre=lattice.lattice.centre"
-        ) from None
+    lat = lattice.lattice
+    if group.matrices is not None and group.matrices.shape[1:] == (lat.dim, lat.dim):
+        for s in range(lat.n_basis):
+            try:
+                lat.check_group(group, sublattice=s)
+            except LatticeError as exc:
+                try:
+                    lat.check_group(group, centre=lat.centre)
+                except LatticeError:
+                    raise exc from None
+                raise LatticeError(
+                    f"{exc}; {group.name} is a symmetry about the point "
+                    f"{tuple(round(float(v), 6) for v in lat.centre)}: pass centre=lattice.lattice.centre"
+                ) from None
+    return Neighbourhood(lattice, group, radius, irreps_in)
 
 
 class _CircularPad(torch.nn.Module):

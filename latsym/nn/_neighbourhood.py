@@ -65,8 +65,17 @@ class Neighbourhood(ExactConstants):
         self.radius = float(radius)
         trivial = next(ir for ir in _irreps_of(group) if is_trivial(ir))
         self.irreps_in = Irreps([(1, trivial)], group) if irreps_in is None else typed(irreps_in, group)
-        self.stencils = [Stencil(lattice.lattice, radius, sublattice=s, group=group)
-                         for s in range(lattice.lattice.n_basis)]
+        try:
+            self.stencils = [Stencil(lattice.lattice, radius, sublattice=s, group=group)
+                             for s in range(lattice.lattice.n_basis)]
+        except LatticeError as exc:
+            if lattice.lattice.n_basis == 1:
+                raise
+            raise LatticeError(
+                f"{exc}. A Neighbourhood needs a group that acts about every site; for a group that moves "
+                "sites between sublattices (the lattice's point_group about its centre) use "
+                "LatticeConv(..., centre=lattice.lattice.centre)"
+            ) from None
         for stencil in self.stencils:
             lattice.check_stencil(stencil)
         matrices, layouts = [], []

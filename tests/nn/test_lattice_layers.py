@@ -64,7 +64,7 @@ def test_neighbourhood_bad_input():
         Neighbourhood(PeriodicLattice(square(), 4), D4, 3.0)
     with pytest.raises(LatticeError):  # 6mm does not map the square lattice to itself
         Neighbourhood(PeriodicLattice(square(), 4), point_group("6mm", dim=2), 1.0)
-    with pytest.raises(LatticeError):  # kagome's sublattices have differently oriented site groups
+    with pytest.raises(LatticeError, match=r"LatticeConv\(\.\.\., centre="):  # kagome's site groups differ
         Neighbourhood(PeriodicLattice(kagome(), 4), None, 1.0)
     nb = Neighbourhood(PeriodicLattice(square(), 4), D4, 1.0)
     with pytest.raises(ValueError, match=r"Neighbourhood expects a field \(batch, 1, L, L\).*\(2, 4, 4\)"):
