@@ -114,12 +114,30 @@ def lattice_configurations(lattice: PeriodicLattice, *, batch: int = 1, scale: f
 
 @st.composite
 def layer_stacks(draw, group: Group, *, depth: tuple[int, int] = (1, 3), max_mul: int = 2,
-                 channel_dim: int = 1):
+                 channel_dim: int = 1, lattice: PeriodicLattice | None = None, radius: float = 1.0,
+                 centre=None):
     """Random :class:`~latsym.nn.Sequential` stacks of ``Linear`` → ``Gate`` blocks (and
     ``NormActivation``/``TensorSquare``/``BatchNorm`` at random; a ``BatchNorm`` is in evaluation
     mode with random running statistics, so any batch size works) over ``group``, in float64, with
-    ``irreps_in``/``irreps_out`` declared."""
-    from latsym.nn import BatchNorm, Gate, Irreps, Linear, NormActivation, Sequential, TensorSquare
+    ``irreps_in``/``irreps_out`` declared.
+
+    With a periodic ``lattice`` every block starts with a :class:`~latsym.nn.LatticeConv` of
+    ``radius`` (about ``centre`` when given, e.g. ``kagome().centre`` for its 6mm) instead of the
+    ``Linear``, and the stack carries ``lattice`` and ``centre`` for
+    :func:`~latsym.testing.assert_equivariant`; ``channel_dim`` must then be 1."""
+    from latsym.nn import (
+        BatchNorm,
+        Gate,
+        Irreps,
+        LatticeConv,
+        Linear,
+        NormActivation,
+        Sequential,
+        TensorSquare,
+    )
+
+    if lattice is not None and channel_dim != 1:
+        raise ValueError("lattice fields carry their channels on axis 1: use channel_dim=1 with a lattice")
 
     trivial = real_irreps(group)[0]
     current = draw(irreps(group, max_mul=max_mul))
@@ -130,7 +148,11 @@ def layer_stacks(draw, group: Group, *, depth: tuple[int, int] = (1, 3), max_mul
             gated = draw(irreps(group, max_mul=max_mul, max_terms=3))
             scalars = Irreps([(draw(st.integers(1, max_mul)), trivial)], group)
             gates = Irreps([(gated.num_irreps, trivial)], group)
-            layers.append(Linear(current, scalars + gates + gated, bias=True, channel_dim=channel_dim))
+            if lattice is None:
+                layers.append(Linear(current, scalars + gates + gated, bias=True, channel_dim=channel_dim))
+            else:
+                layers.append(LatticeConv(lattice, current, scalars + gates + gated, radius, group=group,
+                                          centre=centre, bias=True))
             layers.append(Gate(scalars, torch.tanh, gates, torch.sigmoid, gated, channel_dim=channel_dim))
             current = layers[-1].irreps_out
             choice = draw(st.sampled_from(["none", "norm", "square", "batchnorm"]))

@@ -5,8 +5,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latsym.group import DirectProduct, Group, point_group
-from latsym.lattice import PeriodicLattice, honeycomb, square
+from latsym.group import Z2, DirectProduct, Group, point_group
+from latsym.lattice import PeriodicLattice, honeycomb, kagome, square
 from latsym.nn import Irreps
 from latsym.testing import (
     assert_equivariant,
@@ -77,3 +77,27 @@ def test_layer_stacks_on_lattice_fields(data):
     G = point_group("4mm", dim=2)
     model = data.draw(layer_stacks(G, depth=(1, 1)))
     assert_equivariant(model, lattice=PeriodicLattice(square(), 3))
+
+
+@settings(max_examples=4)
+@given(st.data())
+def test_layer_stacks_of_lattice_convolutions(data):
+    """Stacks that start every block with a LatticeConv: site-centred on the square lattice, and about
+    the hexagon centre on kagome (whose 6mm x Z2 moves sites between sublattices)."""
+    G = point_group("4mm", dim=2)
+    model = data.draw(layer_stacks(G, depth=(1, 2), lattice=PeriodicLattice(square(), 4), radius=2**0.5))
+    assert model.centre is None and model.lattice.shape == (4, 4)
+    assert_equivariant(model)
+    kag = kagome()
+    G6 = kag.point_group * Z2()
+    model = data.draw(layer_stacks(G6, depth=(1, 2), max_mul=1, lattice=PeriodicLattice(kag, 3),
+                                   radius=0.5, centre=kag.centre))
+    assert_equivariant(model)
+
+
+@settings(max_examples=1)
+@given(st.data())
+def test_layer_stacks_with_a_lattice_need_channels_on_axis_1(data):
+    with pytest.raises(ValueError, match="channel_dim=1"):
+        data.draw(layer_stacks(point_group("4mm", dim=2), lattice=PeriodicLattice(square(), 4),
+                               channel_dim=-1))
