@@ -9,7 +9,7 @@ from latsym.group import Group
 from latsym.lattice import LatticeError, PeriodicLattice
 from latsym.lattice._lattice import TOL
 from latsym.lattice._neighbourhood import _points_within
-from latsym.nn._irreps import ExactConstants, is_trivial, typed
+from latsym.nn._irreps import ExactConstants, is_real_number, is_trivial, typed
 from latsym.nn._linear import _irreps, _register_change_of_basis
 from latsym.nn._neighbourhood import StencilGeometry, check_lattice_field, convolve_folded
 
@@ -52,8 +52,13 @@ class StencilKernel(ExactConstants):
                 f"{group.name} does not act on {lattice.dim}-dimensional positions; use the lattice's point "
                 "group (times an internal group)"
             )
+        if not is_real_number(radius):
+            raise TypeError(f"radius must be a number, got {type(radius).__name__}")
+        if not np.isfinite(radius) or radius < 0:
+            raise LatticeError(f"radius must be a finite non-negative distance, got {radius}")
         lat = lattice.lattice
         self.centre = lat._check_point(centre, "centre")
+        self.centre.setflags(write=False)
         lat.check_group(group, centre=self.centre)
         self.lattice, self.group, self.radius = lattice, group, float(radius)
         self.irreps_in = typed(irreps_in, group)

@@ -228,6 +228,13 @@ def test_a_point_that_is_not_a_symmetry_centre():
         LatticeConv(PeriodicLattice(KAG, 4), "A1", "A1", 1.0, centre="middle")
 
 
+def test_bad_radius():
+    with pytest.raises(TypeError, match="radius must be a number"):
+        StencilKernel(PeriodicLattice(KAG, 4), KAG.point_group, KAG.centre, "1", "A1", "A1")
+    with pytest.raises(LatticeError, match="non-negative"):
+        StencilKernel(PeriodicLattice(KAG, 4), KAG.point_group, KAG.centre, -1.0, "A1", "A1")
+
+
 def test_torus_smaller_than_the_stencil():
     with pytest.raises(LatticeError, match="smaller than the stencil"):
         LatticeConv(PeriodicLattice(HC, 2), "A1", "A1", 1.0, centre=HC.centre)
