@@ -38,7 +38,32 @@ def endomorphisms(irrep) -> np.ndarray:
     return basis / norms[:, None, None]
 
 
-class Linear(ExactConstants):
+class BiasAndBases(ExactConstants):
+    """Base of the weighted maps between typed fields (:class:`Linear`, :class:`StencilKernel`): the
+    bias on the invariant output copies and the changes of basis of :class:`RepType` fields."""
+
+    def register_bias_and_bases(self, irreps_in, irreps_out, bias: bool) -> None:
+        """Register ``bias`` (one zero-initialised weight per invariant output channel, or ``None``),
+        its channels ``bias_index`` and the changes of basis ``q_in_inv``/``q_out`` (``None`` for
+        :class:`Irreps`)."""
+        ir_out = _irreps(irreps_out)
+        trivial = [i for i, term in enumerate(ir_out) if is_trivial(term.irrep)]
+        bias_index = np.concatenate([np.arange(ir_out.dim)[ir_out.slices()[i]] for i in trivial] or
+                                    [np.zeros(0, dtype=np.int64)])
+        self.register_buffer("bias_index", torch.as_tensor(bias_index, dtype=torch.long), persistent=False)
+        self.bias = torch.nn.Parameter(torch.zeros(len(bias_index))) if bias else None
+        _register_change_of_basis(self, irreps_in, "q_in_inv", inverse=True)
+        _register_change_of_basis(self, irreps_out, "q_out")
+
+    def bias_vector(self) -> torch.Tensor | None:
+        """The ``(dim_out,)`` bias in the output field's basis, or ``None``."""
+        if self.bias is None:
+            return None
+        b = self.bias.new_zeros(_irreps(self.irreps_out).dim).index_put((self.bias_index,), self.bias)
+        return b if self.q_out is None else self.q_out.to(b.dtype) @ b
+
+
+class Linear(BiasAndBases):
     r"""The general equivariant linear map between two typed fields, applied on every site.
 
     By Schur's lemma an equivariant map only connects copies of the same irrep, and between two
@@ -97,13 +122,7 @@ class Linear(ExactConstants):
             endo = endomorphisms(ir_out[path.i_out].irrep)
             self.register_buffer(f"endo_{n}", torch.as_tensor(endo, dtype=torch.float64),
                                  persistent=False)
-        trivial = [i for i, t in zip(range(len(ir_out)), ir_out, strict=True) if is_trivial(t.irrep)]
-        bias_index = np.concatenate([np.arange(ir_out.dim)[ir_out.slices()[i]] for i in trivial] or
-                                    [np.zeros(0, dtype=np.int64)])
-        self.register_buffer("bias_index", torch.as_tensor(bias_index, dtype=torch.long), persistent=False)
-        self.bias = torch.nn.Parameter(torch.zeros(len(bias_index))) if bias else None
-        _register_change_of_basis(self, self.irreps_in, "q_in_inv", inverse=True)
-        _register_change_of_basis(self, self.irreps_out, "q_out")
+        self.register_bias_and_bases(self.irreps_in, self.irreps_out, bias)
 
     def matrix(self) -> torch.Tensor:
         """The ``(dim_out, dim_in)`` matrix of the map in the fields' own bases."""
@@ -125,13 +144,6 @@ class Linear(ExactConstants):
         if self.q_in_inv is not None:
             w = w @ self.q_in_inv.to(w.dtype)
         return w
-
-    def bias_vector(self) -> torch.Tensor | None:
-        """The ``(dim_out,)`` bias in the output field's basis, or ``None``."""
-        if self.bias is None:
-            return None
-        b = self.bias.new_zeros(_irreps(self.irreps_out).dim).index_put((self.bias_index,), self.bias)
-        return b if self.q_out is None else self.q_out.to(b.dtype) @ b
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the map on the channel axis; every other axis is untouched.

@@ -9,12 +9,12 @@ from latsym.group import Group
 from latsym.lattice import LatticeError, PeriodicLattice
 from latsym.lattice._lattice import TOL
 from latsym.lattice._neighbourhood import _points_within
-from latsym.nn._irreps import ExactConstants, is_real_number, is_trivial, typed
-from latsym.nn._linear import _irreps, _register_change_of_basis
+from latsym.nn._irreps import is_real_number, typed
+from latsym.nn._linear import BiasAndBases, _irreps
 from latsym.nn._neighbourhood import StencilGeometry, check_lattice_field, convolve_folded
 
 
-class StencilKernel(ExactConstants):
+class StencilKernel(BiasAndBases):
     r"""The most general stencil kernel equivariant under translations and a point group acting about
     the Cartesian point ``centre``, with learnt weights.
 
@@ -92,13 +92,7 @@ class StencilKernel(ExactConstants):
         self.register_buffer("alphas", torch.tensor(alphas, dtype=torch.float64), persistent=False)
         for n, basis in enumerate(bases):
             self.register_buffer(f"basis_{n}", torch.as_tensor(basis), persistent=False)
-        trivial = [i for i, term in enumerate(ir_out) if is_trivial(term.irrep)]
-        bias_index = np.concatenate([np.arange(ir_out.dim)[ir_out.slices()[i]] for i in trivial] or
-                                    [np.zeros(0, dtype=np.int64)])
-        self.register_buffer("bias_index", torch.as_tensor(bias_index, dtype=torch.long), persistent=False)
-        self.bias = torch.nn.Parameter(torch.zeros(len(bias_index))) if bias else None
-        _register_change_of_basis(self, self.irreps_in, "q_in_inv", inverse=True)
-        _register_change_of_basis(self, self.irreps_out, "q_out")
+        self.register_bias_and_bases(self.irreps_in, self.irreps_out, bias)
 
         self.geometry = StencilGeometry(offsets)
         self.span = self.geometry.size
@@ -144,13 +138,6 @@ class StencilKernel(ExactConstants):
         flat = flat.index_add(0, self.scatter, k.permute(2, 0, 1))
         dense = flat.reshape(n_basis, n_basis, volume, out, inn).permute(3, 0, 4, 1, 2)
         return dense.reshape(out * n_basis, inn * n_basis, *self.geometry.size)
-
-    def bias_vector(self) -> torch.Tensor | None:
-        """The ``(dim_out,)`` bias in the output field's basis, or ``None``."""
-        if self.bias is None:
-            return None
-        b = self.bias.new_zeros(_irreps(self.irreps_out).dim).index_put((self.bias_index,), self.bias)
-        return b if self.q_out is None else self.q_out.to(b.dtype) @ b
 
     def check_field(self, x: torch.Tensor, dim: int, who: str = "StencilKernel") -> tuple[int, ...]:
         """Raise unless ``x`` is a periodic field ``(batch, dim, *lattice_shape)`` that holds the stencil."""
