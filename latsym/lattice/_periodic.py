@@ -142,13 +142,18 @@ class PeriodicLattice:
         lattice would wrap the stencil onto itself (two stencil points on the same site).
         """
         self._check_same_lattice(stencil)
-        span = stencil.span
+        self.check_span(stencil.span, stencil.radius)
+
+    def check_span(self, span: Sequence[int], radius: float) -> None:
+        """Raise unless the periodic lattice has at least ``span[i]`` cells along every axis ``i``
+        (``span``: the cells a stencil of ``radius`` covers, shape ``(d,)``)."""
+        span = np.asarray(span)
         small = np.flatnonzero(np.array(self.shape) < span)
         if small.size:
             i = int(small[0])
             raise LatticeError(
                 f"the periodic lattice of shape {self.shape} is smaller than the stencil of radius "
-                f"{stencil.radius:g}, which spans {int(span[i])} cells along axis {i}; use a shape of at "
+                f"{radius:g}, which spans {int(span[i])} cells along axis {i}; use a shape of at "
                 f"least {tuple(int(s) for s in span)}"
             )
 

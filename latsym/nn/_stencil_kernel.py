@@ -96,12 +96,7 @@ class StencilKernel(BiasAndBases):
 
         self.geometry = StencilGeometry(offsets)
         self.span = self.geometry.size
-        small = [i for i, (n, k) in enumerate(zip(lattice.shape, self.span, strict=True)) if n < k]
-        if small:
-            raise LatticeError(
-                f"the periodic lattice of shape {lattice.shape} is smaller than the stencil of radius "
-                f"{self.radius:g}, which spans {self.span} cells; use a shape of at least that"
-            )
+        lattice.check_span(self.span, self.radius)
         n_basis, volume = lat.n_basis, self.geometry.volume
         scatter = (out_sub * n_basis + source) * volume + self.geometry.position(offsets)
         self.register_buffer("scatter", torch.as_tensor(scatter), persistent=False)
@@ -128,10 +123,18 @@ class StencilKernel(BiasAndBases):
         return k
 
     def kernel(self) -> torch.Tensor:
-        """The dense convolution kernel ``(dim_out · n_basis, dim_in · n_basis, *box)`` (``(dim_out,
-        dim_in, *box)`` on a Bravais lattice): channel ``c · n_basis + b`` is channel ``c`` on
-        sublattice ``b``, as in :meth:`Neighbourhood.dense_kernel`."""
-        k = self.point_kernels()
+        """The dense convolution kernel of the current weights (see :meth:`dense_kernel`)."""
+        return self.dense_kernel(self.point_kernels())
+
+    def dense_kernel(self, k: torch.Tensor) -> torch.Tensor:
+        """Point kernels ``(dim_out, dim_in, n_points)`` as a dense convolution kernel
+        ``(dim_out · n_basis, dim_in · n_basis, *box)`` (``(dim_out, dim_in, *box)`` on a Bravais
+        lattice): channel ``c · n_basis + b`` is channel ``c`` on sublattice ``b``, as in
+        :meth:`Neighbourhood.dense_kernel`."""
+        if k.ndim != 3 or k.shape[2] != self.n_points:
+            raise ValueError(
+                f"expected point kernels (dim_out, dim_in, {self.n_points}), got {tuple(k.shape)}"
+            )
         out, inn = k.shape[:2]
         n_basis, volume = self.lattice.lattice.n_basis, self.geometry.volume
         flat = k.new_zeros(n_basis * n_basis * volume, out, inn)

@@ -109,7 +109,7 @@ def _equivariant_kernel_dimension(sk: StencilKernel) -> int:
     ops = []
     with torch.no_grad():
         for unit in eye:
-            kernel = _dense(sk, unit)
+            kernel = sk.dense_kernel(unit)
             columns = torch.eye(n_sites * b, dtype=torch.float64).reshape(n_sites, b, n_sites, b)
             x = columns.permute(2, 3, 1, 0).reshape(n_sites * b, b, *lattice.lattice_shape)
             y = sk.convolve(x, kernel).reshape(n_sites, b, a, n_sites)  # y[j, β, α, i] = M[i α, j β]
@@ -124,15 +124,6 @@ def _equivariant_kernel_dimension(sk: StencilKernel) -> int:
         gram += diff.T @ diff
     eigenvalues = np.linalg.eigvalsh(gram)
     return int(np.sum(eigenvalues < 1e-8 * max(1.0, eigenvalues.max())))
-
-
-def _dense(sk: StencilKernel, point_kernels: torch.Tensor) -> torch.Tensor:
-    out, inn = point_kernels.shape[:2]
-    n_basis, volume = sk.lattice.lattice.n_basis, sk.geometry.volume
-    flat = point_kernels.new_zeros(n_basis * n_basis * volume, out, inn)
-    flat = flat.index_add(0, sk.scatter, point_kernels.permute(2, 0, 1))
-    return flat.reshape(n_basis, n_basis, volume, out, inn).permute(3, 0, 4, 1, 2).reshape(
-        out * n_basis, inn * n_basis, *sk.geometry.size)
 
 
 @pytest.mark.parametrize(("case", "ir_in", "ir_out"), [
@@ -226,6 +217,13 @@ def test_a_point_that_is_not_a_symmetry_centre():
         LatticeConv(PeriodicLattice(KAG, 4), "A1", "A1", 1.0, centre=[0.5, 0.0, 0.0])
     with pytest.raises(LatticeError, match="numeric"):
         LatticeConv(PeriodicLattice(KAG, 4), "A1", "A1", 1.0, centre="middle")
+
+
+def test_dense_kernel_checks_its_input():
+    lattice, G, centre, radius = CASES["kagome 6mm"]
+    sk = StencilKernel(lattice, G, centre, radius, "A1", "A1")
+    with pytest.raises(ValueError, match="point kernels"):
+        sk.dense_kernel(torch.zeros(1, 1, sk.n_points + 1))
 
 
 def test_bad_radius():
