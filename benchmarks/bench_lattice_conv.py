@@ -69,12 +69,14 @@ def best_times(calls: dict[str, Callable[[], object]], repeats: int, warmup: int
     return {name: (min(t), float(np.median(t))) for name, t in times.items()}
 
 
-def add_timing_options(parser: argparse.ArgumentParser) -> None:
-    """``--repeats``, ``--warmup``, ``--threads`` and ``--json``, shared by the benchmarks beside this one."""
-    parser.add_argument("--repeats", type=int, default=10, help="timed calls per method (default 10)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed calls first (default 2)")
+def add_timing_options(parser: argparse.ArgumentParser, *, repeats: int = 10, warmup: int = 2) -> None:
+    """``--repeats``, ``--warmup``, ``--threads`` and ``--json``, shared by this benchmark and the ones
+    beside it."""
+    parser.add_argument("--repeats", type=int, default=repeats,
+                        help=f"timed calls per method, the best is kept (default {repeats})")
+    parser.add_argument("--warmup", type=int, default=warmup, help=f"untimed calls first (default {warmup})")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--json", metavar="PATH", help="also write the settings and rows as JSON")
+    parser.add_argument("--json", metavar="PATH", help="also write the settings and results as JSON")
 
 
 def write_json(path: str | None, args: argparse.Namespace, rows: list[dict]) -> None:
@@ -155,13 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--irreps", default="4xA1 + 2xB1 + 2xE", help="field type in and out (4mm irreps)")
     parser.add_argument("--size", type=int, default=256, help="lattice side L (fields are L×L)")
     parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per method (best is kept)")
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch.set_num_threads (default 1: a small shared machine)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (timed with synchronisation)")
     parser.add_argument("--no-escnn", action="store_true", help="leave escnn's R2Conv out")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    add_timing_options(parser, repeats=20, warmup=3)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = measure(args)
