@@ -34,7 +34,7 @@ from latsym_holstein.networks import ForceField, load_network
 from latsym_holstein.observables import format_estimate
 from latsym_holstein.params import HolsteinParams
 from latsym_holstein.simulate import initial_state, network_force_fn, quench
-from latsym_holstein.train import force_metrics, train
+from latsym_holstein.train import DEVICE_HELP, device_arg, force_metrics, train
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--train-size", type=int, default=16, help="--force train: lattice side of the data")
     parser.add_argument("--train-epochs", type=int, default=30, help="--force train: training epochs")
+    parser.add_argument(
+        "--device", type=device_arg, default="cpu", help=f"where the network and quench run: {DEVICE_HELP}"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     args = parser.parse_args(argv)
     for name in ("size", "check_size", "train_size"):
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     network = None
     if args.force == "pretrained":
-        network = pretrained()
+        network = pretrained(device=args.device)
         print("force field: the pretrained network (latsym_holstein.pretrained(); see its model card)")
     elif args.force == "train":
         network = train_network(args, params, progress)
@@ -95,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         snapshot_every=args.snapshot_every,
         checkpoint_every=10 * args.snapshot_every,
         dtype=torch.float64 if network is None else network.input_scale.dtype,
+        device=args.device,
         progress=progress,
     )
     elapsed = time.perf_counter() - start
@@ -115,10 +119,10 @@ def train_network(args: argparse.Namespace, params: HolsteinParams, progress: bo
     print(f"data: {options.n_configurations} ED configurations of {args.train_size}x{args.train_size}")
     data = generate(args.out / "data.h5", options, params, progress=progress)
     report = train(data, args.out / "training", "latsym", epochs=args.train_epochs, seed=args.seed,
-                   progress=progress)
+                   device=args.device, progress=progress)
     print(f"trained latsym ({report.n_parameters} parameters, {report.epochs} epochs): held-out force "
           f"MSE {report.metrics['mse']:.3g}, RMSE/std {report.metrics['rmse_relative']:.3f}")
-    return load_network(report.model_path)
+    return load_network(report.model_path).to(args.device)
 
 
 def check_against_ed(network: ForceField, size: int, params: HolsteinParams, *, seed: int,
@@ -127,7 +131,8 @@ def check_against_ed(network: ForceField, size: int, params: HolsteinParams, *, 
     q = np.stack([initial_state((size, size), 10_000 + seed + k)[0] for k in range(configurations)])
     exact = ed_forces(q, params)
     with torch.no_grad():
-        predicted = network(torch.as_tensor(q, dtype=network.input_scale.dtype)).double().numpy()
+        scale = network.input_scale
+        predicted = network(torch.as_tensor(q, dtype=scale.dtype, device=scale.device)).double().cpu().numpy()
     return {**force_metrics(predicted, exact), "configurations": configurations, "size": size}
 
 

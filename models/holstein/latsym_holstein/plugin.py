@@ -278,7 +278,7 @@ def _run_generate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
 
 
 def _configure_simulate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
-    from latsym_holstein.train import THREADS_HELP, thread_count
+    from latsym_holstein.train import DEVICE_HELP, THREADS_HELP, device_arg, thread_count
 
     side_names = "x".join(f"L{a + 1}" for a in range(cls.dim))
     p.add_argument("--out", type=Path, required=True, help="directory for quench.h5 (re-running resumes it)")
@@ -311,6 +311,11 @@ def _configure_simulate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -
         "--checkpoint-every", type=int, default=500, help="steps between checkpoints (default 500)"
     )
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
+    p.add_argument(
+        "--device", type=device_arg, default="cpu",
+        help=f"{DEVICE_HELP}; where the fields and the --network live (ED forces are computed on the "
+        "CPU wherever the fields are). A run resumes only on the device type it started on",
+    )
     p.add_argument("--threads", type=thread_count, help=THREADS_HELP)
     if "analyze" in cls.cli_commands():
         p.add_argument("--analyze", action="store_true", help="run `analyze` on the trajectory afterwards")
@@ -347,7 +352,7 @@ def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
 
         path = PRETRAINED_PATH if str(args.network) == "pretrained" else args.network
         try:
-            network = load_network(path)
+            network = load_network(path).to(args.device)
         except NetworkFileError as exc:
             print(f"{prog}: {exc}", file=sys.stderr)
             return 2
@@ -383,6 +388,7 @@ def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
             dynamics=args.dynamics,
             force=force,
             dtype=dtype,
+            device=args.device,
             metadata={"model": cls.name},
             overwrite=args.overwrite,
             progress=not args.no_progress,

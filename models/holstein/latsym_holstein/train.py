@@ -525,6 +525,37 @@ def thread_count(text: str) -> int:
     return int(text)
 
 
+#: Help text of the ``--device`` option of ``train`` and ``simulate``.
+DEVICE_HELP = "torch device, e.g. cpu, cuda or cuda:1 (default cpu)"
+
+
+def device_arg(text: str) -> torch.device:
+    """The ``argparse`` type of ``--device``: a torch device that exists on this machine.
+
+    >>> device_arg("cpu")
+    device(type='cpu')
+    """
+    try:
+        device = torch.device(text)
+    except RuntimeError as exc:
+        raise argparse.ArgumentTypeError(f"not a torch device: {text!r} ({exc})") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise argparse.ArgumentTypeError(
+                f"{text!r}, but CUDA is not available here (torch {torch.__version__}, "
+                f"{'built without CUDA' if torch.version.cuda is None else 'no GPU visible'}); use cpu"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise argparse.ArgumentTypeError(
+                f"{text!r}, but this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+    elif device.type != "cpu":
+        backend = getattr(torch, device.type, None)
+        if backend is None or not getattr(backend, "is_available", lambda: False)():
+            raise argparse.ArgumentTypeError(f"{text!r}: that backend is not available here; use cpu")
+    return device
+
+
 def configure_parser(p: argparse.ArgumentParser, networks: list[str] | None = None) -> None:
     """Add the options of ``latsym holstein train`` to ``p``.
 
@@ -580,7 +611,7 @@ def configure_parser(p: argparse.ArgumentParser, networks: list[str] | None = No
         "without improvement) or cosine (one cycle over --epochs: warm-up to --lr, cosine annealing "
         "to --lr x 1e-4; resumes only with the same --epochs)",
     )
-    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    p.add_argument("--device", type=device_arg, default="cpu", help=DEVICE_HELP)
     p.add_argument("--threads", type=thread_count, help=THREADS_HELP)
     p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32", help="precision (default float32)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -602,11 +633,6 @@ def run_from_args(
         network_defaults: the preset's config on the plugin's lattice (e.g. ``{"lattice": "sc"}``),
             under the keys of ``--network-config``.
     """
-    try:
-        device = torch.device(args.device)
-    except RuntimeError as exc:
-        print(f"{prog}: bad --device {args.device!r} ({exc})", file=sys.stderr)
-        return 2
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
@@ -624,7 +650,7 @@ def run_from_args(
             schedule=args.schedule,
             early_stopping=args.patience or None,
             batch_size=args.batch_size,
-            device=device,
+            device=args.device,
             dtype=args.dtype,
             progress=not args.no_progress,
             resume=not args.overwrite,

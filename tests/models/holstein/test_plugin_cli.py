@@ -385,6 +385,30 @@ def test_bad_thread_counts_are_refused(command, threads, tmp_path, capsys):
     assert f"--threads: must be a positive integer, got '{threads}'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["simulate", "train"])
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("nonsense", "--device: not a torch device: 'nonsense'"),
+        ("cuda:x", "--device: not a torch device: 'cuda:x'"),
+        ("meta", "--device: 'meta': that backend is not available here; use cpu"),
+        ("cuda:99", "--device: 'cuda:99', but "),
+    ],
+)
+def test_bad_devices_are_refused(command, device, message, tmp_path, capsys):
+    argv = ["holstein", command, "--out", str(tmp_path / "x"), "--device", device]
+    if command == "train":
+        argv += ["--data", str(tmp_path / "data.h5")]
+    assert exit_code(argv) == 2
+    assert message in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_a_gpu_is_refused_with_the_reason(tmp_path, capsys):
+    assert exit_code(["holstein", "simulate", "--out", str(tmp_path / "x"), "--device", "cuda"]) == 2
+    assert "--device: 'cuda', but CUDA is not available here (torch " in capsys.readouterr().err
+
+
 def test_simulate_refuses_a_network_of_another_dimension(tmp_path, capsys):
     argv = ["holstein-sc", "simulate", "--out", str(tmp_path / "run"), "--steps", "2",
             "--network", "pretrained"]

@@ -337,7 +337,6 @@ def test_cli_trains_and_reports(data, tmp_path, capsys):
         (["--network-config", "{bad"], "not valid JSON"),
         (["--network-config", "[1, 2]"], "must be a JSON object"),
         (["--network-config", '{"depth": 3}'], "does not accept config"),
-        (["--device", "nonsense"], "bad --device"),
         (["--epochs", "0"], "epochs must be"),
     ],
 )
