@@ -10,10 +10,18 @@ each time is the best (minimum) of the repetitions after a warm-up call, which i
 disturbed by other load on the machine. Prints a table with the speed-up over ED measured at the
 same L, and the exponent ``a`` of a least-squares fit ``time ∝ N^a`` (N = L² sites) per method.
 
+ED is latsym's (numpy ``eigh`` in float64 on the CPU, with the BLAS threads it finds). With
+``--eigh-device cuda`` the table also times a bare float64 ``torch.linalg.eigh`` of the same
+Hamiltonian on that device: a lower bound for any ED ported there (ED's other steps cost less than
+its ``eigh``), with the networks' speed-up over it. On a GPU, float32 convolutions and products run
+in true float32 unless ``--allow-tf32`` (TF32 keeps a 10-bit mantissa: errors near 1e-3, far above
+the float32 equivariance tolerance of latsym's tests).
+
     python benchmarks/bench_forces.py --networks gnn --sizes 24 32 40
     python benchmarks/bench_forces.py --networks gnn --network-config 'gnn={"widths": [1, 64, 64, 1]}' \\
         --sizes 24 32 40 64 128 --json forces.json
     python benchmarks/bench_forces.py --networks latsym --sizes 40 128 --batch 8 --threads 1
+    python benchmarks/bench_forces.py --networks latsym paper gnn --device cuda --eigh-device cuda
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from latsym_holstein.ed import ed_forces
+from latsym_holstein.ed import ed_forces, hopping_matrix
 from latsym_holstein.networks import available_networks, build_network
 from latsym_holstein.params import HolsteinParams
 
@@ -88,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=2.0, help="stop repeating a point after this many s")
     parser.add_argument("--device", default="cpu", help="torch device of the networks (default cpu)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="network dtype")
+    parser.add_argument(
+        "--eigh-device", metavar="DEVICE", help="also time a float64 torch.linalg.eigh of ED's matrix there"
+    )
+    parser.add_argument(
+        "--allow-tf32", action="store_true", help="let CUDA run float32 convolutions and products in TF32"
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument(
         "--batch", type=int, default=1, help="configurations per network call; times are per configuration"
@@ -99,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device, dtype = torch.device(args.device), getattr(torch, args.dtype)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    eigh_device = torch.device(args.eigh_device) if args.eigh_device else None
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = args.allow_tf32
+    cuda_used = "cuda" in (device.type, eigh_device and eigh_device.type)
+    sync = torch.cuda.synchronize if cuda_used else (lambda: None)
     configs = parse_configs(args.network_config)
     params = HolsteinParams()
     nets = {}
@@ -107,9 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.manual_seed(0)
         nets[name] = build_network(name, **configs.get(name, {})).to(device=device, dtype=dtype).eval()
 
-    methods = ["ed", *nets]
+    eigh = f"eigh@{eigh_device}" if eigh_device else None
+    methods = ["ed", *([eigh] if eigh else []), *nets]
     times: dict[str, dict[int, float]] = {m: {} for m in methods}
-    header = f"{'L':>5} {'N':>7} {'ED [s]':>10}" + "".join(f" {m + ' [s]':>14} {'ED/' + m:>10}" for m in nets)
+    header = f"{'L':>5} {'N':>7} {'ED [s]':>10}" + (f" {eigh + ' [s]':>16}" if eigh else "")
+    header += "".join(f" {m + ' [s]':>14} {'ED/' + m:>10}" for m in nets)
     print(header)
     for size in args.sizes:
         q = 6.0 * np.random.default_rng(size).standard_normal((args.batch, size, size))
@@ -117,11 +136,17 @@ def main(argv: list[str] | None = None) -> int:
         calls = {name: (lambda net=net, q=q_torch: net(q)) for name, net in nets.items()}
         if size <= args.ed_max:
             calls["ed"] = lambda q=q[0]: ed_forces(q, params)
+            if eigh:
+                h = torch.as_tensor(hopping_matrix(size, size, t=params.t), device=eigh_device)
+                h = h - torch.diag(torch.as_tensor(params.g * q[0].ravel(), device=eigh_device))
+                calls[eigh] = lambda h=h: torch.linalg.eigh(h)
         with torch.no_grad():
             for name, t in best_times(calls, args.repeats, args.budget, sync).items():
-                times[name][size] = t if name == "ed" else t / args.batch
+                times[name][size] = t / args.batch if name in nets else t
         ed = times["ed"].get(size)
         row = f"{size:>5} {size * size:>7} " + (f"{ed:>10.4g}" if ed else f"{'-':>10}")
+        if eigh:
+            row += f" {times[eigh][size]:>16.4g}" if ed else f" {'-':>16}"
         for name in nets:
             t = times[name][size]
             row += f" {t:>14.4g} " + (f"{ed / t:>10.3g}" if ed else f"{'-':>10}")
@@ -131,14 +156,20 @@ def main(argv: list[str] | None = None) -> int:
     print("scaling exponent a (time ~ N^a): " + ", ".join(
         f"{m} {a:.2f}" if a is not None else f"{m} -" for m, a in exponents.items()
     ))
+    if eigh:
+        for size in times[eigh]:
+            print(f"L = {size}: speed-up over {eigh}: " + ", ".join(
+                f"{m} {times[eigh][size] / times[m][size]:.3g}" for m in nets
+            ))
     if args.json:
         meta = {
             "torch": torch.__version__, "numpy": np.__version__, "machine": platform.machine(),
             "python": platform.python_version(), "device": str(device), "dtype": args.dtype,
-            "threads": torch.get_num_threads(), "batch": args.batch,
+            "threads": torch.get_num_threads(), "batch": args.batch, "allow_tf32": args.allow_tf32,
+            "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
         }
         results = {
-            m: {"config": None if m == "ed" else nets[m].config,
+            m: {"config": nets[m].config if m in nets else None,
                 "times_s": {str(k): v for k, v in times[m].items()}, "exponent": exponents[m]}
             for m in methods
         }
