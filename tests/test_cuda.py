@@ -1,0 +1,175 @@
+"""latsym on a CUDA GPU: layers, networks, dynamics, training and the CLI (skipped without one).
+
+CI has no GPU; run these wherever torch sees one (``python -m pytest tests/test_cuda.py``). Each checks
+that the device computes what the CPU computes (to round-off) and that the symmetry, resume and file
+guarantees hold there as well.
+"""
+
+import h5py
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from latsym_holstein import pretrained
+from latsym_holstein.data import GenerationOptions, generate
+from latsym_holstein.networks import available_networks, build_network, load_network
+from latsym_holstein.simulate import network_force_fn, quench
+from latsym_holstein.train import train
+
+from latsym.cli import main
+from latsym.group import Z2, point_group
+from latsym.lattice import PeriodicLattice, kagome, square
+from latsym.nn import LatticeConv
+from latsym.testing import assert_equivariant, irreps
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+CUDA = torch.device("cuda")
+#: small configs of the presets (the defaults are large; the paper preset's is its architecture)
+CONFIGS = {
+    "gnn": {"widths": [1, 16, 16, 1]},
+    "latsym": {"odd": 3, "even": 2, "layers": 2, "gains": 3, "mu_layers": 2},
+    "latsym-energy": {"odd": 3, "even": 2, "layers": 2, "gains": 3, "mu_layers": 2},
+    "latsym-tp": {"width": 2, "layers": 2},
+    "paper": {},
+}
+
+
+@pytest.fixture(autouse=True)
+def true_float32():
+    """float32 means float32: with TF32 (cuDNN's default for convolutions) inputs are rounded to a
+    10-bit mantissa and float32 results move by ~1e-3, far above the float32 tolerances."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def randomised(name, dtype=torch.float64, seed=0):
+    """Preset ``name`` (small config) with random weights everywhere: a fresh read-out is zero."""
+    torch.manual_seed(seed)
+    net = build_network(name, **CONFIGS[name])
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_(std=0.3)
+    net = net.to(dtype)
+    net.fit_input_scale(3.0 * torch.randn(4, 8, 8, dtype=dtype))
+    return net.eval()
+
+
+def test_every_preset_has_a_config_here():
+    assert sorted(CONFIGS) == available_networks()
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_presets_compute_on_cuda_what_they_compute_on_the_cpu(name):
+    net = randomised(name)
+    q = 4.0 * torch.randn(3, 10, 12, dtype=torch.float64)
+    with torch.no_grad():
+        reference = net(q)
+        on_gpu = net.to(CUDA)(q.to(CUDA)).cpu()
+        net32 = net.to(torch.float32)
+        single = net32(q.to(CUDA, torch.float32)).cpu().double()
+    assert reference.abs().max() > 1e-3
+    torch.testing.assert_close(on_gpu, reference, rtol=0, atol=1e-10 * reference.abs().max().item())
+    assert (single - reference).abs().max() <= 1e-5 * reference.abs().max()
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_presets_are_equivariant_on_cuda(name, dtype):
+    net = randomised(name, dtype).to(CUDA)
+    # the GNN baseline declares no irreps (its forces are D4-invariant, not odd); the paper's network is
+    # not odd under Z2 either
+    irreps = ("A1", "A1") if name == "gnn" else ()
+    report = assert_equivariant(net, *irreps, group=point_group("4mm", dim=2) if irreps else None,
+                                lattice=PeriodicLattice(square(), 8), channel_dim=None, dtype=dtype,
+                                device=CUDA)
+    assert len(report.errors) == (8 if name in ("gnn", "paper") else 16) + 3
+
+
+CONVS = {
+    "square 4mm x Z2 about a site": (PeriodicLattice(square(), 6), point_group("4mm", dim=2) * Z2(), None,
+                                     1.5),
+    "kagome 6mm about a hexagon": (PeriodicLattice(kagome(), 4), kagome().point_group, kagome().centre, 1.0),
+}
+
+
+@pytest.mark.parametrize("case", list(CONVS))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=4)
+@given(data=st.data())
+def test_lattice_convolutions_are_equivariant_on_cuda(case, data, dtype):
+    lattice, G, centre, radius = CONVS[case]
+    ir_in = data.draw(irreps(G, max_terms=2, max_mul=2), label="irreps_in")
+    ir_out = data.draw(irreps(G, max_terms=2, max_mul=2), label="irreps_out")
+    torch.manual_seed(data.draw(st.integers(0, 2**16), label="seed"))
+    conv = LatticeConv(lattice, ir_in, ir_out, radius, group=G, centre=centre, bias=True).to(CUDA, dtype)
+    assert_equivariant(conv, dtype=dtype, device=CUDA)
+    assert_equivariant(conv.eval(), dtype=dtype, device=CUDA)  # the cached kernel, built on the GPU
+
+
+def test_eval_cache_follows_the_module_between_devices():
+    lattice, G, centre, radius = CONVS["kagome 6mm about a hexagon"]
+    conv = LatticeConv(lattice, "A1 + E1", "A1 + E2", radius, group=G, centre=centre).double().eval()
+    x = torch.randn(2, 3, 3, 4, 4, dtype=torch.float64)  # (batch, A1 + E1, sublattice, L, L)
+    on_cpu = conv(x)
+    on_gpu = conv.to(CUDA)(x.to(CUDA))
+    assert on_gpu.device.type == "cuda"
+    torch.testing.assert_close(on_gpu.cpu(), on_cpu, rtol=0, atol=1e-12)
+    torch.testing.assert_close(conv.cpu()(x), on_cpu, rtol=0, atol=0)
+
+
+def test_pretrained_on_cuda_matches_the_cpu_on_any_size():
+    q = 5.0 * torch.randn(2, 40, 40, dtype=torch.float64)
+    reference = pretrained(dtype=torch.float64)(q)
+    on_gpu = pretrained(dtype=torch.float64, device="cuda")(q.to(CUDA))
+    single = pretrained(device="cuda")(q[0].to(CUDA, torch.float32))
+    scale = reference.abs().max().item()
+    torch.testing.assert_close(on_gpu.cpu(), reference, rtol=0, atol=1e-10 * scale)
+    assert (single.cpu().double() - reference[0]).abs().max() <= 1e-5 * scale
+
+
+def test_network_quench_on_cuda_resumes_bitwise(tmp_path):
+    force = network_force_fn(pretrained(device="cuda"))
+    kwargs = dict(force=force, seed=3, snapshot_every=2, checkpoint_every=4, dtype=torch.float32,
+                  device="cuda", progress=False)
+    straight = quench(tmp_path / "straight.h5", (16, 16), 12, **kwargs)
+    quench(tmp_path / "split.h5", (16, 16), 6, **kwargs)
+    resumed = quench(tmp_path / "split.h5", (16, 16), 12, **kwargs)
+    assert resumed.start_step == 6 and resumed.state.q.device.type == "cuda"
+    with h5py.File(straight.path) as a, h5py.File(resumed.path) as b:
+        for name in ("q", "f", "v", "observables/order_parameter"):
+            np.testing.assert_array_equal(a[name][()], b[name][()], err_msg=name)
+
+
+def test_simulate_cli_runs_on_cuda_and_resumes_only_there(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["holstein", "simulate", "--out", str(out), "--size", "24", "--steps", "4",
+            "--snapshot-every", "2", "--network", "pretrained", "--no-progress"]
+    assert main([*argv, "--device", "cuda"]) == 0
+    with h5py.File(out / "quench.h5") as f:
+        assert f["q"].shape == (3, 24, 24) and '"device": "cuda"' in f.attrs["initial_state"]
+    assert main([*argv, "--steps", "6"]) == 2  # the CPU does not continue a GPU run
+    err = capsys.readouterr().err
+    assert "cannot resume into" in err and '"device": "cuda"' in err
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    options = GenerationOptions(shape=(8, 8), n_random=6, n_quenches=2, snapshots_per_quench=3,
+                                snapshot_every=5)
+    return generate(tmp_path_factory.mktemp("data") / "tiny.h5", options, progress=False)
+
+
+def test_training_on_cuda_resumes_exactly_and_loads_on_the_cpu(data, tmp_path):
+    settings = dict(network="latsym", network_config=CONFIGS["latsym"], lr=1e-2, device="cuda",
+                    progress=False, plots=False)
+    straight = train(data, tmp_path / "straight", epochs=4, **settings)
+    train(data, tmp_path / "split", epochs=2, **settings)
+    resumed = train(data, tmp_path / "split", epochs=4, **settings)
+    for key in ("train_loss", "val_loss", "lr"):
+        assert [h[key] for h in resumed.history] == [h[key] for h in straight.history], key
+    a, b = load_network(straight.model_path), load_network(resumed.model_path)
+    assert next(a.parameters()).device.type == "cpu"
+    for key, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[key]), key
