@@ -15,13 +15,16 @@ ED is latsym's (numpy ``eigh`` in float64 on the CPU, with the BLAS threads it f
 Hamiltonian on that device: a lower bound for any ED ported there (ED's other steps cost less than
 its ``eigh``), with the networks' speed-up over it. On a GPU, float32 convolutions and products run
 in true float32 unless ``--allow-tf32`` (TF32 keeps a 10-bit mantissa: errors near 1e-3, far above
-the float32 equivariance tolerance of latsym's tests).
+the float32 equivariance tolerance of latsym's tests). ``--cuda-graph`` times the networks replayed
+from a CUDA graph (:class:`latsym.dynamics.CUDAGraphForce`, as ``latsym holstein simulate`` runs
+them on a GPU), which removes eager PyTorch's per-kernel launch cost.
 
     python benchmarks/bench_forces.py --networks gnn --sizes 24 32 40
     python benchmarks/bench_forces.py --networks gnn --network-config 'gnn={"widths": [1, 64, 64, 1]}' \\
         --sizes 24 32 40 64 128 --json forces.json
     python benchmarks/bench_forces.py --networks latsym --sizes 40 128 --batch 8 --threads 1
     python benchmarks/bench_forces.py --networks latsym paper gnn --device cuda --eigh-device cuda
+    python benchmarks/bench_forces.py --networks latsym paper gnn --device cuda --cuda-graph
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ import torch
 from latsym_holstein.ed import ed_forces, hopping_matrix
 from latsym_holstein.networks import available_networks, build_network
 from latsym_holstein.params import HolsteinParams
+
+from latsym.dynamics import CUDAGraphForce
 
 DEFAULT_SIZES = [24, 32, 40, 64, 128, 256, 512]
 
@@ -102,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--allow-tf32", action="store_true", help="let CUDA run float32 convolutions and products in TF32"
     )
+    parser.add_argument(
+        "--cuda-graph", action="store_true", help="replay the networks from a CUDA graph (CUDAGraphForce)"
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument(
         "--batch", type=int, default=1, help="configurations per network call; times are per configuration"
@@ -110,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.batch < 1:
         parser.error(f"--batch must be >= 1, got {args.batch}")
+    if args.cuda_graph and args.device.split(":")[0] != "cuda":
+        parser.error("--cuda-graph needs --device cuda")
     if args.threads:
         torch.set_num_threads(args.threads)
     device, dtype = torch.device(args.device), getattr(torch, args.dtype)
@@ -133,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         q = 6.0 * np.random.default_rng(size).standard_normal((args.batch, size, size))
         q_torch = torch.as_tensor(q if args.batch > 1 else q[0], dtype=dtype, device=device)
-        calls = {name: (lambda net=net, q=q_torch: net(q)) for name, net in nets.items()}
+        forces = {name: CUDAGraphForce(net) if args.cuda_graph else net for name, net in nets.items()}
+        calls = {name: (lambda force=force, q=q_torch: force(q)) for name, force in forces.items()}
         if size <= args.ed_max:
             calls["ed"] = lambda q=q[0]: ed_forces(q, params)
             if eigh:
@@ -151,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             t = times[name][size]
             row += f" {t:>14.4g} " + (f"{ed / t:>10.3g}" if ed else f"{'-':>10}")
         print(row, flush=True)
+        del forces, calls  # a captured graph keeps its memory pool as long as it lives
+        if cuda_used:
+            torch.cuda.empty_cache()
 
     exponents = {m: scaling_exponent(list(times[m]), list(times[m].values())) for m in methods}
     print("scaling exponent a (time ~ N^a): " + ", ".join(
@@ -166,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             "torch": torch.__version__, "numpy": np.__version__, "machine": platform.machine(),
             "python": platform.python_version(), "device": str(device), "dtype": args.dtype,
             "threads": torch.get_num_threads(), "batch": args.batch, "allow_tf32": args.allow_tf32,
+            "cuda_graph": args.cuda_graph,
             "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
         }
         results = {

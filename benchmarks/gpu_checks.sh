@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything that needs a CUDA GPU, in one go: the CUDA tests, the float32/TF32 precision table, the
-# force-evaluation benchmark (one configuration and batches of 16) and the dynamics benchmark, each
-# writing its log and JSON to OUTDIR. Run from the checkout with latsym and latsym-holstein importable:
+# force-evaluation benchmark (eager and from CUDA graphs; one configuration, batches of 16 and 256) and
+# the dynamics benchmark, each writing its log and JSON to OUTDIR. Run from the checkout with latsym and latsym-holstein importable:
 #
 #     bash benchmarks/gpu_checks.sh OUTDIR
 set -uo pipefail
@@ -21,9 +21,10 @@ step cuda_tests python -m pytest -q -p no:cacheprovider tests/test_cuda.py tests
 step precision python benchmarks/precision_cuda.py --json "$out/precision.json"
 nets=(--networks latsym paper gnn --device cuda --eigh-device cuda)
 step forces python benchmarks/bench_forces.py "${nets[@]}" --json "$out/forces.json"
-step forces_b16 python benchmarks/bench_forces.py "${nets[@]}" --batch 16 --sizes 24 32 40 64 128 256 \
-    --json "$out/forces_b16.json"
-step forces_tf32 python benchmarks/bench_forces.py --networks latsym --device cuda --allow-tf32 \
-    --sizes 40 128 512 --ed-max 0 --json "$out/forces_tf32.json"
+step forces_graph python benchmarks/bench_forces.py "${nets[@]}" --cuda-graph --json "$out/forces_graph.json"
+step forces_b16 python benchmarks/bench_forces.py "${nets[@]}" --cuda-graph --batch 16 \
+    --sizes 24 32 40 64 128 256 --json "$out/forces_b16.json"
+step forces_b256 python benchmarks/bench_forces.py "${nets[@]}" --cuda-graph --batch 256 --sizes 40 \
+    --json "$out/forces_b256.json"
 step dynamics python benchmarks/bench_dynamics.py --steps 500 --json "$out/dynamics.json"
 exit $status

@@ -36,6 +36,8 @@ from latsym_holstein.params import HolsteinParams
 from latsym_holstein.simulate import initial_state, network_force_fn, quench
 from latsym_holstein.train import DEVICE_HELP, device_arg, force_metrics, train
 
+from latsym.dynamics import CUDAGraphForce
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -56,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-size", type=int, default=16, help="--force train: lattice side of the data")
     parser.add_argument("--train-epochs", type=int, default=30, help="--force train: training epochs")
     parser.add_argument(
-        "--device", type=device_arg, default="cpu", help=f"where the network and quench run: {DEVICE_HELP}"
+        "--device", type=device_arg, default="cpu",
+        help=f"where the network and quench run: {DEVICE_HELP}; on cuda the network replays from a CUDA "
+        "graph",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     args = parser.parse_args(argv)
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.size, args.size),
         args.steps,
         params=params,
-        force=None if network is None else network_force_fn(network),
+        force=None if network is None else network_force(network, args.device),
         seed=args.seed,
         snapshot_every=args.snapshot_every,
         checkpoint_every=10 * args.snapshot_every,
@@ -134,6 +138,12 @@ def check_against_ed(network: ForceField, size: int, params: HolsteinParams, *, 
         scale = network.input_scale
         predicted = network(torch.as_tensor(q, dtype=scale.dtype, device=scale.device)).double().cpu().numpy()
     return {**force_metrics(predicted, exact), "configurations": configurations, "size": size}
+
+
+def network_force(network: ForceField, device: torch.device):
+    """The network as a force callable; on a GPU replayed from a CUDA graph (several times faster)."""
+    force = network_force_fn(network)
+    return CUDAGraphForce(force) if device.type == "cuda" else force
 
 
 def print_summary(summary: dict) -> None:

@@ -6,6 +6,7 @@ guarantees hold there as well.
 """
 
 import h5py
+import latsym_holstein.lattice_net as lattice_net
 import numpy as np
 import pytest
 import torch
@@ -18,6 +19,7 @@ from latsym_holstein.simulate import network_force_fn, quench
 from latsym_holstein.train import train
 
 from latsym.cli import main
+from latsym.dynamics import CUDAGraphForce
 from latsym.group import Z2, point_group
 from latsym.lattice import PeriodicLattice, kagome, square
 from latsym.nn import LatticeConv
@@ -173,3 +175,72 @@ def test_training_on_cuda_resumes_exactly_and_loads_on_the_cpu(data, tmp_path):
     assert next(a.parameters()).device.type == "cpu"
     for key, value in a.state_dict().items():
         assert torch.equal(value, b.state_dict()[key]), key
+
+
+# -- CUDA graphs ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("shape", [(12, 12), (3, 10, 8)])
+def test_every_preset_replays_from_a_cuda_graph(name, shape):
+    net = randomised(name, torch.float32).to(CUDA)
+    force = CUDAGraphForce(net)
+    for seed in range(3):  # new inputs through the same graph
+        q = 4.0 * torch.randn(shape, generator=torch.Generator().manual_seed(seed)).to(CUDA)
+        with torch.no_grad():
+            eager = net(q)
+        torch.testing.assert_close(force(q), eager, rtol=0, atol=1e-5 * eager.abs().max().item())
+    assert force.replays == 3 and force.eager_calls == 0
+
+
+def test_graph_output_is_a_copy_and_other_shapes_are_refused():
+    force = CUDAGraphForce(lambda q: 2.0 * q)
+    a = force(torch.ones(4, 4, device=CUDA))
+    b = force(torch.full((4, 4), 3.0, device=CUDA))
+    assert torch.all(a == 2.0) and torch.all(b == 6.0)  # the first result was not overwritten
+    with pytest.raises(ValueError, match=r"captured for \(4, 4\) torch.float32 on cuda:0, got \(4, 5\)"):
+        force(torch.ones(4, 5, device=CUDA))
+    with pytest.raises(ValueError, match=r"got .*torch.float64"):
+        force(torch.ones(4, 4, device=CUDA, dtype=torch.float64))
+
+
+def test_a_force_that_waits_for_the_device_is_refused_and_cuda_still_works():
+    force = CUDAGraphForce(lambda q: q * q.sum().item())
+    with pytest.raises(ValueError, match="could not be captured in a CUDA graph"):
+        force(torch.ones(4, 4, device=CUDA))
+    assert CUDAGraphForce(lambda q: -q)(torch.ones(3, device=CUDA)).sum().item() == -3.0
+
+
+def test_unconverged_chemical_potential_in_the_graph_is_redone_eagerly(monkeypatch):
+    net = pretrained(device="cuda")
+    q = 5.0 * torch.randn(24, 24, generator=torch.Generator().manual_seed(0)).to(CUDA)
+    with torch.no_grad():
+        eager = net(q)
+    monkeypatch.setattr(lattice_net, "CAPTURED_ITERATIONS", 1)  # typical configurations need 2
+    force = CUDAGraphForce(network_force_fn(net))
+    torch.testing.assert_close(force(q), eager, rtol=0, atol=0)
+    assert force.eager_calls == 1 and force.replays == 0
+    monkeypatch.setattr(lattice_net, "CAPTURED_ITERATIONS", 6)
+    force = CUDAGraphForce(network_force_fn(net))
+    torch.testing.assert_close(force(q), eager, rtol=0, atol=1e-5 * eager.abs().max().item())
+    assert force.replays == 1
+
+
+def test_half_filling_level_in_a_graph_equals_the_eager_root():
+    levels = torch.randn(5, 64, generator=torch.Generator().manual_seed(1), dtype=torch.float64).to(CUDA)
+    levels[0] = torch.cat([torch.full((32,), -3.0), torch.full((32,), 2.0)]).to(CUDA)  # a wide gap
+    width = torch.tensor(0.1, dtype=torch.float64, device=CUDA)
+    eager = lattice_net.half_filling_level(levels, width)
+    force = CUDAGraphForce(lambda x: lattice_net.half_filling_level(x, width)[:, None].expand_as(x))
+    torch.testing.assert_close(force(levels)[:, 0], eager, rtol=0, atol=1e-12)
+    assert force.replays == 1
+
+
+def test_graphed_quench_follows_the_eager_one(tmp_path):
+    net = pretrained(device="cuda")
+    kwargs = dict(seed=5, snapshot_every=10, checkpoint_every=None, dtype=torch.float32, device="cuda",
+                  progress=False)
+    eager = quench(tmp_path / "eager.h5", (32, 32), 40, force=network_force_fn(net), **kwargs)
+    graphed = quench(tmp_path / "graph.h5", (32, 32), 40, force=CUDAGraphForce(network_force_fn(net)),
+                     **kwargs)
+    torch.testing.assert_close(graphed.state.q, eager.state.q, rtol=0, atol=1e-4)

@@ -10,6 +10,8 @@ held by the :class:`State`:
 
 :func:`run` integrates for many steps, writes snapshots to HDF5, checkpoints atomically, resumes
 bitwise-identically, stops cleanly on Ctrl-C and raises :class:`NonFiniteError` on divergence.
+On a GPU, :class:`CUDAGraphForce` replays a force from a CUDA graph, without eager PyTorch's
+per-kernel launch cost.
 
 >>> import torch
 >>> from latsym.dynamics import LangevinVV
@@ -22,6 +24,7 @@ bitwise-identically, stops cleanly on Ctrl-C and raises :class:`NonFiniteError` 
 """
 
 from latsym.dynamics._checkpoint import atomic_save, checkpoint_path
+from latsym.dynamics._cuda_graph import CUDAGraphForce
 from latsym.dynamics._errors import NonFiniteError, ResumeError
 from latsym.dynamics._integrators import Brownian, Integrator, LangevinVV
 from latsym.dynamics._runner import RunResult, run
@@ -29,6 +32,7 @@ from latsym.dynamics._state import State
 
 __all__ = [
     "Brownian",
+    "CUDAGraphForce",
     "Integrator",
     "LangevinVV",
     "NonFiniteError",

@@ -254,6 +254,8 @@ def half_filling_level(levels: torch.Tensor, width: torch.Tensor, max_iterations
     ``∂μ/∂w = Σ a_i z_i`` (``z_i = (μ − ε_i)/w``), bounded in a gap too. The excess
     ``Σ σ(z_i) − N/2`` is summed as the count of levels below μ minus N/2 plus the tails
     ``σ(z_i) − [z_i > 0]``, so that the tails of two levels many widths apart still balance midway.
+    Inside a CUDA graph capture, where a loop cannot stop at convergence, it takes
+    :data:`CAPTURED_ITERATIONS` steps and gives NaN for a row they leave unconverged.
 
     Args:
         levels: ``(B, N)`` site levels (any units).
@@ -281,6 +283,13 @@ def half_filling_level(levels: torch.Tensor, width: torch.Tensor, max_iterations
     return (roots[: len(levels)] - roots[len(levels):]) / 2
 
 
+#: Root-finding steps of :func:`half_filling_level` inside a CUDA graph capture, where it cannot stop
+#: at convergence (typical configurations, ordered ones included, converge in 2; the network's
+#: forces are NaN for a configuration that needs more, which :class:`latsym.dynamics.CUDAGraphForce`
+#: recomputes outside the graph).
+CAPTURED_ITERATIONS = 6
+
+
 def _middle_levels(eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The ⌈N/2⌉-th and the next smallest level of every row of ``eps`` ``(B, N)`` (a selection, not a
     sort: the lower median, then the least level above it unless it repeats)."""
@@ -298,18 +307,22 @@ def _half_filling_root(levels: torch.Tensor, width: torch.Tensor, max_iterations
         # the root lies within 40 w of the two middle levels
         low, high = _middle_levels(eps)
         lo, hi, mu = low - 40 * w, high + 40 * w, (low + high) / 2
-        for _ in range(max_iterations):
+        # inside a CUDA graph nothing may wait for the device: a fixed number of steps, no early exit
+        capturing = eps.is_cuda and torch.cuda.is_current_stream_capturing()
+        for _ in range(min(max_iterations, CAPTURED_ITERATIONS) if capturing else max_iterations):
             excess, newton = _newton_step(mu, eps, w)
             hi, lo = torch.where(excess > 0, mu, hi), torch.where(excess > 0, lo, mu)
             step = torch.where((newton >= lo) & (newton <= hi), newton, (lo + hi) / 2)
             scale = tolerance * (mu.abs() + w)
             converged = ((step - mu).abs() <= scale) | (hi - lo <= scale)
             mu = step
-            if bool(converged.all()):
+            if not capturing and bool(converged.all()):
                 break
         # where the loop stops depends on round-off: one more Newton step takes every row to it
         newton = _newton_step(mu, eps, w)[1]
         mu = torch.where((newton - mu).abs() <= tolerance * (mu.abs() + w), newton, mu)
+        if capturing:  # a row the fixed steps left unconverged says so, as NaN (CUDAGraphForce redoes it)
+            mu = torch.where(converged, mu, torch.nan)
         if not (levels.requires_grad or width.requires_grad):
             return mu
         z = (mu[:, None] - eps) / w

@@ -514,10 +514,10 @@ THREADS_HELP = (
 )
 
 
-def thread_count(text: str) -> int:
-    """The ``argparse`` type of ``--threads``: a positive integer.
+def positive_int(text: str) -> int:
+    """The ``argparse`` type of a positive integer option (``--threads``, ``--replicas``).
 
-    >>> thread_count("2")
+    >>> positive_int("2")
     2
     """
     if not text.strip().isdigit() or int(text) < 1:
@@ -612,7 +612,7 @@ def configure_parser(p: argparse.ArgumentParser, networks: list[str] | None = No
         "to --lr x 1e-4; resumes only with the same --epochs)",
     )
     p.add_argument("--device", type=device_arg, default="cpu", help=DEVICE_HELP)
-    p.add_argument("--threads", type=thread_count, help=THREADS_HELP)
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32", help="precision (default float32)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--no-plots", action="store_true", help="skip the parity plot and error histogram")

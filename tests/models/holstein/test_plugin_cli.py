@@ -377,7 +377,7 @@ def test_simulate_refuses_a_network_trained_for_other_parameters(tmp_path, capsy
 
 @pytest.mark.parametrize("command", ["simulate", "train"])
 @pytest.mark.parametrize("threads", ["0", "-1", "two"])
-def test_bad_thread_counts_are_refused(command, threads, tmp_path, capsys):
+def test_bad_positive_ints_are_refused(command, threads, tmp_path, capsys):
     argv = ["holstein", command, "--out", str(tmp_path / "x"), "--threads", threads]
     if command == "train":
         argv += ["--data", str(tmp_path / "data.h5")]
@@ -401,6 +401,13 @@ def test_bad_devices_are_refused(command, device, message, tmp_path, capsys):
         argv += ["--data", str(tmp_path / "data.h5")]
     assert exit_code(argv) == 2
     assert message in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("extra", [["--network", "pretrained"], []])
+def test_cuda_graph_needs_cuda_and_a_network(extra, tmp_path, capsys):
+    argv = ["holstein", "simulate", "--out", str(tmp_path / "x"), "--cuda-graph", *extra]
+    assert exit_code(argv) == 2
+    assert "--cuda-graph needs --device cuda and a --network" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
