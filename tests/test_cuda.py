@@ -244,3 +244,16 @@ def test_graphed_quench_follows_the_eager_one(tmp_path):
     graphed = quench(tmp_path / "graph.h5", (32, 32), 40, force=CUDAGraphForce(network_force_fn(net)),
                      **kwargs)
     torch.testing.assert_close(graphed.state.q, eager.state.q, rtol=0, atol=1e-4)
+
+
+def test_replicas_share_one_graph(tmp_path):
+    net = pretrained(device="cuda")
+    force = CUDAGraphForce(network_force_fn(net))
+    result = quench(tmp_path / "replicas.h5", (24, 24), 20, force=force, seed=1, snapshot_every=10,
+                    dtype=torch.float32, device="cuda", replicas=8, progress=False)
+    with h5py.File(result.path) as f:
+        q, f_last = f["q"][()], f["f"][-1]
+    assert q.shape == (3, 8, 24, 24) and force.replays == 21  # the initial force and 20 steps
+    with torch.no_grad():
+        eager = net(torch.as_tensor(q[-1], device=CUDA)).cpu().numpy()
+    np.testing.assert_allclose(f_last, eager, rtol=0, atol=1e-5 * np.abs(eager).max())

@@ -22,14 +22,15 @@ from latsym_holstein import plots
 
 def load_trajectory(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Times ``(T,)`` and distortions ``(T, L1, L2)`` (``(T, L1, L2, L3)`` for a simple cubic quench)
-    of a trajectory file.
+    of a trajectory file; ``(T, R, L1, …)`` for a run of ``R`` replicas.
 
     The lattice dimension is the length of the ``shape`` in the trajectory's metadata (written by
-    :func:`~latsym_holstein.simulate.quench`); a trajectory without one holds square-lattice fields.
+    :func:`~latsym_holstein.simulate.quench`), and the replica count is its ``replicas``; a trajectory
+    without a shape holds square-lattice fields.
 
     Raises:
-        ValueError: the file is missing, not HDF5, or its snapshots are not ``(T, L1, …, Ld)`` (a
-            batched run, or a shape that does not match the metadata).
+        ValueError: the file is missing, not HDF5, or its snapshots do not match the metadata's shape
+            and replicas.
     """
     path = Path(path)
     if not path.exists():
@@ -43,11 +44,12 @@ def load_trajectory(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     except OSError as exc:
         raise ValueError(f"{path} is not a readable HDF5 file ({exc})") from exc
     dim = len(metadata.get("shape", (0, 0)))
-    axes = ", ".join(f"L{a + 1}" for a in range(dim))
-    if q.ndim != dim + 1 or list(q.shape[1:]) != list(metadata.get("shape", q.shape[1:])):
-        raise ValueError(
-            f"expected snapshots of shape (T, {axes}), got {q.shape}; batched runs: analyse one"
-        )
+    replicas = metadata.get("replicas")
+    axes = ", ".join(["T", *(["R"] if replicas else []), *(f"L{a + 1}" for a in range(dim))])
+    expected = [*([replicas] if replicas else []), *metadata.get("shape", q.shape[-dim:])]
+    if q.ndim != len(expected) + 1 or list(q.shape[1:]) != expected:
+        raise ValueError(f"expected snapshots of shape ({axes}) = (T, {', '.join(map(str, expected))}), "
+                         f"got {q.shape}")
     return t, q.astype(np.float64)
 
 
@@ -59,6 +61,10 @@ def analyze(
     n_panels: int = 8,
 ) -> dict[str, Any]:
     """Observables and plots of a quench; returns the summary also written to ``analysis.json``.
+
+    For a run of several replicas, ``S(k)``, ``C(r)`` and the order parameters are averaged over
+    the replicas (domain sizes from the averaged ``S`` and ``C``: the ensemble averages of the
+    theory of coarsening), and the snapshots show replica 0.
 
     Args:
         trajectory: HDF5 trajectory file.
@@ -72,15 +78,25 @@ def analyze(
     Returns:
         ``{"time", "order_parameter", "order_abs", "domain_size_sk", "domain_size_cr", "fit",
         "plots"}`` (lists of floats per snapshot; ``fit`` holds ``alpha``, ``alpha_err``,
-        ``prefactor`` and ``window``, or ``None`` when too few points have a finite size).
+        ``prefactor`` and ``window``, or ``None`` when too few points have a finite size), and
+    ``replicas`` (1 for a single quench).
     """
     t, q = load_trajectory(trajectory)
-    dim = q.ndim - 1
+    with h5py.File(trajectory, "r") as f:
+        replicas = json.loads(f.attrs.get("metadata", "{}")).get("replicas")
+    q = q if replicas else q[:, None]  # (T, R, L1, …, Ld)
+    dim = q.ndim - 2
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    phi = obs.order_parameter_field(q, field="distortion", dim=dim)
-    s = obs.structure_factor(q, dim=dim)
-    c = obs.correlation(phi, dim=dim)
+    fields = q.reshape(-1, *q.shape[2:])  # the observables take one batch axis
+
+    def replica_mean(x: np.ndarray) -> np.ndarray:
+        return x.reshape(q.shape[:2] + x.shape[1:]).mean(axis=1)
+
+    phi_all = obs.order_parameter_field(fields, field="distortion", dim=dim)
+    phi = phi_all.reshape(q.shape)[:, 0]  # replica 0, for the snapshots
+    s = replica_mean(obs.structure_factor(fields, dim=dim))
+    c = replica_mean(obs.correlation(phi_all, dim=dim))
     size_sk = obs.domain_size_structure_factor(s, dim=dim)
     size_cr = obs.domain_size_correlation(c, dim=dim)
 
@@ -124,8 +140,9 @@ def analyze(
     summary = {
         "trajectory": str(trajectory),
         "time": t.tolist(),
-        "order_parameter": obs.order_parameter(phi, dim=dim).tolist(),
-        "order_abs": obs.order_parameter(phi, absolute=True, dim=dim).tolist(),
+        "replicas": q.shape[1],
+        "order_parameter": replica_mean(obs.order_parameter(phi_all, dim=dim)).tolist(),
+        "order_abs": replica_mean(obs.order_parameter(phi_all, absolute=True, dim=dim)).tolist(),
         "domain_size_sk": _finite_or_none(size_sk),
         "domain_size_cr": _finite_or_none(size_cr),
         "fit": fit,

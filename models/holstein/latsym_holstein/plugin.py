@@ -306,6 +306,12 @@ def _configure_simulate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -
     )
     p.add_argument("--dynamics", choices=["langevin", "brownian"], default="langevin", help="integrator")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial state and the noise")
+    p.add_argument(
+        "--replicas", type=positive_int, metavar="R",
+        help="run R independent quenches side by side as one batch (snapshots (T, R, ...); `analyze` "
+        "averages S(k), C(r) and the order parameters over them); a network on a GPU evaluates many "
+        "replicas for little more than the cost of one",
+    )
     p.add_argument("--snapshot-every", type=int, default=50, help="steps between snapshots (default 50)")
     p.add_argument(
         "--checkpoint-every", type=int, default=500, help="steps between checkpoints (default 500)"
@@ -403,6 +409,7 @@ def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
             force=force,
             dtype=dtype,
             device=args.device,
+            replicas=args.replicas,
             metadata={"model": cls.name},
             overwrite=args.overwrite,
             progress=not args.no_progress,

@@ -96,11 +96,18 @@ def quench(
     dynamics: str = "langevin",
     dtype: torch.dtype = torch.float64,
     device: str | torch.device = "cpu",
+    replicas: int | None = None,
     metadata: dict | None = None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> RunResult:
     """Run (or resume) a thermal quench and write it to the HDF5 trajectory ``out``.
+
+    With ``replicas=R`` it runs ``R`` independent quenches side by side, as one batch of fields
+    ``(R, *shape)``: the force is evaluated on all of them at once (a network on a GPU then costs
+    little more than for one), and the snapshots and observables get a replica axis after the time
+    axis. The replicas' initial states and noise are independent draws from the run's seed (replica
+    ``r`` is not the run with seed ``seed + r``).
 
     Args:
         out: trajectory file (``None``: keep nothing, no snapshots or observables; return the final state).
@@ -113,6 +120,7 @@ def quench(
         snapshot_every, checkpoint_every: steps between snapshots and between checkpoints.
         dynamics: ``"langevin"`` (velocity Verlet + Ornstein–Uhlenbeck) or ``"brownian"``.
         dtype, device: of the fields (ED computes in float64 whatever the dtype).
+        replicas: ``None`` (one quench, fields ``shape``) or a positive int ``R`` (fields ``(R, *shape)``).
         metadata: extra JSON-serialisable metadata (e.g. which network drives the run).
 
     Returns:
@@ -135,8 +143,10 @@ def quench(
         )
     if not _is_int(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if replicas is not None and (not _is_int(replicas) or replicas < 1):
+        raise ValueError(f"replicas must be None or a positive int, got {replicas!r}")
     shape, seed = tuple(int(s) for s in shape), int(seed)  # plain ints: they go to JSON metadata
-    q0, v0 = initial_state(shape, seed)
+    q0, v0 = initial_state(shape if replicas is None else (int(replicas), *shape), seed)
     q0 = torch.as_tensor(q0, dtype=dtype, device=device)
     v0 = torch.as_tensor(v0, dtype=dtype, device=device) if dynamics == "langevin" else None
     meta = {
@@ -145,6 +155,8 @@ def quench(
         "shape": list(shape),
         "force": "ed" if force is None else _force_name(force),
     }
+    if replicas is not None:
+        meta["replicas"] = int(replicas)
     meta.update(metadata or {})
     return run(
         integrator,

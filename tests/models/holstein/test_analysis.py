@@ -222,5 +222,34 @@ def test_trajectory_shape_must_match_its_metadata(tmp_path):
     path = write_trajectory(tmp_path / "mismatch.h5", np.zeros((2, 4, 4, 4)), np.array([0.0, 1.0]))
     with h5py.File(path, "a") as f:
         f.attrs["metadata"] = json.dumps({"shape": [4, 4]})  # a batched square-lattice run
-    with pytest.raises(ValueError, match=r"expected snapshots of shape \(T, L1, L2\), got \(2, 4, 4, 4\)"):
+    with pytest.raises(ValueError, match=r"shape \(T, L1, L2\) = \(T, 4, 4\), got \(2, 4, 4, 4\)"):
         analyze(path, tmp_path)
+    with h5py.File(path, "a") as f:
+        f.attrs["metadata"] = json.dumps({"shape": [4, 4], "replicas": 3})
+    with pytest.raises(ValueError, match=r"shape \(T, R, L1, L2\) = \(T, 3, 4, 4\), got \(2, 4, 4, 4\)"):
+        analyze(path, tmp_path)
+
+
+def test_replicas_are_averaged(tmp_path, drawn):
+    """S(k), C(r) and the order parameters of a run of replicas are replica averages; domain sizes
+    come from the averaged S and C; the snapshots show replica 0."""
+    q = np.stack([growing_domains(TIMES, size=32, seed=seed) for seed in (0, 1, 2)], axis=1)
+    path = write_trajectory(tmp_path / "replicas.h5", q, TIMES)
+    with h5py.File(path, "a") as f:
+        f.attrs["metadata"] = json.dumps({"shape": [32, 32], "replicas": 3})
+    assert load_trajectory(path)[1].shape == (8, 3, 32, 32)
+    summary = analyze(path, tmp_path / "out")
+    phi = [obs.order_parameter_field(q[:, r], field="distortion") for r in range(3)]
+    c = np.mean([obs.correlation(p) for p in phi], axis=0)
+    s = np.mean([obs.structure_factor(q[:, r]) for r in range(3)], axis=0)
+    def assert_sizes(key, expected):  # the summary writes a size that is not finite as None
+        written = np.array([np.nan if v is None else v for v in summary[key]])
+        np.testing.assert_allclose(written, np.where(np.isfinite(expected), expected, np.nan), rtol=1e-12)
+
+    assert_sizes("domain_size_cr", obs.domain_size_correlation(c))
+    assert_sizes("domain_size_sk", obs.domain_size_structure_factor(s))
+    np.testing.assert_allclose(summary["order_abs"],
+                               np.mean([obs.order_parameter(p, absolute=True) for p in phi], axis=0))
+    assert summary["replicas"] == 3 and summary["fit"]["alpha"] > 0
+    one = analyze(write_trajectory(tmp_path / "one.h5", q[:, 0], TIMES), tmp_path / "one")
+    assert one["replicas"] == 1 and one["domain_size_cr"] != summary["domain_size_cr"]

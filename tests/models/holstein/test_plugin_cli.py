@@ -403,6 +403,18 @@ def test_bad_devices_are_refused(command, device, message, tmp_path, capsys):
     assert message in capsys.readouterr().err and not (tmp_path / "x").exists()
 
 
+def test_simulate_replicas_and_analyze(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["holstein", "simulate", "--out", str(out), "--size", "8", "--steps", "4", "--snapshot-every", "2",
+            "--replicas", "2", "--analyze", "--no-progress"]
+    assert exit_code(argv) == 0
+    with h5py.File(out / "quench.h5") as f:
+        assert f["q"].shape == (3, 2, 8, 8)
+    assert json.loads((out / "analysis.json").read_text())["replicas"] == 2
+    assert exit_code([*argv[:-4], "--replicas", "0"]) == 2
+    assert "--replicas: must be a positive integer, got '0'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("extra", [["--network", "pretrained"], []])
 def test_cuda_graph_needs_cuda_and_a_network(extra, tmp_path, capsys):
     argv = ["holstein", "simulate", "--out", str(tmp_path / "x"), "--cuda-graph", *extra]

@@ -82,6 +82,25 @@ def test_resume_extends_bitwise(tmp_path):
     assert restarted.start_step == 0 and restarted.n_snapshots == 3
 
 
+def test_replicas_run_side_by_side_and_resume_bitwise(tmp_path):
+    kwargs = dict(params=PARAMS, seed=2, snapshot_every=2, checkpoint_every=4, replicas=3, progress=False)
+    result = quench(tmp_path / "long.h5", (4, 4), 8, **kwargs)
+    arrays, attrs = read(result.path)
+    assert arrays["q"].shape == (5, 3, 4, 4) and arrays["order_abs"].shape == (5, 3)
+    assert json.loads(attrs["metadata"])["replicas"] == 3
+    assert not np.allclose(arrays["q"][-1, 0], arrays["q"][-1, 1])  # independent replicas
+    for r in range(3):  # each replica feels its own exact forces
+        np.testing.assert_allclose(arrays["f"][-1, r], ed_forces(arrays["q"][-1, r], PARAMS), atol=1e-12)
+    quench(tmp_path / "split.h5", (4, 4), 4, **kwargs)
+    resumed = quench(tmp_path / "split.h5", (4, 4), 8, **kwargs)
+    assert resumed.start_step == 4
+    split, _ = read(resumed.path)
+    for name in arrays:
+        np.testing.assert_array_equal(arrays[name], split[name], err_msg=name)
+    with pytest.raises(ResumeError, match="different run"):
+        quench(tmp_path / "split.h5", (4, 4), 8, **{**kwargs, "replicas": 2})
+
+
 def test_custom_force_equals_a_direct_run(tmp_path):
     """quench wires the parameters and the initial state into latsym.dynamics.run."""
     result = quench(
@@ -163,6 +182,9 @@ def test_brownian(tmp_path):
         ({"shape": (4, 4.5)}, ValueError, "one int >= 2 per lattice dimension"),
         ({"shape": (4, 4, 4)}, ValueError, r"unbounded below on the 3-dimensional lattice"),
         ({"seed": -1}, ValueError, "seed must be a non-negative int, got -1"),
+        ({"replicas": 0}, ValueError, "replicas must be None or a positive int, got 0"),
+        ({"replicas": 2.0}, ValueError, "replicas must be None or a positive int, got 2.0"),
+        ({"replicas": True}, ValueError, "replicas must be None or a positive int, got True"),
         ({"seed": 1.5}, ValueError, "seed must be a non-negative int"),
         (
             {"dynamics": "brownian", "params": HolsteinParams(gamma=0.0)},
