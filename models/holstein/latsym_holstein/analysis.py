@@ -77,9 +77,9 @@ def analyze(
 
     Returns:
         ``{"time", "order_parameter", "order_abs", "domain_size_sk", "domain_size_cr", "fit",
-        "plots"}`` (lists of floats per snapshot; ``fit`` holds ``alpha``, ``alpha_err``,
-        ``prefactor`` and ``window``, or ``None`` when too few points have a finite size), and
-    ``replicas`` (1 for a single quench).
+        "plots", "replicas"}`` (lists of floats per snapshot; ``fit`` holds ``alpha``, ``alpha_err``,
+        ``prefactor`` and ``window``, or ``None`` when too few points have a finite size;
+        ``replicas`` is 1 for a single quench).
     """
     t, q = load_trajectory(trajectory)
     with h5py.File(trajectory, "r") as f:
