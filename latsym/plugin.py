@@ -243,27 +243,17 @@ class ModelPlugin(abc.ABC):
 
     @classmethod
     def run_cli(cls, argv: list[str]) -> int:
-        """Run ``latsym ARGV`` and return its exit status (argparse's exits included: ``--help`` is 0).
-
-        latsym's own command line when this plugin is registered under the ``latsym.models`` entry
-        points, otherwise a parser holding just this plugin: its commands work before it is
-        installed, in its examples and tests.
+        """Run ``latsym ARGV`` for this plugin's commands and return its exit status (argparse's exits
+        included: ``--help`` is 0), whether or not the plugin is installed: in its examples and tests.
 
         >>> from latsym_holstein.plugin import HolsteinPlugin
         >>> HolsteinPlugin.run_cli(["holstein", "no-such-command"])  # doctest: +ELLIPSIS
         2
         """
-        if cls.name in plugin_entry_points():
-            from latsym.cli import main as command
-        else:
-            parser = argparse.ArgumentParser(prog="latsym")
-            cls.add_cli(parser.add_subparsers(metavar="COMMAND"))
-
-            def command(argv: list[str]) -> int:
-                args = parser.parse_args(argv)
-                return args.func(args)
-
+        parser = argparse.ArgumentParser(prog="latsym")
+        cls.add_cli(parser.add_subparsers(metavar="COMMAND"))
         try:
-            return command(argv)
+            args = parser.parse_args(argv)
+            return int(args.func(args) or 0)
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else int(exc.code is not None)

@@ -106,16 +106,25 @@ def test_check_symmetry_runs_assert_equivariant_on_the_reference_forces():
         Biased().check_symmetry(4, translations=None, backend="numpy")
 
 
-def test_run_cli_stands_in_for_an_unregistered_plugin_and_defers_to_latsym_once_registered(capsys):
+def test_run_cli_runs_the_plugins_own_commands(capsys):
     assert SpringPlugin.run_cli(["spring", "force", "--k", "3"]) == 0
     assert "-3." in capsys.readouterr().out
     assert SpringPlugin.run_cli(["spring", "--help"]) == 0  # argparse's exit, as a status
     assert SpringPlugin.run_cli(["spring", "force", "--k", "x"]) == 2
     assert "invalid float value: 'x'" in capsys.readouterr().err
-    from latsym_holstein.plugin import HolsteinPlugin  # registered: latsym's own CLI answers
+    from latsym_holstein.plugin import HolsteinPlugin  # registered or not: only its own commands
 
-    assert HolsteinPlugin.run_cli(["models"]) == 0
-    assert "holstein" in capsys.readouterr().out
+    assert HolsteinPlugin.run_cli(["models"]) == 2
+    assert "invalid choice: 'models'" in capsys.readouterr().err
+
+
+def test_plugin_module_does_not_import_the_cli():
+    import subprocess
+    import sys
+
+    code = "import sys, latsym.plugin; print('latsym.cli' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
 
 
 def _register(tmp_path, monkeypatch, entry_name: str, module_source: str) -> None:

@@ -1,18 +1,20 @@
-"""Force-field networks: a registry of presets, their common base class, files, and the GNN baseline.
+"""Force-field networks of the Holstein model: the registry of presets, its files, and the GNN baseline.
 
-A force-field network is a :class:`torch.nn.Module` that maps lattice distortions ``q`` of shape
-``(B, L1, L2)`` or ``(L1, L2)`` to forces of the same shape (energy units per unit distortion, like the
-ED forces) on any periodic lattice size. Every network subclasses :class:`ForceField`, which gives it
+A Holstein force-field network maps lattice distortions ``q`` of shape ``(B, L1, L2)`` or ``(L1, L2)``
+to forces of the same shape (energy units per unit distortion, like the ED forces) on any periodic
+lattice size. Every network subclasses :class:`latsym.forcefield.ForceField`, which gives it
 
 - ``name``: the registry preset that builds it, and ``config``: a JSON-able dict such that
   ``build_network(net.name, **net.config)`` rebuilds it;
 - ``input_scale``: a buffer holding the input scale fitted on training data by
-  :meth:`ForceField.fit_input_scale` (one max-abs constant unless a network overrides it);
+  :meth:`~latsym.forcefield.ForceField.fit_input_scale` (one max-abs constant unless a network
+  overrides it);
 - shape and dtype checks of the input.
 
-Presets are registered in :data:`NETWORKS` with :func:`register_network` and built with
-:func:`build_network`; :func:`save_network` / :func:`load_network` write and read a network with its
-preset, config and weights.
+Presets live in :data:`NETWORKS`, a :class:`latsym.forcefield.NetworkRegistry` that imports the
+modules defining them before its first lookup; :func:`save_network` / :func:`load_network` write and
+read a network with its preset, config and weights (files of the earlier format
+``latsym-holstein-network/1`` still load).
 
 >>> net = build_network("gnn", widths=[1, 4, 1])
 >>> net(torch.zeros(2, 6, 6)).shape
@@ -25,46 +27,44 @@ True
 from __future__ import annotations
 
 import itertools
-import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from torch import nn
 
-from latsym.dynamics import atomic_save
+from latsym.forcefield import ForceField, NetworkFileError, NetworkRegistry
 
-FORMAT = "latsym-holstein-network/1"
+__all__ = [
+    "GNN_WIDTHS",
+    "NETWORKS",
+    "ForceField",
+    "GNNForceField",
+    "NetworkFileError",
+    "available_networks",
+    "build_network",
+    "load_network",
+    "neighbour_mean",
+    "read_network_file",
+    "register_network",
+    "save_network",
+]
 
 #: The default widths of the GNN baseline (companion GNN paper, arXiv 2603.02039): 8 layers.
 GNN_WIDTHS = (1, 128, 512, 1024, 2048, 1024, 512, 128, 1)
 
-NetworkFactory = Callable[..., "ForceField"]
+#: Force-field presets by name: ``NETWORKS[name](**config)`` builds a network ("gnn" here; "paper",
+#: "latsym", "latsym-energy" and "latsym-tp" in the modules it imports on first use).
+NETWORKS = NetworkRegistry(
+    "holstein",
+    modules=("latsym_holstein.networks", "latsym_holstein.lattice_net", "latsym_holstein.paper_net"),
+    legacy_formats=("latsym-holstein-network/1",),
+)
 
-#: Force-field presets by name: ``NETWORKS[name](**config)`` builds a :class:`ForceField`.
-NETWORKS: dict[str, NetworkFactory] = {}
-
-
-class NetworkFileError(ValueError):
-    """A file is missing, unreadable, or not a network written by :func:`save_network`."""
-
-
-def register_network(name: str) -> Callable[[NetworkFactory], NetworkFactory]:
-    """Decorator registering a factory (usually a :class:`ForceField` subclass) under ``name``.
-
-    Raises:
-        ValueError: ``name`` is already registered.
-    """
-
-    def decorate(factory: NetworkFactory) -> NetworkFactory:
-        if name in NETWORKS:
-            raise ValueError(f"a network named {name!r} is already registered")
-        NETWORKS[name] = factory
-        return factory
-
-    return decorate
+#: Decorator registering a preset factory under a name in :data:`NETWORKS`.
+register_network = NETWORKS.register
 
 
 def available_networks() -> list[str]:
@@ -73,104 +73,13 @@ def available_networks() -> list[str]:
     >>> "gnn" in available_networks()
     True
     """
-    return sorted(NETWORKS)
+    return list(NETWORKS)
 
 
 def build_network(name: str, **config: Any) -> ForceField:
-    """Build preset ``name`` with keyword ``config`` (missing keys take the preset's defaults).
-
-    Raises:
-        ValueError: unknown preset, or a config the preset rejects.
-        TypeError: a config key the preset does not take.
-    """
-    if name not in NETWORKS:
-        raise ValueError(f"unknown network {name!r}; available: {', '.join(available_networks())}")
-    try:
-        return NETWORKS[name](**config)
-    except TypeError as exc:
-        raise TypeError(f"network {name!r} does not accept config {config}: {exc}") from exc
-
-
-class ForceField(nn.Module):
-    """Base class of the force-field networks: shape checks, ``name``/``config``, a fitted input scale.
-
-    Subclasses set the class attribute ``name`` (their preset), call ``super().__init__(config)`` with
-    the JSON-able dict of their constructor arguments, and implement :meth:`forces` on
-    ``(B, L1, L2)`` batches; ``forward`` accepts ``(L1, L2)`` too. The buffer ``input_scale`` (a scalar,
-    1 until fitted) is theirs to divide the input by.
-    """
-
-    name: str = ""
-    #: The lattice the network lives on, and its dimension (subclasses on other lattices set both).
-    lattice_name: str = "square"
-    dim: int = 2
-    #: Whether the forces are odd in q by construction, F(−q) = −F(q): the particle–hole symmetry of
-    #: half filling on a bipartite lattice. :func:`~latsym_holstein.train.train` refuses such a
-    #: network for data at another filling.
-    odd_in_q: ClassVar[bool] = False
-    #: Config values that a file written before the key existed was trained with (read by
-    #: :func:`load_network` for keys its config lacks), e.g. ``{"chemical_potential": False}``.
-    legacy_config: ClassVar[dict[str, Any]] = {}
-
-    def __init__(self, config: dict[str, Any]):
-        super().__init__()
-        try:
-            self.config = json.loads(json.dumps(config))
-        except TypeError as exc:
-            raise TypeError(f"a network config must be JSON-serialisable, got {config!r}: {exc}") from exc
-        self.register_buffer("input_scale", torch.ones((), dtype=torch.get_default_dtype()))
-
-    def forces(self, q: torch.Tensor) -> torch.Tensor:
-        """Forces ``(B, L1, L2)`` of configurations ``q`` of shape ``(B, L1, L2)``."""
-        raise NotImplementedError(f"{type(self).__name__} must implement forces(q)")
-
-    def forward(self, q: torch.Tensor) -> torch.Tensor:
-        """Forces of ``q`` of shape ``(L1, …, Ld)`` or ``(B, L1, …, Ld)``, returned in the same shape
-        (``d`` = :attr:`dim`, the lattice's dimension).
-
-        Raises:
-            TypeError: ``q`` is not a tensor of the network's floating dtype.
-            ValueError: ``q`` has neither ``d`` nor ``d + 1`` axes.
-        """
-        if not isinstance(q, torch.Tensor):
-            raise TypeError(f"q must be a torch.Tensor, got {type(q).__name__}; use torch.as_tensor(q)")
-        if q.ndim not in (self.dim, self.dim + 1):
-            raise self.shape_error(q)
-        if q.dtype != self.input_scale.dtype:
-            raise TypeError(
-                f"q has dtype {q.dtype} but the network is {self.input_scale.dtype}; convert one of them, "
-                f"e.g. q.to({self.input_scale.dtype}) or network.to({q.dtype})"
-            )
-        if q.ndim == self.dim:
-            return self.forces(q[None])[0]
-        return self.forces(q)
-
-    def shape_error(self, q: torch.Tensor, *, batched_only: bool = False) -> ValueError:
-        """The ``ValueError`` for a field ``q`` of the wrong number of axes."""
-        cells = ", ".join(f"L{i + 1}" for i in range(self.dim))
-        shapes = f"(batch, {cells})" if batched_only else f"({cells}) or (batch, {cells})"
-        return ValueError(
-            f"q must have shape {shapes} on the {self.lattice_name} lattice, got {tuple(q.shape)}"
-        )
-
-    @torch.no_grad()
-    def fit_input_scale(self, q_train: torch.Tensor) -> None:
-        """Set ``input_scale`` to ``max |q|`` over the training configurations ``q_train`` (any shape).
-
-        Raises:
-            ValueError: ``q_train`` is empty, non-finite or all zero.
-        """
-        q_train = torch.as_tensor(q_train)
-        if q_train.numel() == 0 or not torch.isfinite(q_train).all():
-            raise ValueError("fit_input_scale needs a non-empty, finite set of training configurations")
-        scale = q_train.abs().max()
-        if scale == 0:
-            raise ValueError("the training configurations are all zero: there is no scale to fit")
-        self.input_scale.fill_(float(scale))
-
-    def n_parameters(self) -> int:
-        """Number of trainable parameters."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+    """Build preset ``name`` of :data:`NETWORKS` with keyword ``config`` (see
+    :meth:`latsym.forcefield.NetworkRegistry.build`)."""
+    return NETWORKS.build(name, **config)
 
 
 def neighbour_mean(x: torch.Tensor) -> torch.Tensor:
@@ -233,86 +142,27 @@ class GNNForceField(ForceField):
 
 
 def save_network(module: ForceField, path: str | os.PathLike, **extra: Any) -> Path:
-    """Write ``module`` (preset name, config, weights) and JSON-able ``extra`` metadata to ``path``.
-
-    The file is written to a temporary name and renamed, so a reader never sees a partial file.
-    Returns the path.
-
-    Raises:
-        TypeError: ``module`` is not a :class:`ForceField`, or ``extra`` is not JSON-serialisable.
-    """
-    if not isinstance(module, ForceField) or not module.name:
-        raise TypeError(
-            "save_network needs a registered ForceField (built by build_network), got "
-            f"{type(module).__name__}"
-        )
-    try:
-        extra = json.loads(json.dumps(extra))
-    except TypeError as exc:
-        raise TypeError(f"extra metadata must be JSON-serialisable: {exc}") from exc
-    payload = {
-        "format": FORMAT,
-        "name": module.name,
-        "config": module.config,
-        "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
-        "extra": extra,
-    }
-    path = Path(path)
-    atomic_save(payload, path)
-    return path
+    """Write ``module`` and JSON-able ``extra`` metadata to ``path`` atomically; returns the path
+    (:meth:`latsym.forcefield.NetworkRegistry.save`)."""
+    return NETWORKS.save(module, path, **extra)
 
 
 def read_network_file(path: str | os.PathLike) -> dict[str, Any]:
-    """The payload ``{format, name, config, state_dict, extra}`` of a file written by :func:`save_network`.
+    """The payload ``{format, plugin, name, config, state_dict, extra}`` of a Holstein network file.
 
     Raises:
-        NetworkFileError: the file is missing, unreadable, or not a latsym-holstein network.
+        NetworkFileError: missing or unreadable, or not a Holstein network (a data set, a trajectory,
+            a checkpoint or another plugin's network: the message says which).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise NetworkFileError(f"no network file at {path}; train one with `latsym holstein train`")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise NetworkFileError(f"{path} is not a readable network file ({exc}); is it corrupt?") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-        raise NetworkFileError(
-            f"{path} is not a latsym-holstein network (found {found!r}, expected format {FORMAT!r})"
-        )
-    return payload
+    return NETWORKS.read(path)
 
 
 def load_network(path: str | os.PathLike) -> ForceField:
-    """Read a network written by :func:`save_network`, on the CPU, in its saved dtype, in eval mode.
-
-    Its ``extra`` metadata is attached as ``module.extra``.
+    """Read a Holstein network written by :func:`save_network`, on the CPU, in its saved dtype, in eval
+    mode, with its ``extra`` metadata as ``module.extra``.
 
     Raises:
-        NetworkFileError: missing, unreadable or foreign file, an unregistered preset, or weights that
-            do not fit the preset's config.
+        NetworkFileError: see :func:`read_network_file`; an unregistered preset, or weights that do
+            not fit the preset's config.
     """
-    payload = read_network_file(path)
-    name = payload["name"]
-    if name not in NETWORKS:
-        raise NetworkFileError(
-            f"{path} holds a network of preset {name!r}, which is not registered here "
-            f"(available: {', '.join(available_networks())})"
-        )
-    module = build_network(name, **{**getattr(NETWORKS[name], "legacy_config", {}), **payload["config"]})
-    state = payload["state_dict"]
-    floats = [v.dtype for v in state.values() if v.is_floating_point()]
-    if floats:
-        module = module.to(floats[0])
-    try:
-        module.load_state_dict(state)
-    except RuntimeError as exc:
-        raise NetworkFileError(
-            f"{path}: the weights do not fit network {name!r} with config {payload['config']}: {exc}"
-        ) from exc
-    module.extra = payload["extra"]
-    return module.eval()
-
-
-# The equivariant presets register themselves on import ("paper", "latsym", "latsym-energy", "latsym-tp").
-from latsym_holstein import lattice_net, paper_net  # noqa: E402, F401
+    return NETWORKS.load(path)

@@ -57,30 +57,17 @@ def test_registry_lists_and_builds_gnn():
 
 
 def test_build_network_rejects_unknown_name_and_config():
-    with pytest.raises(ValueError, match=r"unknown network 'nope'.*gnn"):
+    with pytest.raises(ValueError, match=r"unknown holstein network 'nope'.*gnn"):
         build_network("nope")
     with pytest.raises(TypeError, match="does not accept config"):
         build_network("gnn", depth=3)
 
 
-def test_register_network(monkeypatch):
-    monkeypatch.setattr(networks, "NETWORKS", dict(networks.NETWORKS))
-
-    @register_network("tiny")
-    class Tiny(ForceField):
-        name = "tiny"
-
-        def __init__(self, factor: float = 2.0):
-            super().__init__({"factor": factor})
-            self.factor = torch.nn.Parameter(torch.tensor(factor))
-
-        def forces(self, q):
-            return self.factor * q / self.input_scale
-
-    assert "tiny" in available_networks()
-    assert torch.equal(build_network("tiny", factor=3.0)(torch.ones(2, 2)), torch.full((2, 2), 3.0))
+def test_presets_do_not_depend_on_import_order():
+    assert list(networks.NETWORKS) == ["gnn", "latsym", "latsym-energy", "latsym-tp", "paper"]
+    assert register_network == networks.NETWORKS.register
     with pytest.raises(ValueError, match="already registered"):
-        register_network("gnn")(Tiny)
+        register_network("gnn")(GNNForceField)
 
 
 def test_force_field_needs_forces_and_json_config():
@@ -233,14 +220,14 @@ def test_save_load_round_trip(tmp_path, dtype_):
 
 
 def test_save_network_rejects_bad_input(tmp_path):
-    with pytest.raises(TypeError, match="registered ForceField"):
+    with pytest.raises(TypeError, match="built by the holstein registry"):
         save_network(torch.nn.Linear(1, 1), tmp_path / "x.pt")
     with pytest.raises(TypeError, match="JSON-serialisable"):
         save_network(small_gnn(), tmp_path / "x.pt", bad=object())
     assert not (tmp_path / "x.pt").exists()
 
 
-def test_load_network_rejects_bad_files(tmp_path, monkeypatch):
+def test_load_network_rejects_bad_files(tmp_path):
     with pytest.raises(NetworkFileError, match="no network file"):
         load_network(tmp_path / "missing.pt")
     corrupt = tmp_path / "corrupt.pt"
@@ -261,6 +248,7 @@ def test_load_network_rejects_bad_files(tmp_path, monkeypatch):
     torch.save(payload, tmp_path / "mismatch.pt")
     with pytest.raises(NetworkFileError, match="do not fit network 'gnn'"):
         load_network(tmp_path / "mismatch.pt")
-    monkeypatch.setattr(networks, "NETWORKS", {})
-    with pytest.raises(NetworkFileError, match="preset 'gnn', which is not registered"):
-        load_network(path)
+    payload["name"] = "nope"
+    torch.save(payload, tmp_path / "unknown.pt")
+    with pytest.raises(NetworkFileError, match="preset 'nope', which is not registered"):
+        load_network(tmp_path / "unknown.pt")
