@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, ClassVar
 
+import numpy as np
+
 ENTRY_POINT_GROUP = "latsym.models"
 
 
@@ -106,16 +108,24 @@ class _LazyParser(argparse.ArgumentParser):
 class ModelPlugin(abc.ABC):
     """Base class of a lattice model plugin: subclass it to describe your model to latsym.
 
-    A plugin states, in one place, everything latsym's generic machinery needs:
+    A plugin states, in one place, everything latsym's generic machinery (:mod:`latsym.forcefield`)
+    needs:
 
     - ``name`` (the CLI group ``latsym <name>``) and ``description``;
     - ``Params``: a dataclass of the model's physical parameters, with defaults;
-    - the symmetry: :meth:`lattice`, :meth:`symmetry_group` (point group × internal group) and the
-      field types ``input_irreps`` / ``force_irreps`` (strings in the ``latsym.nn.Irreps`` syntax);
-    - :meth:`reference_forces`, the exact (reference) solver, used to make training data and to
-      validate networks;
+    - the symmetry: :meth:`lattice`, :meth:`symmetry_group` (point group × internal group),
+      :meth:`symmetry_centre` (the point the group acts about; ``None``: every site) and the field
+      types ``input_irreps`` / ``force_irreps`` (strings in the ``latsym.nn.Irreps`` syntax), from
+      which :meth:`field_layout` derives the array layout of a configuration,
+      ``(*site_shape, L1, …, Ld)`` (see :class:`~latsym.forcefield.FieldLayout`);
+    - :meth:`reference_forces` (and :meth:`reference_solution`), the exact solver, used to make
+      training data and to validate networks;
+    - :meth:`random_configuration` and :meth:`initial_state`, the random starts of data sets and
+      quenches, and :meth:`check_cells`, the lattice sizes the model accepts;
     - :meth:`networks`, the force-field network factories by preset name;
-    - :meth:`dynamics_defaults` and :meth:`observables` for simulations;
+    - :meth:`integrators` (the dynamics, a choice: Langevin and Brownian from
+      :meth:`dynamics_defaults` by default) and :meth:`observables` (functions of the dynamics
+      :class:`~latsym.dynamics.State`) for simulations;
     - :meth:`cli_commands`, the subcommands added under ``latsym <name>``.
 
     Register the subclass under the entry-point group ``latsym.models`` and ``latsym models`` lists it.
@@ -167,11 +177,60 @@ class ModelPlugin(abc.ABC):
         """Exact forces for configurations ``q`` of shape ``(*lattice_shape)`` or
         ``(batch, *lattice_shape)``; returns an array of the same shape and type."""
 
+    def symmetry_centre(self):
+        """The Cartesian point, shape ``(d,)``, about which :meth:`symmetry_group` acts, or ``None``
+        (the default) when it acts about every site (a site symmetry of every sublattice)."""
+        return None
+
+    def field_layout(self):
+        """The array layout of one configuration: a :class:`~latsym.forcefield.FieldLayout` with the
+        lattice's dimension and sublattices, the channels of ``input_irreps`` and the
+        :meth:`symmetry_centre`."""
+        from latsym.forcefield import FieldLayout
+        from latsym.nn import Irreps
+
+        lattice = self.lattice()
+        return FieldLayout(
+            dim=lattice.dim,
+            channels=Irreps(self.input_irreps, self.symmetry_group()).dim,
+            sublattices=lattice.n_basis,
+            centre=self.symmetry_centre(),
+        )
+
+    def params_dict(self) -> dict[str, Any]:
+        """The parameters as a JSON-able dict (recorded in data sets, trajectories and networks)."""
+        return dataclasses.asdict(self.params)
+
+    def check_cells(self, shape) -> None:
+        """Refuse (``ValueError``) a lattice of ``shape`` unit cells per side that the model cannot
+        take; the default accepts any."""
+        return None
+
+    def random_configuration(self, shape, rng, scale=None):
+        """A random configuration of :meth:`field_layout` on ``shape`` cells, drawn from the numpy
+        generator ``rng``; ``scale`` sets its magnitude (``None``: the model's default). Override it
+        to generate data sets; the default raises ``NotImplementedError``."""
+        raise NotImplementedError(
+            f"the {self.name} plugin does not define random_configuration(shape, rng, scale); override it "
+            "to generate data sets and quenches"
+        )
+
+    def initial_state(self, shape, rng, scale=None):
+        """The start ``(q, v)`` of a quench on ``shape`` cells: :meth:`random_configuration` and no
+        velocities (``None``: the integrator starts them at zero). Override it for other starts."""
+        return self.random_configuration(shape, rng, scale), None
+
+    def reference_solution(self, q) -> dict[str, Any]:
+        """What the exact solver gives for a batch ``q`` ``(n, *site_shape, L1, …, Ld)`` of numpy
+        configurations: ``{"forces": …}`` and any other per-configuration arrays the plugin wants kept
+        in data sets (each ``(n, …)``). The default has the forces only."""
+        return {"forces": self.reference_forces(q)}
+
     def check_symmetry(self, size, *, translations="all", **options):
         """:func:`~latsym.testing.assert_equivariant` on :meth:`reference_forces`: every element of
-        :meth:`symmetry_group` and the ``translations`` of the periodic :meth:`lattice` of ``size``
-        cells per side (fields of one value per site, no channel axis, as :meth:`reference_forces`
-        takes them). ``options`` go to ``assert_equivariant`` (``dtype``, ``backend``, ``atol``, …).
+        :meth:`symmetry_group` (about :meth:`symmetry_centre`) and the ``translations`` of the periodic
+        :meth:`lattice` of ``size`` cells per side, on fields of :meth:`field_layout`. ``options`` go
+        to ``assert_equivariant`` (``dtype``, ``backend``, ``atol``, …).
 
         Returns:
             The :class:`~latsym.testing.EquivarianceReport`.
@@ -182,6 +241,7 @@ class ModelPlugin(abc.ABC):
         from latsym.lattice import PeriodicLattice
         from latsym.testing import assert_equivariant
 
+        layout = self.field_layout()
         return assert_equivariant(
             self.reference_forces,
             self.input_irreps,
@@ -189,7 +249,8 @@ class ModelPlugin(abc.ABC):
             group=self.symmetry_group(),
             lattice=PeriodicLattice(self.lattice(), size),
             translations=translations,
-            channel_dim=None,
+            channel_dim=layout.channel_dim,
+            centre=None if layout.centre is None else np.asarray(layout.centre),
             **options,
         )
 
@@ -210,8 +271,45 @@ class ModelPlugin(abc.ABC):
         """Default dynamics settings (e.g. ``dt``, ``gamma``, ``temperature``, ``mass``)."""
         return {}
 
+    def integrators(self) -> dict[str, Callable[[], Any]]:
+        """The dynamics the model runs, by name (the first is the default): factories of
+        :class:`latsym.dynamics.Integrator`. The default offers ``"langevin"``
+        (:class:`~latsym.dynamics.LangevinVV`, needs ``mass``, ``gamma``, ``temperature``, ``dt``) and
+        ``"brownian"`` (:class:`~latsym.dynamics.Brownian`, needs a positive ``gamma``) from
+        :meth:`dynamics_defaults`, where those keys are there."""
+        from latsym.dynamics import Brownian, LangevinVV
+
+        d = self.dynamics_defaults()
+        found = {}
+        if {"mass", "gamma", "temperature", "dt"} <= d.keys():
+            found["langevin"] = lambda: LangevinVV(
+                mass=d["mass"], gamma=d["gamma"], temperature=d["temperature"], dt=d["dt"])
+        if {"gamma", "temperature", "dt"} <= d.keys() and d["gamma"] > 0:
+            found["brownian"] = lambda: Brownian(gamma=d["gamma"], temperature=d["temperature"], dt=d["dt"])
+        return found
+
+    def integrator(self, name: str | None = None):
+        """The integrator ``name`` of :meth:`integrators` (``None``: the first).
+
+        Raises:
+            ValueError: the plugin has no integrator of that name (or none at all).
+        """
+        factories = self.integrators()
+        if not factories:
+            raise ValueError(
+                f"the {self.name} plugin defines no dynamics: override integrators() or give "
+                "dynamics_defaults() mass, gamma, temperature and dt"
+            )
+        if name is None:
+            name = next(iter(factories))
+        if name not in factories:
+            raise ValueError(f"{self.name} has no dynamics {name!r}; available: {', '.join(factories)}")
+        return factories[name]()
+
     def observables(self) -> dict[str, Callable[..., Any]]:
-        """Observables recorded along trajectories: name -> function of the configuration."""
+        """Observables recorded with every snapshot of a simulation: name -> function of the
+        dynamics :class:`~latsym.dynamics.State` (its ``q`` is ``(B?, *site_shape, L1, …, Ld)``)
+        returning a number or an array of fixed shape."""
         return {}
 
     # -- command line ---------------------------------------------------------------------------

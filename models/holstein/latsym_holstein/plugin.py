@@ -76,6 +76,7 @@ class HolsteinPlugin(ModelPlugin):
         from latsym_holstein.ed import check_stable
 
         super().__init__(params)
+        _check_hypercubic(type(self), self.lattice(), self.dim)
         check_stable(self.params, self.dim)
 
     def lattice(self):
@@ -94,6 +95,49 @@ class HolsteinPlugin(ModelPlugin):
         from latsym_holstein.ed import ed_forces
 
         return ed_forces(q, self.params, dim=self.dim)
+
+    def params_dict(self) -> dict[str, float]:
+        return self.params.to_dict()
+
+    def check_cells(self, shape) -> None:
+        """The ED solver and the checkerboard order need ``dim`` even sides of at least 2, and
+        parameters whose elastic energy is bounded below in ``dim`` dimensions.
+
+        Raises:
+            ValueError: otherwise, naming the fix.
+        """
+        from latsym_holstein.ed import check_stable
+
+        sides = " x ".join(str(s) for s in shape)
+        if len(shape) != self.dim:
+            raise ValueError(
+                f"the {self.name} lattice is {self.dim}-dimensional: give {self.dim} sides, got {sides}; "
+                "for another lattice use its plugin (e.g. the simple cubic one of examples/custom_plugin.py)"
+            )
+        if min(shape) < 2 or any(s % 2 for s in shape):
+            raise ValueError(
+                f"lattice sides must be even and at least 2 (the checkerboard CDW is frustrated on odd "
+                f"sides), got {sides}"
+            )
+        check_stable(self.params, self.dim)
+
+    def random_configuration(self, shape, rng, scale=None):
+        """``Q_i ~ N(0, scale²)`` on ``shape`` sites (default :data:`~latsym_holstein.data.INITIAL_Q_STD`)."""
+        from latsym_holstein.data import INITIAL_Q_STD
+
+        return (INITIAL_Q_STD if scale is None else scale) * rng.standard_normal(tuple(shape))
+
+    def initial_state(self, shape, rng, scale=None):
+        """The authors' high-temperature start: :meth:`random_configuration` and ``v_i ~ N(0, 1)``."""
+        q = self.random_configuration(shape, rng, scale)
+        return q, rng.standard_normal(tuple(shape))
+
+    def reference_solution(self, q) -> dict:
+        """ED forces, densities ``⟨n_i⟩`` and the total free energy of a batch ``(n, L1, …, Ld)``."""
+        from latsym_holstein.ed import ed_solve
+
+        result = ed_solve(q, self.params, dim=self.dim)
+        return {"forces": result.forces, "density": result.density, "free_energy": result.free_energy}
 
     def dynamics_defaults(self) -> dict[str, float]:
         p = self.params
@@ -146,6 +190,23 @@ class HolsteinPlugin(ModelPlugin):
 
 
 _INTERRUPTED = "interrupted; the progress is saved: run the same command again to resume"
+
+
+def _check_hypercubic(cls: type, lattice, dim: int) -> None:
+    """The Holstein solver (``ed.py``) builds the hopping of the ``dim``-dimensional hypercubic lattice:
+    refuse a subclass whose ``lattice()`` is another one, which would silently get its physics wrong."""
+    import numpy as np
+
+    vectors = np.asarray(getattr(lattice, "vectors", np.zeros(0)))
+    if (getattr(lattice, "n_basis", None) != 1 or vectors.shape != (dim, dim)
+            or not np.allclose(vectors, np.eye(dim) * vectors[0, 0])):
+        name = getattr(lattice, "name", type(lattice).__name__)
+        raise ValueError(
+            f"{cls.__name__}.lattice() is the {name} lattice, but HolsteinPlugin's exact solver and "
+            f"networks are those of the {dim}-dimensional hypercubic lattice (square, simple cubic); "
+            "write the model on another lattice as its own ModelPlugin (see the honeycomb plugin in "
+            "docs/guides/plugins.md), or set dim to the lattice's dimension"
+        )
 
 
 # -- shared options ------------------------------------------------------------------------------
@@ -209,11 +270,11 @@ def _params(cls: type[HolsteinPlugin], args: argparse.Namespace) -> HolsteinPara
 
 
 def _configure_generate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
-    from latsym_holstein.data import GenerationOptions
+    from latsym_holstein.data import preset
 
     presets = []
     for name, overrides in cls.generation_presets.items():
-        o = GenerationOptions.preset(name, **overrides)
+        o = preset(name, **overrides)
         presets.append(
             f"{name}: {_size_text(o.shape)}, {o.n_random} random + {o.n_quenches} quenches x "
             f"{o.snapshots_per_quench} snapshots every {o.snapshot_every} steps"
@@ -242,7 +303,8 @@ def _configure_generate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -
 
 
 def _run_generate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
-    from latsym_holstein.data import GenerationOptions, generate
+    from latsym.forcefield import generate
+    from latsym_holstein.data import preset
 
     overrides = {
         key: value
@@ -252,18 +314,16 @@ def _run_generate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
             "n_quenches": args.n_quenches,
             "snapshots_per_quench": args.snapshots_per_quench,
             "snapshot_every": args.snapshot_every,
-            "random_std": args.random_std,
+            "random_scale": args.random_std,
             "seed": args.seed,
         }.items()
         if value is not None
     }
     prog = f"latsym {cls.name} generate"
     try:
-        preset = {**cls.generation_presets[args.preset], **overrides}
-        options = GenerationOptions.preset(args.preset, **preset)
-        path = generate(
-            args.out, options, _params(cls, args), overwrite=args.overwrite, progress=not args.no_progress
-        )
+        options = preset(args.preset, **{**cls.generation_presets[args.preset], **overrides})
+        plugin = cls(_params(cls, args))
+        path = generate(plugin, args.out, options, overwrite=args.overwrite, progress=not args.no_progress)
     except ValueError as exc:  # DatasetError included
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2

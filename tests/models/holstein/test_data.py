@@ -5,25 +5,28 @@ import json
 import math
 
 import h5py
-import latsym_holstein.data as data_module
 import numpy as np
 import pytest
 import torch
 from latsym_holstein import HolsteinParams, ed_solve
+from latsym_holstein import ed as ed_module
 from latsym_holstein.data import (
-    FORMAT,
     INITIAL_Q_STD,
     Dataset,
     DatasetError,
     GenerationOptions,
     generate,
     load_dataset,
-    quench_initial_state,
-    random_configuration,
+    preset,
 )
+from latsym_holstein.plugin import HolsteinPlugin
 
 import latsym
+import latsym.forcefield
 from latsym.dynamics import LangevinVV
+from latsym.forcefield import quench_initial_state as plugin_quench_initial_state
+from latsym.forcefield import random_configuration as plugin_random_configuration
+from latsym.forcefield._data import FORMAT
 
 # 5 random configurations (ED batches of 2: 3 calls) and 2 quenches of 3 snapshots every 2 steps
 OPTIONS = GenerationOptions(
@@ -31,6 +34,14 @@ OPTIONS = GenerationOptions(
 )
 PARAMS = HolsteinParams(temperature=0.2)
 ARRAYS = ("q", "forces", "density", "free_energy", "source", "step")
+
+
+def random_configuration(options, index, params=PARAMS):
+    return plugin_random_configuration(HolsteinPlugin(params), options, index)
+
+
+def quench_initial_state(options, index, params=PARAMS):
+    return plugin_quench_initial_state(HolsteinPlugin(params), options, index)
 # ED calls of one generation with OPTIONS and batch_size=2: 3 random batches, then per quench the
 # initial force, 6 steps and one batch for its snapshots
 N_ED_CALLS = 3 + 2 * (1 + 6 + 1)
@@ -59,7 +70,7 @@ def reference(tmp_path_factory):
 
 
 class CountingED:
-    """Stands in for ``ed_solve`` in ``latsym_holstein.data``: counts calls, optionally raising
+    """Stands in for ``ed_solve`` in ``latsym_holstein.ed``: counts calls, optionally raising
     ``KeyboardInterrupt`` at call number ``interrupt_at`` (1-based) instead of computing."""
 
     def __init__(self, interrupt_at=None):
@@ -89,8 +100,9 @@ def test_file_layout_and_attributes(reference):
         for name in ("source", "step"):
             assert f[name].shape == (n,) and f[name].dtype == np.int64
         attrs = dict(f.attrs)
-    assert attrs["format"] == FORMAT
+    assert attrs["format"] == FORMAT and attrs["plugin"] == "holstein"
     assert json.loads(attrs["params"]) == PARAMS.to_dict()
+    assert json.loads(attrs["layout"]) == {"dim": 2, "channels": 1, "sublattices": 1, "centre": None}
     assert json.loads(attrs["options"]) == OPTIONS.to_dict()
     assert attrs["latsym_version"] == latsym.__version__
     assert attrs["created"].endswith("+00:00")
@@ -143,8 +155,8 @@ def test_random_and_initial_configurations():
     assert not np.array_equal(a, random_configuration(OPTIONS, 1))
     assert not np.array_equal(a, random_configuration(dataclasses.replace(OPTIONS, seed=4), 0))
     np.testing.assert_allclose(
-        random_configuration(dataclasses.replace(OPTIONS, random_std=2.0), 3),
-        2.0 / OPTIONS.random_std * random_configuration(OPTIONS, 3),
+        random_configuration(dataclasses.replace(OPTIONS, random_scale=2.0), 3),
+        2.0 / INITIAL_Q_STD * random_configuration(OPTIONS, 3),
         rtol=1e-15,
     )
     q, v, noise_seed = quench_initial_state(OPTIONS, 0)
@@ -192,7 +204,7 @@ def test_interrupted_generation_resumes_to_the_same_file(
 ):
     out = tmp_path / "data.h5"
     first = CountingED(interrupt_at)
-    monkeypatch.setattr(data_module, "ed_solve", first)
+    monkeypatch.setattr(ed_module, "ed_solve", first)
     with pytest.raises(KeyboardInterrupt):
         make(out)
     assert first.calls == interrupt_at
@@ -200,7 +212,7 @@ def test_interrupted_generation_resumes_to_the_same_file(
         load_dataset(out)
 
     second = CountingED()
-    monkeypatch.setattr(data_module, "ed_solve", second)
+    monkeypatch.setattr(ed_module, "ed_solve", second)
     make(out)
     assert_same_arrays(reference, out)
     # nothing finished is computed again
@@ -211,7 +223,7 @@ def test_interrupted_generation_resumes_to_the_same_file(
 
 def test_resume_drops_rows_of_an_unrecorded_batch(tmp_path, monkeypatch, reference):
     out = tmp_path / "data.h5"
-    monkeypatch.setattr(data_module, "ed_solve", CountingED(interrupt_at=2))
+    monkeypatch.setattr(ed_module, "ed_solve", CountingED(interrupt_at=2))
     with pytest.raises(KeyboardInterrupt):
         make(out)
     with h5py.File(out, "r+") as f:  # as if killed while writing the second batch
@@ -220,7 +232,7 @@ def test_resume_drops_rows_of_an_unrecorded_batch(tmp_path, monkeypatch, referen
             f[name].resize(3, axis=0)
             f[name][2] = 7
     counter = CountingED()
-    monkeypatch.setattr(data_module, "ed_solve", counter)
+    monkeypatch.setattr(ed_module, "ed_solve", counter)
     make(out)
     assert_same_arrays(reference, out)
     assert counter.random_rows == 3 + 2 * 3  # random configurations 2, 3, 4 and the quench snapshots
@@ -230,7 +242,7 @@ def test_finished_file_is_not_recomputed(tmp_path, monkeypatch, reference):
     out = tmp_path / "data.h5"
     make(out)
     counter = CountingED()
-    monkeypatch.setattr(data_module, "ed_solve", counter)
+    monkeypatch.setattr(ed_module, "ed_solve", counter)
     assert make(out) == out
     assert counter.calls == 0
     assert_same_arrays(reference, out)
@@ -238,12 +250,12 @@ def test_finished_file_is_not_recomputed(tmp_path, monkeypatch, reference):
 
 def test_leftover_quench_files_of_a_deleted_data_set_are_discarded(tmp_path, monkeypatch):
     out = tmp_path / "data.h5"
-    monkeypatch.setattr(data_module, "ed_solve", CountingED(interrupt_at=8))
+    monkeypatch.setattr(ed_module, "ed_solve", CountingED(interrupt_at=8))
     with pytest.raises(KeyboardInterrupt):
         make(out)
     assert out.with_name("data.h5.work").is_dir()
     out.unlink()
-    monkeypatch.setattr(data_module, "ed_solve", ed_solve)
+    monkeypatch.setattr(ed_module, "ed_solve", ed_solve)
     other = dataclasses.replace(OPTIONS, seed=4)
     make(out, other)
     make(tmp_path / "fresh.h5", other)
@@ -277,10 +289,14 @@ def test_corrupt_and_foreign_files(tmp_path):
     for load in (load_dataset, make):
         with pytest.raises(DatasetError, match=r"not a readable HDF5 file.*corrupt or truncated"):
             load(garbage)
-        with pytest.raises(DatasetError, match=r"not a latsym-holstein data set.*latsym holstein generate"):
-            load(foreign)
-    with pytest.raises(DatasetError, match=r"no data set at .*latsym holstein generate --out"):
+    with pytest.raises(DatasetError, match=r"not a latsym data set.*latsym <model> generate"):
+        load_dataset(foreign)
+    with pytest.raises(DatasetError, match=r"not a latsym-holstein data set.*latsym holstein generate"):
+        make(foreign)
+    with pytest.raises(DatasetError, match=r"no data set at .*generate --out"):
         load_dataset(tmp_path / "missing.h5")
+    with pytest.raises(DatasetError, match="is a directory"):
+        make(tmp_path)
     assert len(load_dataset(make(garbage, overwrite=True))) == OPTIONS.n_configurations
 
 
@@ -303,16 +319,13 @@ def test_progress_counters_beyond_the_rows_are_corrupt(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"shape": (5, 4)}, "even"),
-        ({"shape": (4, 7)}, "even"),
-        ({"shape": (0, 4)}, "even and at least 2"),
-        ({"shape": (4,)}, "one integer side per lattice dimension"),
-        ({"shape": 16}, "one integer side per lattice dimension"),
-        ({"shape": "16"}, "one integer side per lattice dimension"),
-        ({"shape": (4, 4, 4, 4)}, r"\(L1, L2\) \(square\) or \(L1, L2, L3\) \(simple cubic\)"),
-        ({"shape": (4.0, 4)}, "one integer side per lattice dimension"),
-        ({"shape": (True, 4)}, "one integer side per lattice dimension"),
-        ({"shape": (4, 4, 3)}, "even and at least 2 .*got 4 x 4 x 3"),
+        ({"shape": (4,)}, "one positive integer number of cells per lattice dimension"),
+        ({"shape": 16}, "one positive integer number of cells per lattice dimension"),
+        ({"shape": "16"}, "one positive integer number of cells per lattice dimension"),
+        ({"shape": (4, 4, 4, 4)}, r"\(L1, L2\) or \(L1, L2, L3\)"),
+        ({"shape": (4.0, 4)}, "one positive integer number of cells"),
+        ({"shape": (True, 4)}, "one positive integer number of cells"),
+        ({"shape": (0, 4)}, "one positive integer number of cells"),
         ({"n_random": -1}, "n_random must be a non-negative integer"),
         ({"n_random": 2.0}, "n_random must be a non-negative integer"),
         ({"n_quenches": -2}, "n_quenches must be a non-negative integer"),
@@ -321,12 +334,12 @@ def test_progress_counters_beyond_the_rows_are_corrupt(tmp_path):
         ({"snapshot_every": 0}, "snapshot_every must be at least 1"),
         ({"seed": -1}, "seed must be a non-negative integer"),
         ({"seed": True}, "seed must be a non-negative integer"),
-        ({"random_std": 0.0}, "random_std must be positive and finite"),
-        ({"random_std": -1.0}, "random_std must be positive and finite"),
-        ({"random_std": math.nan}, "random_std must be positive and finite"),
-        ({"random_std": math.inf}, "random_std must be positive and finite"),
-        ({"random_std": "5"}, "random_std must be positive and finite, got '5'"),
-        ({"random_std": None}, "random_std must be positive and finite"),
+        ({"n_random": 0, "n_quenches": 0}, "at least one configuration"),
+        ({"random_scale": 0.0}, "random_scale must be None or positive and finite"),
+        ({"random_scale": -1.0}, "random_scale must be None or positive and finite"),
+        ({"random_scale": math.nan}, "random_scale must be None or positive and finite"),
+        ({"random_scale": math.inf}, "random_scale must be None or positive and finite"),
+        ({"random_scale": "5"}, "random_scale must be None or positive and finite, got '5'"),
     ],
 )
 def test_bad_options(kwargs, message):
@@ -334,15 +347,30 @@ def test_bad_options(kwargs, message):
         GenerationOptions(**kwargs)
 
 
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((5, 4), "even"),
+        ((4, 7), "even"),
+        ((1, 4), "even and at least 2"),
+        ((4, 4, 4), "the holstein lattice is 2-dimensional: give 2 sides, got 4 x 4 x 4"),
+    ],
+)
+def test_the_plugin_refuses_sizes_its_model_cannot_take(tmp_path, shape, message):
+    with pytest.raises(ValueError, match=message):
+        make(tmp_path / "data.h5", GenerationOptions(shape=shape))
+    assert not (tmp_path / "data.h5").exists()
+
+
 def test_no_snapshots_needed_without_quenches():
     assert GenerationOptions(n_quenches=0, snapshots_per_quench=0).n_configurations == 20
 
 
 def test_presets():
-    small = GenerationOptions.preset("small")
+    small = preset("small")
     assert small == GenerationOptions()
     assert small.shape == (16, 16) and small.n_configurations == 20 + 2 * 10
-    paper = GenerationOptions.preset("paper")
+    paper = preset("paper")
     assert paper.shape == (40, 40)
     assert (paper.n_random, paper.n_quenches, paper.snapshots_per_quench, paper.snapshot_every) == (
         200,
@@ -351,18 +379,17 @@ def test_presets():
         50,
     )
     assert paper.n_configurations == 600 and paper.n_configurations * 40 * 40 == 960_000  # site forces
-    assert paper.random_std == pytest.approx(math.sqrt(5 / 0.18))
-    assert GenerationOptions.preset("paper", shape=(8, 8), seed=5).shape == (8, 8)
+    assert paper.random_scale is None  # the plugin's default, sqrt(5 / 0.18)
+    assert INITIAL_Q_STD == pytest.approx(math.sqrt(5 / 0.18))
+    assert preset("paper", shape=(8, 8), seed=5).shape == (8, 8)
     with pytest.raises(ValueError, match="unknown preset 'huge'; available: \\['paper', 'small'\\]"):
-        GenerationOptions.preset("huge")
-    with pytest.raises(ValueError, match="even"):
-        GenerationOptions.preset("paper", shape=(41, 41))
+        preset("huge")
 
 
 def test_options_round_trip_through_json():
     d = OPTIONS.to_dict()
     assert d["shape"] == [4, 4]
-    assert GenerationOptions(**{**json.loads(json.dumps(d)), "shape": tuple(d["shape"])}) == OPTIONS
+    assert GenerationOptions.from_dict(json.loads(json.dumps(d))) == OPTIONS
 
 
 # -- split ------------------------------------------------------------------------------------------
@@ -392,11 +419,12 @@ CUBIC_OPTIONS = GenerationOptions(
 CUBIC_PARAMS = HolsteinParams(kappa=0.12, temperature=0.2)
 
 
-def test_cubic_data_set_holds_the_exact_3d_forces(tmp_path):
+def test_cubic_data_set_holds_the_exact_3d_forces(tmp_path, cubic_plugin):
     assert CUBIC_OPTIONS.dim == 3 and OPTIONS.dim == 2
-    path = make(tmp_path / "cubic.h5", CUBIC_OPTIONS, CUBIC_PARAMS)
+    path = latsym.forcefield.generate(cubic_plugin(CUBIC_PARAMS), tmp_path / "cubic.h5", CUBIC_OPTIONS,
+                                      progress=False)
     data = load_dataset(path)
-    assert data.options == CUBIC_OPTIONS and data.params == CUBIC_PARAMS
+    assert data.options == CUBIC_OPTIONS and data.params == CUBIC_PARAMS and data.plugin == "holstein-cubic"
     assert data.q.shape == data.forces.shape == data.density.shape == (5, 4, 4, 2)
     np.testing.assert_array_equal(data.source, [-1, -1, -1, 0, 0])
     np.testing.assert_array_equal(data.step, [0, 0, 0, 2, 4])
@@ -408,8 +436,15 @@ def test_cubic_data_set_holds_the_exact_3d_forces(tmp_path):
     assert not np.allclose(data.forces[0], ed_solve(data.q[0], CUBIC_PARAMS).forces)
 
 
-def test_cubic_data_set_refuses_unstable_parameters_before_writing(tmp_path):
-    out = tmp_path / "cubic.h5"
+def test_cubic_plugin_refuses_unstable_parameters(cubic_plugin):
     with pytest.raises(ValueError, match=r"3-dimensional lattice .* need k > 6\|kappa\|"):
-        make(out, CUBIC_OPTIONS, HolsteinParams())  # kappa = 0.18: stable in 2D only
-    assert not out.exists()
+        cubic_plugin(HolsteinParams())  # kappa = 0.18: stable in 2D only
+
+
+def test_a_holstein_subclass_on_an_unsupported_lattice_is_refused():
+    from latsym.lattice import honeycomb, triangular
+
+    for lattice in (honeycomb, triangular):
+        cls = type("Wrong", (HolsteinPlugin,), {"lattice": lambda self, lattice=lattice: lattice()})
+        with pytest.raises(ValueError, match=r"Wrong.lattice\(\) is the .* lattice, but HolsteinPlugin"):
+            cls()

@@ -191,7 +191,7 @@ def test_generate_with_a_config_file(tmp_path):
     [
         (["--size", "6x5"], "even"),
         (["--n-random", "-1"], "n_random must be a non-negative integer"),
-        (["--random-std", "0"], "random_std must be positive"),
+        (["--random-std", "0"], "random_scale must be None or positive"),
         (["--snapshot-every", "0"], "snapshot_every must be at least 1"),
     ],
 )
@@ -437,10 +437,10 @@ def test_simulate_refuses_a_network_of_another_dimension(tmp_path, capsys):
 
 @pytest.mark.parametrize("command", ["generate", "simulate"])
 def test_ctrl_c_stops_cleanly_and_the_command_resumes(tmp_path, capsys, monkeypatch, command):
-    import latsym_holstein.data as data_module
+    import latsym_holstein.ed as ed_module
     import latsym_holstein.simulate as simulate_module
 
-    module = data_module if command == "generate" else simulate_module
+    module = ed_module if command == "generate" else simulate_module
     calls = []
 
     def interrupted(q, params, dim):

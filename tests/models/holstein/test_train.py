@@ -262,7 +262,7 @@ def test_evaluate_and_predict(data):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"network": "nope"}, "unknown network 'nope'"),
+        ({"network": "nope"}, "unknown holstein network 'nope'"),
         ({"epochs": 0}, "epochs must be an integer >= 1"),
         ({"epochs": 2.5}, "epochs must be an integer >= 1"),
         ({"lr": -1.0}, "lr must be a positive finite number"),
@@ -333,7 +333,7 @@ def test_cli_trains_and_reports(data, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--network", "nope"], "unknown network 'nope'"),
+        (["--network", "nope"], "unknown holstein network 'nope'"),
         (["--network-config", "{bad"], "not valid JSON"),
         (["--network-config", "[1, 2]"], "must be a JSON object"),
         (["--network-config", '{"depth": 3}'], "does not accept config"),
@@ -369,12 +369,14 @@ def test_cli_network_defaults_of_a_plugin_lie_under_the_users_config(data, tmp_p
     assert capsys.readouterr().err.startswith("latsym holstein-cubic train: network 'gnn' does not accept")
 
 
-def test_trains_on_the_simple_cubic_lattice(tmp_path):
+def test_trains_on_the_simple_cubic_lattice(tmp_path, cubic_plugin):
     from latsym_holstein import HolsteinParams, ed_forces
+
+    import latsym.forcefield
 
     options = GenerationOptions(shape=(4, 4, 4), n_random=6, n_quenches=0)
     params = HolsteinParams(kappa=0.12)
-    path = generate(tmp_path / "cube.h5", options, params, progress=False)
+    path = latsym.forcefield.generate(cubic_plugin(params), tmp_path / "cube.h5", options, progress=False)
     config = {"lattice": "sc", "odd": 2, "even": 2, "gated": "1xT1u:odd", "layers": 1, "skip_radius": 1.0}
     report = train(path, tmp_path / "run", "latsym", config, epochs=1, progress=False, plots=False)
     net = load_network(report.model_path)
