@@ -254,9 +254,19 @@ class ModelPlugin(abc.ABC):
             **options,
         )
 
+    #: The network preset that training uses when none is named (``None``: the first of :meth:`networks`).
+    default_network: ClassVar[str | None] = None
+
+    def network_registry(self):
+        """The plugin's :class:`~latsym.forcefield.NetworkRegistry`, which builds, saves and loads its
+        networks (``None``, the default, if it ships none)."""
+        return None
+
     def networks(self) -> dict[str, Callable[..., Any]]:
-        """Force-field network factories by preset name (``{}`` if the plugin ships none)."""
-        return {}
+        """Force-field network factories by preset name: those of :meth:`network_registry` (``{}``
+        if the plugin ships none). Override to offer a subset or other default configs."""
+        registry = self.network_registry()
+        return {} if registry is None else dict(registry)
 
     def network(self, preset: str = "default", **kwargs: Any):
         """Build the force-field network ``preset`` (see :meth:`networks`)."""
@@ -266,6 +276,13 @@ class ModelPlugin(abc.ABC):
                 f"{self.name} has no network preset {preset!r}; available: {sorted(factories) or 'none'}"
             )
         return factories[preset](**kwargs)
+
+    def check_training(self, network, dataset) -> None:
+        """Refuse (``ValueError``) to train ``network`` on ``dataset`` (a
+        :class:`~latsym.forcefield.Dataset`) when the network cannot represent its forces, e.g. a
+        network odd in the field by construction on data without that symmetry. The default accepts
+        every pair."""
+        return None
 
     def dynamics_defaults(self) -> dict[str, float]:
         """Default dynamics settings (e.g. ``dt``, ``gamma``, ``temperature``, ``mass``)."""

@@ -175,6 +175,32 @@ class HolsteinPlugin(ModelPlugin):
             del commands["analyze"]
         return commands
 
+    default_network = "latsym"
+
+    def network_registry(self):
+        from latsym_holstein.networks import NETWORKS
+
+        return NETWORKS
+
+    def check_training(self, network, dataset) -> None:
+        """A network odd in ``q`` by construction (``F(−q) = −F(q)``, the particle–hole symmetry of half
+        filling) cannot learn data at another filling.
+
+        Raises:
+            ValueError: naming the networks that are not odd.
+        """
+        import math
+
+        filling = dataset.params["filling"] if isinstance(dataset.params, dict) else dataset.params.filling
+        if getattr(network, "odd_in_q", False) and not math.isclose(filling, 0.5):
+            registry = self.network_registry()
+            odd_free = ", ".join(n for n in self.networks() if not getattr(registry[n], "odd_in_q", False))
+            raise ValueError(
+                f"network {network.name!r} is odd in q by construction (F(-q) = -F(q), the particle-hole "
+                f"symmetry of half filling), but the data set has filling {filling}; train a network "
+                f"that is not odd ({odd_free}) or generate data at filling 0.5"
+            )
+
     @classmethod
     def networks(cls):
         """Network factories by preset name, building this lattice's default config (see
