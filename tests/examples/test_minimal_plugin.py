@@ -97,7 +97,7 @@ def test_latsym_springs_help_lists_the_commands(installed_springs, capsys):
     assert exit_code(["springs", "--help"]) == 0
     out = capsys.readouterr().out
     assert "usage: latsym springs" in out and SpringsPlugin.description in out
-    assert re.search(r"^\s+info\s+show the model's parameters", out, re.M)
+    assert re.search(r"^\s+info\s+show the model, its symmetry", out, re.M)
     assert re.search(r"^\s+relax\s+relax a random configuration", out, re.M)
     assert exit_code(["springs", "relax", "--help"]) == 0
     out = capsys.readouterr().out

@@ -1,21 +1,22 @@
-"""Analysis of a quench trajectory: order parameter, S(k), C(r), domain sizes, coarsening fit, plots.
+"""The CDW analysis of a Holstein quench: order parameter, S(k), C(r), domain sizes, coarsening fit, plots.
 
-:func:`analyze` reads an HDF5 trajectory written by :func:`latsym_holstein.simulate.quench` (any
-``latsym.dynamics`` trajectory of ``(L1, L2)`` Holstein fields, or of ``(L1, L2, L3)`` simple cubic
-ones when its metadata says so), computes the observables of ``physics.md`` from the distortion
-field ``φ_i = (-1)^(x+y) Q_i`` and writes ``analysis.json`` and PNG plots to a directory.
+:func:`cdw_analysis` is the Holstein plugin's analysis hook: from the distortion fields of a
+trajectory it computes the observables of ``physics.md`` (``φ_i = (-1)^(x+y) Q_i``) and draws them.
+:func:`analyze` is latsym's generic :func:`latsym.forcefield.analyze` with the Holstein plugin: it
+reads an HDF5 trajectory written by :func:`latsym_holstein.simulate.quench` (or ``latsym holstein
+simulate``) and writes ``analysis.json``, ``observables.png`` and the plots below to a directory.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
+from latsym.forcefield import analyze as _analyze
+from latsym.forcefield import load_trajectory as _load_trajectory
 from latsym_holstein import observables as obs
 from latsym_holstein import plots
 
@@ -24,33 +25,13 @@ def load_trajectory(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Times ``(T,)`` and distortions ``(T, L1, L2)`` (``(T, L1, L2, L3)`` for a simple cubic quench)
     of a trajectory file; ``(T, R, L1, …)`` for a run of ``R`` replicas.
 
-    The lattice dimension is the length of the ``shape`` in the trajectory's metadata (written by
-    :func:`~latsym_holstein.simulate.quench`), and the replica count is its ``replicas``; a trajectory
-    without a shape holds square-lattice fields.
-
     Raises:
-        ValueError: the file is missing, not HDF5, or its snapshots do not match the metadata's shape
-            and replicas.
+        ValueError: the file is missing, not HDF5, or its snapshots do not match its metadata
+            (:class:`latsym.forcefield.TrajectoryError`).
     """
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"no trajectory at {path}; run `latsym holstein simulate` first")
-    try:
-        with h5py.File(path, "r") as f:
-            if "q" not in f or "time" not in f:
-                raise ValueError(f"{path} is not a latsym trajectory (no 'q' and 'time' datasets)")
-            q, t = f["q"][()], f["time"][()]
-            metadata = json.loads(f.attrs.get("metadata", "{}"))
-    except OSError as exc:
-        raise ValueError(f"{path} is not a readable HDF5 file ({exc})") from exc
-    dim = len(metadata.get("shape", (0, 0)))
-    replicas = metadata.get("replicas")
-    axes = ", ".join(["T", *(["R"] if replicas else []), *(f"L{a + 1}" for a in range(dim))])
-    expected = [*([replicas] if replicas else []), *metadata.get("shape", q.shape[-dim:])]
-    if q.ndim != len(expected) + 1 or list(q.shape[1:]) != expected:
-        raise ValueError(f"expected snapshots of shape ({axes}) = (T, {', '.join(map(str, expected))}), "
-                         f"got {q.shape}")
-    return t, q.astype(np.float64)
+    data = _load_trajectory(path)
+    q = data["q"] if data["metadata"].get("replicas") else data["q"][:, 0]
+    return data["time"], q
 
 
 def analyze(
@@ -60,31 +41,43 @@ def analyze(
     window: tuple[float, float] | None = None,
     n_panels: int = 8,
 ) -> dict[str, Any]:
-    """Observables and plots of a quench; returns the summary also written to ``analysis.json``.
+    """Observables and plots of a Holstein quench on the square lattice; returns the summary also
+    written to ``analysis.json`` (see :func:`cdw_analysis` and :func:`latsym.forcefield.analyze`).
+    For another lattice, pass its plugin to :func:`latsym.forcefield.analyze`."""
+    from latsym_holstein.plugin import HolsteinPlugin
+
+    return _analyze(HolsteinPlugin(), trajectory, out_dir, window=window, n_panels=n_panels)
+
+
+def cdw_analysis(
+    t: np.ndarray,
+    q: np.ndarray,
+    out_dir: str | os.PathLike,
+    *,
+    window: tuple[float, float] | None = None,
+    n_panels: int = 8,
+) -> dict[str, Any]:
+    """The CDW observables and plots of distortions ``q`` ``(T, R, L1, …, Ld)`` at times ``t`` ``(T,)``.
 
     For a run of several replicas, ``S(k)``, ``C(r)`` and the order parameters are averaged over
     the replicas (domain sizes from the averaged ``S`` and ``C``: the ensemble averages of the
     theory of coarsening), and the snapshots show replica 0.
 
     Args:
-        trajectory: HDF5 trajectory file.
-        out_dir: directory for ``analysis.json`` and the PNGs (``snapshots.png``,
-            ``structure_factor.png``, ``correlation_collapse.png``, ``coarsening.png``).
+        t, q: the trajectory's times and fields.
+        out_dir: directory for the PNGs (``snapshots.png``, ``structure_factor.png``,
+            ``correlation_collapse.png``, ``coarsening.png``).
         window: ``(t_min, t_max)`` of the coarsening fit; default: the later half of the times with
             a finite domain size. Snapshots without a finite positive size (a field ordered across
             the whole system, or zero) are left out of the fit.
         n_panels: snapshots shown.
 
     Returns:
-        ``{"time", "order_parameter", "order_abs", "domain_size_sk", "domain_size_cr", "fit",
-        "plots", "replicas"}`` (lists of floats per snapshot; ``fit`` holds ``alpha``, ``alpha_err``,
-        ``prefactor`` and ``window``, or ``None`` when too few points have a finite size;
-        ``replicas`` is 1 for a single quench).
+        ``{"order_parameter", "order_abs", "domain_size_sk", "domain_size_cr", "fit", "plots"}``
+        (lists of floats per snapshot; ``fit`` holds ``alpha``, ``alpha_err``, ``prefactor`` and
+        ``window``, or ``None`` when too few points have a finite size, or ``error`` when the fit
+        failed, which also sets ``"failed"``).
     """
-    t, q = load_trajectory(trajectory)
-    with h5py.File(trajectory, "r") as f:
-        replicas = json.loads(f.attrs.get("metadata", "{}")).get("replicas")
-    q = q if replicas else q[:, None]  # (T, R, L1, …, Ld)
     dim = q.ndim - 2
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -138,9 +131,6 @@ def analyze(
         )
 
     summary = {
-        "trajectory": str(trajectory),
-        "time": t.tolist(),
-        "replicas": q.shape[1],
         "order_parameter": replica_mean(obs.order_parameter(phi_all, dim=dim)).tolist(),
         "order_abs": replica_mean(obs.order_parameter(phi_all, absolute=True, dim=dim)).tolist(),
         "domain_size_sk": _finite_or_none(size_sk),
@@ -148,7 +138,8 @@ def analyze(
         "fit": fit,
         "plots": [str(p) for p in written],
     }
-    (out_dir / "analysis.json").write_text(json.dumps(summary, indent=1))
+    if fit is not None and "error" in fit:
+        summary["failed"] = f"no coarsening fit: {fit['error']}"
     return summary
 
 

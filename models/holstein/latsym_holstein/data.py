@@ -32,7 +32,7 @@ INITIAL_Q_STD = math.sqrt(5.0 / 0.18)
 #: (40 × 40, 200 random configurations and 4 quenches × 100 snapshots every 50 steps, as Fan & Chern
 #: 2026), as overrides of :class:`GenerationOptions`.
 PRESETS = {
-    "small": {},
+    "small": {"shape": (16, 16)},
     "paper": {"shape": (40, 40), "n_random": 200, "n_quenches": 4, "snapshots_per_quench": 100,
               "snapshot_every": 50},
 }

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
 from latsym.plugin import CLICommand, ModelPlugin
+from latsym_holstein.data import PRESETS
 from latsym_holstein.params import HolsteinParams
 
 
@@ -53,9 +52,8 @@ class HolsteinPlugin(ModelPlugin):
     Attributes:
         dim: the lattice dimension ``d``: configurations have shape ``(L1, …, Ld)`` or
             ``(B, L1, …, Ld)`` (the ED solver is called with ``dim=dim``).
-        generation_presets: the ``generate --preset`` choices (the first is the default): the name of
-            a :meth:`~latsym_holstein.data.GenerationOptions.preset` and the options this lattice
-            changes in it (e.g. ``{"small": {"shape": (6, 6, 6)}}``).
+        generation_presets: the ``generate --preset`` choices (the first is the default): overrides of
+            :class:`~latsym.forcefield.GenerationOptions` (e.g. ``{"small": {"shape": (6, 6, 6)}}``).
         default_size: the lattice of ``simulate`` without ``--size``.
         network_defaults: the network presets offered (:meth:`networks`, ``train --network``) with the
             default config of each, under the user's ``--network-config``; ``None`` (the square
@@ -68,7 +66,8 @@ class HolsteinPlugin(ModelPlugin):
     input_irreps = "A1:odd"
     force_irreps = "A1:odd"
     dim: ClassVar[int] = 2
-    generation_presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {"small": {}, "paper": {}}
+    generation_presets: ClassVar[Mapping[str, Mapping[str, Any]]] = PRESETS
+    reference_name = "ed"
     default_size: ClassVar[tuple[int, ...]] = (24, 24)
     network_defaults: ClassVar[Mapping[str, Mapping[str, Any]] | None] = None
 
@@ -96,12 +95,17 @@ class HolsteinPlugin(ModelPlugin):
 
         return ed_forces(q, self.params, dim=self.dim)
 
+    @classmethod
+    def from_config(cls, config) -> HolsteinPlugin:
+        """The plugin with :meth:`HolsteinParams.from_dict` of ``config`` (unknown keys are an error)."""
+        return cls(cls.Params.from_dict(config))
+
     def params_dict(self) -> dict[str, float]:
         return self.params.to_dict()
 
     def check_cells(self, shape) -> None:
-        """The ED solver and the checkerboard order need ``dim`` even sides of at least 2, and
-        parameters whose elastic energy is bounded below in ``dim`` dimensions.
+        """The ED solver needs ``dim`` sides of at least 2 (odd sides frustrate the checkerboard order:
+        ED warns) and parameters whose elastic energy is bounded below in ``dim`` dimensions.
 
         Raises:
             ValueError: otherwise, naming the fix.
@@ -114,11 +118,8 @@ class HolsteinPlugin(ModelPlugin):
                 f"the {self.name} lattice is {self.dim}-dimensional: give {self.dim} sides, got {sides}; "
                 "for another lattice use its plugin (e.g. the simple cubic one of examples/custom_plugin.py)"
             )
-        if min(shape) < 2 or any(s % 2 for s in shape):
-            raise ValueError(
-                f"lattice sides must be even and at least 2 (the checkerboard CDW is frustrated on odd "
-                f"sides), got {sides}"
-            )
+        if min(shape) < 2:
+            raise ValueError(f"lattice sides must be at least 2, got {sides}")
         check_stable(self.params, self.dim)
 
     def random_configuration(self, shape, rng, scale=None):
@@ -149,30 +150,62 @@ class HolsteinPlugin(ModelPlugin):
         return quench_observables(self.dim)
 
     @classmethod
+    def pretrained_path(cls):
+        """The shipped network (square lattice, default parameters); ``None`` on other lattices."""
+        from latsym_holstein._pretrained import PRETRAINED_PATH
+
+        return PRETRAINED_PATH if cls.dim == 2 else None
+
+    def force_field_differences(self, trained) -> list[str]:
+        """Only the parameters that change the forces count (t, g, k, kappa, temperature, filling)."""
+        return self.params.force_field_differences(trained)
+
+    def analysis(self, time, q, out_dir, *, window=None, n_panels: int = 8) -> dict:
+        """The CDW analysis of ``physics.md`` (:func:`~latsym_holstein.analysis.cdw_analysis`)."""
+        from latsym_holstein.analysis import cdw_analysis
+
+        return cdw_analysis(time, q, out_dir, window=window, n_panels=n_panels)
+
+    @classmethod
+    def configure_analysis(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--window", type=float, nargs=2, metavar=("TMIN", "TMAX"),
+            help="time window of the coarsening fit L(t) ~ t^alpha (default: the later half)",
+        )
+
+    @classmethod
+    def analysis_options(cls, args: argparse.Namespace) -> dict:
+        window = getattr(args, "window", None)
+        return {"window": tuple(window) if window else None}
+
+    def analysis_report(self, summary) -> list[str]:
+        from latsym_holstein.observables import format_estimate
+
+        fit = summary.get("fit")
+        if fit and "alpha" in fit:
+            return [f"coarsening exponent alpha = {format_estimate(fit['alpha'], fit['alpha_err'], ' +- ')} "
+                    f"over {fit['window'][0]:g} <= t <= {fit['window'][1]:g}"]
+        return []
+
+    @classmethod
     def cli_commands(cls) -> dict[str, CLICommand]:
-        commands = {
-            **super().cli_commands(),
-            "generate": CLICommand(
-                "make a training data set: ED forces of random configurations and quench snapshots",
-                functools.partial(_configure_generate, cls),
-                functools.partial(_run_generate, cls),
-            ),
-            "simulate": CLICommand(
-                "run (or resume) a thermal quench and write its HDF5 trajectory",
-                functools.partial(_configure_simulate, cls),
-                functools.partial(_run_simulate, cls),
-            ),
-            "analyze": CLICommand(
-                "observables and plots of a quench trajectory (JSON + PNG)", _configure_analyze, _run_analyze
-            ),
-            "train": CLICommand(
-                "train a force-field network on a generated data set (report, parity plot, checkpoints)",
-                functools.partial(_configure_train, cls),
-                functools.partial(_run_train, cls),
-            ),
-        }
-        if cls.dim not in (2, 3):  # the analysis (structure factor, domain sizes, plots) is 2D or 3D
-            del commands["analyze"]
+        """latsym's commands, with ``generate --random-std`` (the standard deviation of the random
+        distortions) beside ``--random-scale`` and the Holstein trainer's ``train``."""
+        commands = super().cli_commands()
+        generate = commands["generate"]
+
+        def configure_generate(p: argparse.ArgumentParser) -> None:
+            generate.configure(p)
+            p.add_argument("--random-std", type=float, dest="random_scale",
+                           help="the same as --random-scale: the standard deviation of the random "
+                           "distortions (default sqrt(5/0.18))")
+
+        commands["generate"] = CLICommand(generate.help, configure_generate, generate.run)
+        commands["train"] = CLICommand(
+            "train a force-field network on a generated data set (report, parity plot, checkpoints)",
+            functools.partial(_configure_train, cls),
+            functools.partial(_run_train, cls),
+        )
         return commands
 
     default_network = "latsym"
@@ -215,9 +248,6 @@ class HolsteinPlugin(ModelPlugin):
         }
 
 
-_INTERRUPTED = "interrupted; the progress is saved: run the same command again to resume"
-
-
 def _check_hypercubic(cls: type, lattice, dim: int) -> None:
     """The Holstein solver (``ed.py``) builds the hopping of the ``dim``-dimensional hypercubic lattice:
     refuse a subclass whose ``lattice()`` is another one, which would silently get its physics wrong."""
@@ -233,323 +263,6 @@ def _check_hypercubic(cls: type, lattice, dim: int) -> None:
             "write the model on another lattice as its own ModelPlugin (see the honeycomb plugin in "
             "docs/guides/plugins.md), or set dim to the lattice's dimension"
         )
-
-
-# -- shared options ------------------------------------------------------------------------------
-
-
-def _lattice_size(text: str, dim: int = 2) -> tuple[int, ...]:
-    """``--size``: ``L`` (every side) or ``L1xL2`` (``L1xL2xL3`` for ``dim=3``), sides >= 2."""
-    form = "L or " + "x".join(f"L{a + 1}" for a in range(dim))
-    example = "16 or 16x24" if dim == 2 else "6 or " + "x".join(["6"] * (dim - 1) + ["8"])
-    try:
-        sizes = tuple(int(p) for p in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"lattice size must be {form} (e.g. {example}), got {text!r}"
-        ) from None
-    if len(sizes) == 1:
-        sizes = sizes * dim
-    if len(sizes) != dim or min(sizes) < 2:
-        raise argparse.ArgumentTypeError(f"lattice size must be {form} with sides >= 2, got {text!r}")
-    return sizes
-
-
-def _size_text(shape: tuple[int, ...]) -> str:
-    return "x".join(str(side) for side in shape)
-
-
-def _add_params_option(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--config",
-        type=Path,
-        metavar="JSON",
-        help="JSON file of model parameters overriding the defaults (keys: "
-        + ", ".join(cls.Params().to_dict())
-        + "); unknown keys are an error",
-    )
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-
-
-def _params(cls: type[HolsteinPlugin], args: argparse.Namespace) -> HolsteinParams:
-    """The parameters of ``--config`` (the plugin's defaults without it).
-
-    Raises:
-        ValueError: the file is unreadable, not a JSON object, or holds an unknown or invalid parameter
-            (the commands print the message to stderr and exit with status 2).
-    """
-    if args.config is None:
-        return cls.Params()
-    try:
-        values = json.loads(Path(args.config).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"cannot read the config file {args.config}: {exc}") from exc
-    if not isinstance(values, dict):
-        raise ValueError(f"config file {args.config} must hold a JSON object of parameters")
-    try:
-        return cls.Params.from_dict(values)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"config file {args.config}: {exc}") from exc
-
-
-# -- generate ------------------------------------------------------------------------------------
-
-
-def _configure_generate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
-    from latsym_holstein.data import preset
-
-    presets = []
-    for name, overrides in cls.generation_presets.items():
-        o = preset(name, **overrides)
-        presets.append(
-            f"{name}: {_size_text(o.shape)}, {o.n_random} random + {o.n_quenches} quenches x "
-            f"{o.snapshots_per_quench} snapshots every {o.snapshot_every} steps"
-            + (" (as Fan & Chern 2026)" if name == "paper" else "")
-        )
-    p.add_argument("--out", type=Path, required=True, help="HDF5 data set to write (re-running resumes it)")
-    p.add_argument(
-        "--preset",
-        choices=list(cls.generation_presets),
-        default=next(iter(cls.generation_presets)),
-        help="; ".join(presets) + ". Options below override it",
-    )
-    side_names = "x".join(f"L{a + 1}" for a in range(cls.dim))
-    size = functools.partial(_lattice_size, dim=cls.dim)
-    p.add_argument("--size", type=size, help=f"lattice L or {side_names} (even sides)")
-    p.add_argument("--n-random", type=int, help="random configurations Q_i ~ N(0, std^2)")
-    p.add_argument("--n-quenches", type=int, help="ED-driven Langevin quenches")
-    p.add_argument("--snapshots-per-quench", type=int, help="snapshots kept per quench")
-    p.add_argument("--snapshot-every", type=int, help="Langevin steps between kept snapshots")
-    p.add_argument(
-        "--random-std", type=float, help="standard deviation of random distortions (default sqrt(5/0.18))"
-    )
-    p.add_argument("--seed", type=int, help="master seed (default 0)")
-    p.add_argument("--overwrite", action="store_true", help="replace --out if it holds another data set")
-    _add_params_option(cls, p)
-
-
-def _run_generate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
-    from latsym.forcefield import generate
-    from latsym_holstein.data import preset
-
-    overrides = {
-        key: value
-        for key, value in {
-            "shape": args.size,
-            "n_random": args.n_random,
-            "n_quenches": args.n_quenches,
-            "snapshots_per_quench": args.snapshots_per_quench,
-            "snapshot_every": args.snapshot_every,
-            "random_scale": args.random_std,
-            "seed": args.seed,
-        }.items()
-        if value is not None
-    }
-    prog = f"latsym {cls.name} generate"
-    try:
-        options = preset(args.preset, **{**cls.generation_presets[args.preset], **overrides})
-        plugin = cls(_params(cls, args))
-        path = generate(plugin, args.out, options, overwrite=args.overwrite, progress=not args.no_progress)
-    except ValueError as exc:  # DatasetError included
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: {_INTERRUPTED}", file=sys.stderr)
-        return 130
-    print(f"wrote {options.n_configurations} configurations of {_size_text(options.shape)} to {path}")
-    return 0
-
-
-# -- simulate ------------------------------------------------------------------------------------
-
-
-def _configure_simulate(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
-    from latsym_holstein.train import DEVICE_HELP, THREADS_HELP, device_arg, positive_int
-
-    side_names = "x".join(f"L{a + 1}" for a in range(cls.dim))
-    p.add_argument("--out", type=Path, required=True, help="directory for quench.h5 (re-running resumes it)")
-    p.add_argument(
-        "--size",
-        type=functools.partial(_lattice_size, dim=cls.dim),
-        default=cls.default_size,
-        help=f"lattice L or {side_names} (default {_size_text(cls.default_size)})",
-    )
-    p.add_argument("--steps", type=int, default=1000, help="Langevin steps (time = steps * dt; default 1000)")
-    p.add_argument(
-        "--network",
-        type=Path,
-        metavar="MODEL",
-        help=f"drive the quench with a trained network (a model.pt written by `latsym {cls.name} train`, "
-        "or the word 'pretrained': the network shipped with latsym-holstein, square lattice, default "
-        "parameters) instead of exact ED forces; fields then take the network's dtype. The model "
-        "parameters (--config) must be those the network was trained with",
-    )
-    p.add_argument(
-        "--ignore-trained-params",
-        action="store_true",
-        help="run a --network even where --config differs from the parameters it was trained with "
-        "(t, g, k, kappa, temperature, filling), e.g. to test how it transfers",
-    )
-    p.add_argument("--dynamics", choices=["langevin", "brownian"], default="langevin", help="integrator")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial state and the noise")
-    p.add_argument(
-        "--replicas", type=positive_int, metavar="R",
-        help="run R independent quenches side by side as one batch (snapshots (T, R, ...); `analyze` "
-        "averages S(k), C(r) and the order parameters over them); a network on a GPU evaluates many "
-        "replicas for little more than the cost of one",
-    )
-    p.add_argument("--snapshot-every", type=int, default=50, help="steps between snapshots (default 50)")
-    p.add_argument(
-        "--checkpoint-every", type=int, default=500, help="steps between checkpoints (default 500)"
-    )
-    p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
-    p.add_argument(
-        "--device", type=device_arg, default="cpu",
-        help=f"{DEVICE_HELP}; where the fields and the --network live (ED forces are computed on the "
-        "CPU wherever the fields are). A run resumes only on the device type it started on",
-    )
-    p.add_argument(
-        "--cuda-graph", action=argparse.BooleanOptionalAction,
-        help="replay the --network from a CUDA graph (latsym.dynamics.CUDAGraphForce): the same forces "
-        "without eager PyTorch's per-kernel launch cost, several times faster on small and mid-size "
-        "lattices; default: on with --device cuda and a --network",
-    )
-    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
-    if "analyze" in cls.cli_commands():
-        p.add_argument("--analyze", action="store_true", help="run `analyze` on the trajectory afterwards")
-    _add_params_option(cls, p)
-
-
-def _run_simulate(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
-    import torch
-
-    from latsym.dynamics import NonFiniteError, ResumeError
-    from latsym_holstein.simulate import quench
-
-    prog = f"latsym {cls.name} simulate"
-    if args.out.exists() and not args.out.is_dir():
-        print(
-            f"{prog}: --out must be a directory (the trajectory goes to DIR/quench.h5), "
-            f"but {args.out} is a file",
-            file=sys.stderr,
-        )
-        return 2
-    trajectory = args.out / "quench.h5"
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    try:
-        params = _params(cls, args)
-    except ValueError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
-    force, dtype = None, torch.float64
-    if args.cuda_graph and (args.network is None or args.device.type != "cuda"):
-        print(f"{prog}: --cuda-graph needs --device cuda and a --network (ED forces run on the CPU)",
-              file=sys.stderr)
-        return 2
-    if args.network is not None:
-        from latsym_holstein._pretrained import PRETRAINED_PATH
-        from latsym_holstein.networks import NetworkFileError, load_network
-        from latsym_holstein.simulate import network_force_fn
-
-        path = PRETRAINED_PATH if str(args.network) == "pretrained" else args.network
-        try:
-            network = load_network(path).to(args.device)
-        except NetworkFileError as exc:
-            print(f"{prog}: {exc}", file=sys.stderr)
-            return 2
-        if network.dim != cls.dim:
-            print(
-                f"{prog}: the network {path} works on {network.dim}D fields ({network.lattice_name} "
-                f"lattice), but this plugin's lattice is {cls.dim}D; train one with "
-                f"`latsym {cls.name} train`",
-                file=sys.stderr,
-            )
-            return 2
-        trained = (getattr(network, "extra", None) or {}).get("settings", {}).get("params")
-        differences = params.force_field_differences(trained) if trained else []
-        if differences and not args.ignore_trained_params:
-            print(
-                f"{prog}: the network {path} was trained for other model parameters (here vs trained: "
-                f"{'; '.join(differences)}), so its forces are not this model's; generate data with "
-                f"these parameters and train a network on them, drop --config, or pass "
-                f"--ignore-trained-params to run it anyway",
-                file=sys.stderr,
-            )
-            return 2
-        force, dtype = network_force_fn(network), network.input_scale.dtype
-        if args.device.type == "cuda" and args.cuda_graph is not False:
-            from latsym.dynamics import CUDAGraphForce
-
-            force = CUDAGraphForce(force)
-    try:
-        result = quench(
-            trajectory,
-            args.size,
-            args.steps,
-            params=params,
-            seed=args.seed,
-            snapshot_every=args.snapshot_every,
-            checkpoint_every=args.checkpoint_every,
-            dynamics=args.dynamics,
-            force=force,
-            dtype=dtype,
-            device=args.device,
-            replicas=args.replicas,
-            metadata={"model": cls.name},
-            overwrite=args.overwrite,
-            progress=not args.no_progress,
-        )
-    except (ValueError, ResumeError, NonFiniteError) as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: {_INTERRUPTED}", file=sys.stderr)
-        return 130
-    print(f"trajectory: {result.path} ({result.n_snapshots} snapshots, step {result.state.step})")
-    if getattr(args, "analyze", False):
-        return _analyze(trajectory, args.out, None)
-    return 0
-
-
-# -- analyze -------------------------------------------------------------------------------------
-
-
-def _configure_analyze(p: argparse.ArgumentParser) -> None:
-    p.add_argument("trajectory", type=Path, help="HDF5 trajectory written by `simulate`")
-    p.add_argument("--out", type=Path, help="output directory (default: the trajectory's directory)")
-    p.add_argument(
-        "--window",
-        type=float,
-        nargs=2,
-        metavar=("TMIN", "TMAX"),
-        help="time window of the coarsening fit L(t) ~ t^alpha (default: the later half)",
-    )
-
-
-def _run_analyze(args: argparse.Namespace) -> int:
-    return _analyze(args.trajectory, args.out or args.trajectory.parent, args.window)
-
-
-def _analyze(trajectory: Path, out: Path, window) -> int:
-    from latsym_holstein.analysis import analyze
-    from latsym_holstein.observables import format_estimate
-
-    try:
-        summary = analyze(trajectory, out, window=tuple(window) if window else None)
-    except ValueError as exc:
-        print(f"latsym holstein analyze: {exc}", file=sys.stderr)
-        return 2
-    fit = summary["fit"]
-    if fit and "alpha" in fit:
-        print(
-            f"coarsening exponent alpha = {format_estimate(fit['alpha'], fit['alpha_err'], ' +- ')} "
-            f"over {fit['window'][0]:g} <= t <= {fit['window'][1]:g}"
-        )
-    elif fit:
-        print(f"latsym holstein analyze: no coarsening fit: {fit['error']}", file=sys.stderr)
-    print(f"wrote {out / 'analysis.json'} and {len(summary['plots'])} plots")
-    return 0
 
 
 # -- train ---------------------------------------------------------------------------------------

@@ -1,10 +1,9 @@
 """Thermal quenches of the Holstein lattice: Langevin dynamics from a high-temperature start.
 
-The driver takes any force callable ``Tensor (B?, L1, L2) -> Tensor`` — the exact ED forces for
-small lattices, or a trained force-field network — and hands it to :func:`latsym.dynamics.run`, which
-writes the HDF5 trajectory, checkpoints, resumes and shows progress. The lattice is the square one
-for a shape ``(L1, L2)`` and the simple cubic one for ``(L1, L2, L3)``: the dimension is the length
-of the shape (fields ``(L1, L2, L3)`` then, and the force callable must take them).
+:func:`quench` is latsym's generic :func:`latsym.forcefield.simulate` with the Holstein plugin; it
+takes any force callable ``Tensor (B?, L1, L2) -> Tensor``, the exact ED forces for small lattices or
+a trained force-field network. :func:`quench_observables` are the order parameters recorded with the
+snapshots, on the square (``dim=2``) or simple cubic (``dim=3``) lattice.
 """
 
 from __future__ import annotations
@@ -15,7 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from latsym.dynamics import Brownian, LangevinVV, RunResult, State, run
+from latsym.dynamics import RunResult, State
+from latsym.forcefield import network_force, simulate
 from latsym_holstein.data import INITIAL_Q_STD
 from latsym_holstein.ed import check_stable, ed_solve, lattice_shape
 from latsym_holstein.params import HolsteinParams
@@ -38,23 +38,15 @@ def ed_force_fn(params: HolsteinParams, dim: int = 2) -> ForceFn:
     return force
 
 
-def network_force_fn(network: torch.nn.Module) -> ForceFn:
-    """A trained force-field network (e.g. from :func:`latsym_holstein.networks.load_network`) as a
-    force callable: evaluated without keeping autograd graphs, named after its preset."""
-
-    def force(q: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return network(q)
-
-    force.name = f"network:{getattr(network, 'name', type(network).__name__)}"
-    return force
+#: A trained network as a force callable (:func:`latsym.forcefield.network_force`).
+network_force_fn = network_force
 
 
 def initial_state(
     shape: tuple[int, ...], seed: int, std: float = INITIAL_Q_STD
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The high-temperature start of a quench: ``Q_i ~ N(0, std²)``, ``v_i ~ N(0, 1)``, each
-    of shape ``shape``; a function of ``seed`` alone."""
+    """The high-temperature start of a quench: ``Q_i ~ N(0, std²)``, ``v_i ~ N(0, 1)``, each of shape
+    ``shape``; a function of ``seed`` alone, the start :func:`quench` draws (with ``std`` its default)."""
     rng = np.random.default_rng([seed, 2])
     return std * rng.standard_normal(shape), rng.standard_normal(shape)
 
@@ -90,96 +82,28 @@ def quench(
     *,
     params: HolsteinParams | None = None,
     force: ForceFn | None = None,
-    seed: int = 0,
-    snapshot_every: int = 50,
-    checkpoint_every: int | None = 500,
     dynamics: str = "langevin",
-    dtype: torch.dtype = torch.float64,
-    device: str | torch.device = "cpu",
-    replicas: int | None = None,
-    metadata: dict | None = None,
-    overwrite: bool = False,
-    progress: bool = True,
+    **kwargs,
 ) -> RunResult:
-    """Run (or resume) a thermal quench and write it to the HDF5 trajectory ``out``.
-
-    With ``replicas=R`` it runs ``R`` independent quenches side by side, as one batch of fields
-    ``(R, *shape)``: the force is evaluated on all of them at once (a network on a GPU then costs
-    little more than for one), and the snapshots and observables get a replica axis after the time
-    axis. The replicas' initial states and noise are independent draws from the run's seed (replica
-    ``r`` is not the run with seed ``seed + r``).
-
-    Args:
-        out: trajectory file (``None``: keep nothing, no snapshots or observables; return the final state).
-        shape: lattice ``(L1, L2)`` (square) or ``(L1, L2, L3)`` (simple cubic).
-        n_steps: Langevin steps (time ``n_steps * params.dt``).
-        params: model and dynamics parameters (``mass``, ``temperature``, ``dt``, ``gamma``).
-        force: force callable on fields of ``shape``; default the exact ED forces (``O(N³)`` per step:
-            small lattices only).
-        seed: seeds the initial state and the thermostat noise.
-        snapshot_every, checkpoint_every: steps between snapshots and between checkpoints.
-        dynamics: ``"langevin"`` (velocity Verlet + Ornstein–Uhlenbeck) or ``"brownian"``.
-        dtype, device: of the fields (ED computes in float64 whatever the dtype).
-        replicas: ``None`` (one quench, fields ``shape``) or a positive int ``R`` (fields ``(R, *shape)``).
-        metadata: extra JSON-serialisable metadata (e.g. which network drives the run).
+    """Run (or resume) a thermal quench of the Holstein model on the square lattice and write it to the
+    HDF5 trajectory ``out``: :func:`latsym.forcefield.simulate` with a
+    :class:`~latsym_holstein.plugin.HolsteinPlugin` of ``params`` (the plugin's dynamics
+    ``"langevin"``, velocity Verlet + Ornstein–Uhlenbeck, or ``"brownian"``), from the authors'
+    high-temperature start (:func:`initial_state`), recording the order parameters of
+    :func:`quench_observables`. ``force`` defaults to the exact ED forces (``O(N³)`` per step: small
+    lattices only); ``kwargs`` go to :func:`~latsym.forcefield.simulate` (``seed``,
+    ``snapshot_every``, ``checkpoint_every``, ``dtype``, ``device``, ``replicas``, ``metadata``,
+    ``overwrite``, ``progress``). For another lattice, pass its plugin to
+    :func:`latsym.forcefield.simulate` (e.g. the simple cubic one of ``examples/custom_plugin.py``).
 
     Returns:
         The :class:`latsym.dynamics.RunResult`.
     """
-    params = params or HolsteinParams()
-    if dynamics == "langevin":
-        integrator = LangevinVV(
-            mass=params.mass, gamma=params.gamma, temperature=params.temperature, dt=params.dt
-        )
-    elif dynamics == "brownian":
-        if params.gamma <= 0:
-            raise ValueError("Brownian dynamics needs a positive friction gamma")
-        integrator = Brownian(gamma=params.gamma, temperature=params.temperature, dt=params.dt)
-    else:
+    from latsym_holstein.plugin import HolsteinPlugin
+
+    if dynamics not in ("langevin", "brownian"):
         raise ValueError(f"dynamics must be 'langevin' or 'brownian', got {dynamics!r}")
-    if len(shape) not in (2, 3) or not all(_is_int(s) and s >= 2 for s in shape):
-        raise ValueError(
-            f"shape must be (L1, L2) or (L1, L2, L3), one int >= 2 per lattice dimension, got {shape!r}"
-        )
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    if replicas is not None and (not _is_int(replicas) or replicas < 1):
-        raise ValueError(f"replicas must be None or a positive int, got {replicas!r}")
-    shape, seed = tuple(int(s) for s in shape), int(seed)  # plain ints: they go to JSON metadata
-    q0, v0 = initial_state(shape if replicas is None else (int(replicas), *shape), seed)
-    q0 = torch.as_tensor(q0, dtype=dtype, device=device)
-    v0 = torch.as_tensor(v0, dtype=dtype, device=device) if dynamics == "langevin" else None
-    meta = {
-        "model": "holstein",
-        "params": params.to_dict(),
-        "shape": list(shape),
-        "force": "ed" if force is None else _force_name(force),
-    }
-    if replicas is not None:
-        meta["replicas"] = int(replicas)
-    meta.update(metadata or {})
-    return run(
-        integrator,
-        force if force is not None else ed_force_fn(params, len(shape)),
-        q0,
-        n_steps,
-        v0=v0,
-        seed=seed,
-        out=out,
-        snapshot_every=snapshot_every,
-        checkpoint_every=checkpoint_every if out is not None else None,
-        observables=quench_observables(len(shape)) if out is not None else None,
-        metadata=meta,
-        overwrite=overwrite,
-        progress=progress,
-    )
-
-
-def _force_name(force: ForceFn) -> str:
-    """What the trajectory metadata records of a custom force: its ``name`` attribute, else its
-    qualified name (a function) or its class name (a module or other callable object)."""
-    return getattr(force, "name", None) or getattr(force, "__qualname__", None) or type(force).__name__
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, int | np.integer) and not isinstance(x, bool)
+    plugin = HolsteinPlugin(params)
+    if dynamics == "brownian" and plugin.params.gamma <= 0:
+        raise ValueError("Brownian dynamics needs a positive friction gamma")
+    return simulate(plugin, out, shape, n_steps, force=force, dynamics=dynamics, **kwargs)

@@ -165,7 +165,7 @@ def test_bad_files(tmp_path):
     with pytest.raises(ValueError, match=r"not a latsym trajectory .no 'q' and 'time' datasets"):
         analyze(foreign, tmp_path)
     batched = write_trajectory(tmp_path / "batched.h5", np.zeros((2, 3, 4, 4)), np.array([0.0, 1.0]))
-    with pytest.raises(ValueError, match="expected snapshots of shape \\(T, L1, L2\\)"):
+    with pytest.raises(ValueError, match="expected snapshots of shape \\(T, 4, 4\\)"):
         analyze(batched, tmp_path)
     assert not (tmp_path / "analysis.json").exists()
 
@@ -203,14 +203,16 @@ def test_analyze_a_simple_cubic_trajectory(tmp_path):
         assert_png(tmp_path / "out" / name)
 
 
-def test_analyze_a_simple_cubic_ed_quench(tmp_path):
-    """End to end: quench() on a 4x4x4 simple cubic lattice with ED forces, then analyze()."""
+def test_analyze_a_simple_cubic_ed_quench(tmp_path, cubic_plugin):
+    """End to end: simulate() on a 4x4x4 simple cubic lattice with ED forces, then analyze()."""
     from latsym_holstein.params import HolsteinParams
-    from latsym_holstein.simulate import quench
 
-    params = HolsteinParams(kappa=0.12)  # k > 6|kappa|: a stable elastic energy in 3D
-    quench(tmp_path / "q.h5", (4, 4, 4), 40, params=params, seed=1, snapshot_every=10, progress=False)
-    summary = analyze(tmp_path / "q.h5", tmp_path / "out")
+    import latsym.forcefield
+
+    plugin = cubic_plugin(HolsteinParams(kappa=0.12))  # k > 6|kappa|: a stable elastic energy in 3D
+    latsym.forcefield.simulate(plugin, tmp_path / "q.h5", (4, 4, 4), 40, seed=1, snapshot_every=10,
+                               progress=False)
+    summary = latsym.forcefield.analyze(plugin, tmp_path / "q.h5", tmp_path / "out")
     assert summary["time"] == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0])
     with h5py.File(tmp_path / "q.h5") as f:
         recorded = f["observables"]["order_abs"][()]
@@ -222,11 +224,11 @@ def test_trajectory_shape_must_match_its_metadata(tmp_path):
     path = write_trajectory(tmp_path / "mismatch.h5", np.zeros((2, 4, 4, 4)), np.array([0.0, 1.0]))
     with h5py.File(path, "a") as f:
         f.attrs["metadata"] = json.dumps({"shape": [4, 4]})  # a batched square-lattice run
-    with pytest.raises(ValueError, match=r"shape \(T, L1, L2\) = \(T, 4, 4\), got \(2, 4, 4, 4\)"):
+    with pytest.raises(ValueError, match=r"shape \(T, 4, 4\) from its metadata, got \(2, 4, 4, 4\)"):
         analyze(path, tmp_path)
     with h5py.File(path, "a") as f:
         f.attrs["metadata"] = json.dumps({"shape": [4, 4], "replicas": 3})
-    with pytest.raises(ValueError, match=r"shape \(T, R, L1, L2\) = \(T, 3, 4, 4\), got \(2, 4, 4, 4\)"):
+    with pytest.raises(ValueError, match=r"shape \(T, 3, 4, 4\) from its metadata, got \(2, 4, 4, 4\)"):
         analyze(path, tmp_path)
 
 

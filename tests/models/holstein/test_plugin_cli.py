@@ -14,12 +14,13 @@ import torch
 from latsym_holstein import HolsteinParams, ed_forces, ed_solve
 from latsym_holstein.data import GenerationOptions, generate, load_dataset
 from latsym_holstein.networks import NETWORKS, load_network
-from latsym_holstein.plugin import HolsteinPlugin, _lattice_size
+from latsym_holstein.plugin import HolsteinPlugin
 
 from latsym.cli import main
 from latsym.group import Z2, point_group
 from latsym.lattice import simple_cubic
 from latsym.plugin import ModelPlugin, load_plugin
+from latsym.plugin._options import lattice_size as _lattice_size
 
 TINY_GENERATE = [
     "--size", "4", "--n-random", "3", "--n-quenches", "1", "--snapshots-per-quench", "2",
@@ -67,7 +68,7 @@ def test_parameters_and_defaults():
     assert plugin.params == HolsteinParams(temperature=0.05, gamma=0.5)
     assert plugin.dynamics_defaults() == {"dt": 0.05, "gamma": 0.5, "temperature": 0.05, "mass": 5.0}
     assert set(plugin.observables()) == {"order_parameter", "order_abs"}
-    with pytest.raises(ValueError, match="unknown holstein parameter\\(s\\) \\['beta'\\]"):
+    with pytest.raises(ValueError, match="unknown Holstein parameter\\(s\\) \\['beta'\\]"):
         HolsteinPlugin.from_config({"beta": 1.0})
     with pytest.raises(ValueError, match="mass must be positive"):
         HolsteinPlugin.from_config({"mass": -1.0})
@@ -189,7 +190,6 @@ def test_generate_with_a_config_file(tmp_path):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--size", "6x5"], "even"),
         (["--n-random", "-1"], "n_random must be a non-negative integer"),
         (["--random-std", "0"], "random_scale must be None or positive"),
         (["--snapshot-every", "0"], "snapshot_every must be at least 1"),
@@ -280,13 +280,14 @@ def test_simulate_and_analyze_end_to_end(tmp_path, capsys):
 
 
 def test_analyze_command_options_and_errors(tmp_path, capsys, monkeypatch):
-    import latsym_holstein.analysis as analysis_module
+    import latsym.forcefield as forcefield_module
 
     calls = []
+    monkeypatch.setattr(forcefield_module, "load_trajectory", lambda *a: {"metadata": {}})
     monkeypatch.setattr(
-        analysis_module,
+        forcefield_module,
         "analyze",
-        lambda *a, **k: (
+        lambda plugin, *a, **k: (
             calls.append((a, k))
             or {"fit": {"alpha": 0.4, "alpha_err": 0.05, "window": [1.0, 2.0]}, "plots": ["a.png"]}
         ),
@@ -298,9 +299,10 @@ def test_analyze_command_options_and_errors(tmp_path, capsys, monkeypatch):
     assert "alpha = 0.400 +- 0.050 over 1 <= t <= 2" in out and "1 plots" in out
     assert main(["holstein", "analyze", str(trajectory), "--out", str(tmp_path / "o")]) == 0
     assert calls[-1] == ((trajectory, tmp_path / "o"), {"window": None})
-    failed_fit = {"fit": {"error": "too few", "window": [1, 2]}, "plots": []}
-    monkeypatch.setattr(analysis_module, "analyze", lambda *a, **k: failed_fit)
-    assert main(["holstein", "analyze", str(trajectory), "--window", "1", "2"]) == 0
+    failed_fit = {"fit": {"error": "too few", "window": [1, 2]}, "plots": [],
+                  "failed": "no coarsening fit: too few"}
+    monkeypatch.setattr(forcefield_module, "analyze", lambda *a, **k: failed_fit)
+    assert main(["holstein", "analyze", str(trajectory), "--window", "1", "2"]) == 1
     assert "no coarsening fit: too few" in capsys.readouterr().err
 
     monkeypatch.undo()
@@ -432,15 +434,17 @@ def test_simulate_refuses_a_network_of_another_dimension(tmp_path, capsys):
     argv = ["holstein-sc", "simulate", "--out", str(tmp_path / "run"), "--steps", "2",
             "--network", "pretrained"]
     assert cubic_cli(argv) == 2
-    assert "works on 2D fields (square lattice), but this plugin's lattice is 3D" in capsys.readouterr().err
+    assert "the holstein-sc plugin ships no pretrained network" in capsys.readouterr().err
+    from latsym_holstein import PRETRAINED_PATH
+
+    assert cubic_cli([*argv[:-1], str(PRETRAINED_PATH)]) == 2
+    assert "works on fields 2D with per-site axes () (square lattice), but this plugin's are 3D" in (
+        capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("command", ["generate", "simulate"])
 def test_ctrl_c_stops_cleanly_and_the_command_resumes(tmp_path, capsys, monkeypatch, command):
-    import latsym_holstein.ed as ed_module
-    import latsym_holstein.simulate as simulate_module
-
-    module = ed_module if command == "generate" else simulate_module
+    import latsym_holstein.ed as module
     calls = []
 
     def interrupted(q, params, dim):

@@ -53,7 +53,8 @@ def test_ed_quench_writes_snapshots_with_observables(tmp_path):
     np.testing.assert_array_equal(arrays["q"][0], q0)
     np.testing.assert_array_equal(arrays["v"][0], v0)
     metadata = json.loads(attrs["metadata"])
-    assert metadata == {"model": "holstein", "params": PARAMS.to_dict(), "shape": [4, 6], "force": "ed"}
+    assert metadata == {"model": "holstein", "params": PARAMS.to_dict(), "shape": [4, 6], "force": "ed",
+                        "layout": {"dim": 2, "channels": 1, "sublattices": 1}}
     integrator = json.loads(attrs["integrator"])
     assert integrator == {
         "integrator": "LangevinVV",
@@ -176,11 +177,11 @@ def test_brownian(tmp_path):
     "kwargs, error, message",
     [
         ({"dynamics": "verlet"}, ValueError, "dynamics must be 'langevin' or 'brownian', got 'verlet'"),
-        ({"shape": (4,)}, ValueError, "shape must be \\(L1, L2\\) or \\(L1, L2, L3\\)"),
-        ({"shape": (4, 4, 4, 4)}, ValueError, "shape must be \\(L1, L2\\) or \\(L1, L2, L3\\)"),
-        ({"shape": (1, 4)}, ValueError, "one int >= 2 per lattice dimension, got \\(1, 4\\)"),
-        ({"shape": (4, 4.5)}, ValueError, "one int >= 2 per lattice dimension"),
-        ({"shape": (4, 4, 4)}, ValueError, r"unbounded below on the 3-dimensional lattice"),
+        ({"shape": (4,)}, ValueError, "2-dimensional: give 2 sides, got 4;"),
+        ({"shape": (4, 4, 4, 4)}, ValueError, "2-dimensional: give 2 sides"),
+        ({"shape": (1, 4)}, ValueError, "sides must be at least 2, got 1 x 4"),
+        ({"shape": (4, 4.5)}, ValueError, "shape must be a tuple of positive ints"),
+        ({"shape": (4, 4, 4)}, ValueError, "2-dimensional: give 2 sides"),
         ({"seed": -1}, ValueError, "seed must be a non-negative int, got -1"),
         ({"replicas": 0}, ValueError, "replicas must be None or a positive int, got 0"),
         ({"replicas": 2.0}, ValueError, "replicas must be None or a positive int, got 2.0"),
@@ -267,8 +268,11 @@ def test_checkerboard_stays_ordered_at_low_temperature(tmp_path):
 CUBIC = HolsteinParams(kappa=0.12, temperature=0.05)
 
 
-def test_cubic_ed_quench(tmp_path):
-    result = quench(tmp_path / "q.h5", (4, 4, 2), 4, params=CUBIC, seed=2, snapshot_every=2, progress=False)
+def test_cubic_ed_quench(tmp_path, cubic_plugin):
+    from latsym.forcefield import simulate
+
+    result = simulate(cubic_plugin(CUBIC), tmp_path / "q.h5", (4, 4, 2), 4, seed=2, snapshot_every=2,
+                      progress=False)
     arrays, attrs = read(result.path)
     assert arrays["q"].shape == arrays["f"].shape == (3, 4, 4, 2)
     np.testing.assert_allclose(arrays["f"], ed_forces(arrays["q"], CUBIC, dim=3), rtol=0, atol=1e-12)

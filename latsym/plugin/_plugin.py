@@ -1,20 +1,11 @@
-"""Model plugins: the base class a lattice model subclasses, and the registry of installed ones.
-
-Plugins are discovered through the entry-point group ``latsym.models``: a distribution declares
-
-.. code-block:: toml
-
-    [project.entry-points."latsym.models"]
-    mymodel = "my_package.plugin:MyModelPlugin"
-
-and ``latsym models`` lists it. latsym never imports a plugin by name.
-"""
+"""The :class:`ModelPlugin` base class and the registry of installed plugins (entry points)."""
 
 from __future__ import annotations
 
 import abc
 import argparse
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, ClassVar
@@ -329,22 +320,75 @@ class ModelPlugin(abc.ABC):
         returning a number or an array of fixed shape."""
         return {}
 
+    # -- simulation and analysis ------------------------------------------------------------------
+
+    #: What trajectory metadata calls the exact forces (``"force": "reference"``).
+    reference_name: ClassVar[str] = "reference"
+
+    @classmethod
+    def pretrained_path(cls):
+        """The file of the network the plugin ships (``simulate --network pretrained``), or ``None``."""
+        return None
+
+    def force_field_differences(self, trained: Mapping[str, Any]) -> list[str]:
+        """The parameters, as ``"name here vs trained"`` texts, in which this plugin differs from the
+        parameters ``trained`` a network was trained with (``simulate --network`` refuses a network
+        with any). The default compares every parameter; override to compare only those that change
+        the forces."""
+        here = self.params_dict()
+        return [f"{key} {value!r} vs {trained.get(key)!r}" for key, value in here.items()
+                if trained.get(key) != value]
+
+    def analysis(self, time, q, out_dir, **options) -> dict[str, Any]:
+        """The model's own analysis of a trajectory: ``time`` ``(T,)``, fields ``q``
+        ``(T, R, *site_shape, L1, …, Ld)`` (``R`` replicas), plots written to the directory ``out_dir``.
+        Returns a JSON-able dict merged into ``analysis.json`` (the paths of its plots under
+        ``"plots"``; a reason under ``"failed"`` makes ``analyze`` exit with status 1). The default
+        adds nothing to the observables plot of :func:`latsym.forcefield.analyze`."""
+        return {}
+
+    @classmethod
+    def configure_analysis(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the options of :meth:`analysis` to ``latsym <name> analyze`` (none by default)."""
+        return None
+
+    @classmethod
+    def analysis_options(cls, args: argparse.Namespace) -> dict[str, Any]:
+        """The keyword options of :meth:`analysis` from the parsed options of :meth:`configure_analysis`."""
+        return {}
+
+    def analysis_report(self, summary: Mapping[str, Any]) -> list[str]:
+        """Lines ``analyze`` prints about a summary (none by default)."""
+        return []
+
     # -- command line ---------------------------------------------------------------------------
+
+    #: ``generate --preset`` choices: overrides of :class:`~latsym.forcefield.GenerationOptions`
+    #: (the first is the default).
+    generation_presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {"small": {}}
+    #: The lattice of ``simulate`` and ``generate`` without ``--size`` (unit cells per side).
+    default_size: ClassVar[tuple[int, ...]] = (16, 16)
 
     @classmethod
     def cli_commands(cls) -> dict[str, CLICommand]:
-        """The subcommands of ``latsym <name>``; override to add yours (keep ``info``)."""
-        return {"info": CLICommand("show the model's parameters and symmetry", lambda p: None, cls._cli_info)}
+        """The subcommands of ``latsym <name>``: ``info``, ``generate``, ``simulate`` and ``analyze``
+        (:mod:`latsym.plugin._commands`); override to add yours or drop some."""
+        from latsym.plugin import _commands as c
 
-    @classmethod
-    def _cli_info(cls, args: argparse.Namespace) -> int:
-        print(f"{cls.name}: {cls.description}")
-        print(f"input field: {cls.input_irreps}    force field: {cls.force_irreps}")
-        print("default parameters:")
-        defaults = cls.Params()
-        for f in dataclasses.fields(cls.Params):
-            print(f"  {f.name} = {getattr(defaults, f.name)!r}")
-        return 0
+        def bound(configure, run, help_text):
+            return CLICommand(help_text, functools.partial(configure, cls), functools.partial(run, cls))
+
+        return {
+            "info": bound(c.configure_info, c.run_info,
+                          "show the model, its symmetry, fields and parameters"),
+            "generate": bound(c.configure_generate, c.run_generate,
+                              "make a training data set: reference forces of random configurations and "
+                              "quench snapshots"),
+            "simulate": bound(c.configure_simulate, c.run_simulate,
+                              "run (or resume) a simulation and write its HDF5 trajectory"),
+            "analyze": bound(c.configure_analyze, c.run_analyze,
+                             "observables and plots of a trajectory (JSON + PNG)"),
+        }
 
     @classmethod
     def add_cli(cls, subparsers: argparse._SubParsersAction) -> None:
