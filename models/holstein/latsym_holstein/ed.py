@@ -43,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 import sys
 import warnings
 from typing import Any
@@ -53,6 +54,16 @@ from scipy.special import expit, log_expit, logsumexp
 
 from latsym_holstein.params import HolsteinParams
 
+#: The environment variables that set the number of BLAS/LAPACK threads when numpy loads its library.
+BLAS_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+# Their values at import (numpy, imported above, has loaded BLAS by now).
+_BLAS_THREAD_SETTINGS = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
 # Levels closer than this (relative to the spectral spread, at least 1) form one degenerate shell.
 _DEGENERACY_RTOL = 1e-9
 # Below T = (shell tolerance) / _COLD_RATIO the occupations take their T -> 0+ limit: every other
@@ -86,7 +97,12 @@ class EDResult:
         forces: ``F_i = -∂F_total/∂Q_i``, shape ``batch + (L1, …, Ld)`` (energy per unit Q).
         density: electron densities ``⟨n_i⟩`` in ``[0, 1]``, shape ``batch + (L1, …, Ld)``.
         free_energy: ``F_total`` of each configuration (whole lattice, energy units), shape ``batch``.
-        mu: chemical potential of each configuration, shape ``batch``.
+            It is summed without intermediate overflow, so it is finite whenever its value fits in
+            float64, and ``+inf`` or ``-inf`` (never NaN) when it does not: ``+inf`` once the elastic
+            energy passes ~1.8e308 (``|Q| ≳ 1e154``), ``-inf`` once ``-T S`` does (``T ≳ 1e307``
+            on small lattices). The forces and densities stay finite in both cases.
+        mu: chemical potential of each configuration, shape ``batch``; resolved to about ``1e-14 T``
+            (it is ``±inf`` only where ``T · logit(filling)`` overflows).
     """
 
     forces: Any
@@ -394,6 +410,27 @@ def _log_sum_expit(logits: np.ndarray) -> float:
     return float(logsumexp(log_expit(logits))) if logits.size else -math.inf
 
 
+def blas_thread_settings() -> dict[str, str | None]:
+    """The BLAS thread settings that ED results depend on, to record with results or checkpoints.
+
+    ``numpy.linalg.eigh`` runs LAPACK on a threaded BLAS whose rounding depends on the number of
+    threads: ED results computed with one and with two threads differ by about 1e-15 to 1e-13, so a
+    run resumed under another setting is not bitwise identical to an uninterrupted one. The thread
+    count is fixed when numpy loads its BLAS library, from the variables of
+    :data:`BLAS_THREAD_VARIABLES` (unset: the library's default, usually one thread per core), and
+    cannot be changed afterwards without a package such as ``threadpoolctl``, which this plugin does
+    not depend on. Set them (e.g. ``OMP_NUM_THREADS=1``) before Python starts to reproduce a run.
+
+    Returns:
+        ``{variable: value or None}`` as the environment held them when this module was imported,
+        which is what BLAS read unless they were changed between importing numpy and this module.
+
+    >>> sorted(blas_thread_settings()) == sorted(BLAS_THREAD_VARIABLES)
+    True
+    """
+    return dict(_BLAS_THREAD_SETTINGS)
+
+
 def _neighbour_sum(q: np.ndarray, dim: int) -> np.ndarray:
     """``Σ_{j ∈ nn(i)} Q_j`` over the last ``dim`` (periodic) axes, with the bond convention."""
     return sum(np.roll(q, shift, axis=axis) for axis in range(-dim, 0) for shift in (1, -1))
@@ -491,7 +528,7 @@ def _check_magnitude(q: np.ndarray, params: HolsteinParams, dim: int) -> None:
     if not math.isfinite(largest * rate + 4 * dim * abs(params.t) + abs(params.g)):
         raise ValueError(
             f"max |Q| = {largest:.3g} is too large for ED in float64: the level energies or the forces "
-            f"overflow; ED needs finite distortions with max |Q| below {sys.float_info.max / (2 * rate):.3g}"
+            f"overflow; ED needs finite distortions with max |Q| below {sys.float_info.max / rate:.3g}"
         )
 
 
@@ -536,7 +573,8 @@ def _electronic_solve(
             state = _fill_levels(levels, params.filling * n_sites, params.temperature)
             f[b], mu[start + b] = state.occupations, state.mu
             electronic[start + b] = state.electronic_free_energy(int(exponents[start + b]))
-        density[start : start + chunk] = np.einsum("bim,bim,bm->bi", vectors, vectors, f)
+        # Clipped: Σ_m f_m |φ_m(i)|² can exceed 1 (or fall below 0) by rounding.
+        density[start : start + chunk] = np.clip(np.einsum("bim,bim,bm->bi", vectors, vectors, f), 0, 1)
     return density, mu, electronic
 
 
