@@ -20,6 +20,15 @@ Hellmann–Feynman forces
 ``∂Ω/∂μ = -N_e`` there, the dependence of μ on Q drops out of the derivative and
 ``∂F_el/∂Q_i = Σ_m f_m ∂ε_m/∂Q_i = -g ⟨n_i⟩`` exactly. At ``T = 0``, ``F_el = Σ_m f_m ε_m``.
 
+Numerics: every finite ``T ≥ 0`` is handled. Levels within ``1e-9`` of the spectral spread of each
+other form one shell and share its electrons equally at every T (so the density does not depend on
+the basis eigh picks inside a degenerate shell); below ``T ≈ 1e-11 ×`` spread and above ``1e8 ×``
+spread the occupations take their ``T → 0⁺`` and ``T → ∞`` limits, continuously (:func:`occupations`).
+``F_el`` is summed as ``Σ_{ε_m<μ} ε_m + μ (N_e - n_<) - T Σ_m log1p(exp(-|ε_m - μ|/T))`` (``n_<``
+levels below μ) in power-of-two units, so ``free_energy`` is ``±inf``, never NaN, when its value
+overflows float64. The rounding of ``numpy.linalg.eigh`` depends on the number of BLAS threads:
+record :func:`blas_thread_settings` with results that must be reproduced bitwise.
+
 Bond convention: the sums over bonds ``<ij>`` run over the ``d·N`` bonds ``(i, i + ê_a)``, one per
 axis ``a`` (in 2D the ``2N`` bonds ``(i, i + x̂)`` and ``(i, i + ŷ)``). On a side of length 2 the
 bonds to ``i + ê_a`` and ``i - ê_a`` join the same pair of sites, which is then counted twice (the
@@ -246,18 +255,24 @@ def occupations(energies: np.ndarray, filling: float, temperature: float) -> tup
         ValueError: ``energies`` is not a finite 1-d array (or its spread overflows float64), or
             ``filling``/``temperature`` is out of range.
 
-    Levels within ``1e-9 · max(1, ε_max - ε_min)`` of their neighbours form one degenerate shell and
-    are occupied equally, at every T: eigenvalues of one shell differ only by rounding, and the
-    density must not depend on the basis chosen inside it. μ is written ``μ = μ₀ + T·y`` with ``μ₀``
-    the ``T → 0`` value and ``f_m = expit(y - (ε_m - μ₀)/T)``, so no exponential overflows and a
-    level at ``μ₀`` keeps its occupation exactly at any small T. For ``T`` below ``1e-11 · max(1,
-    ε_max - ε_min)`` (the shell tolerance over 100, where every other shell lies ≥ 50 T away and
-    contributes below ``e^-50``) ``y`` takes its ``T → 0⁺`` limit: levels below the Fermi shell are
-    full, above it empty, and the electrons left over share the Fermi shell equally; ``μ₀`` is the
-    shell energy (``y = ln(n/(d - n))`` for ``n`` electrons in ``d`` levels) or, for a full shell,
-    mid-gap (``y = ln(d_below/d_above)/2``). Above it ``y`` solves ``Σ_m f_m = N_e``
-    (``scipy.optimize.brentq`` on a balance in log space that is never flat near its root). As
-    ``T → ∞``, ``f_m → filling``. ``T = 0`` is the ``T → 0⁺`` limit; the result is continuous in T.
+    Stable at every T. With ``s = max(1, ε_max - ε_min)``:
+
+    - Sorted levels closer than ``1e-9 s`` to the next form one degenerate shell and are occupied
+      equally at every T: eigenvalues of one shell differ only by rounding, and the density must not
+      depend on the basis chosen inside it. ``N_e`` within 1e-9 of an integer counts as that integer.
+    - ``μ = μ₀ + T y`` with ``μ₀`` its ``T → 0`` value and ``f_m = expit(y - (ε_m - μ₀)/T)``: nothing
+      overflows, and a shell at ``μ₀`` keeps its occupation exactly however small T is.
+    - ``T < 1e-11 s`` (the shell tolerance over 100: every other shell lies ≥ 50 T away, weight
+      ``< e^-50``): ``y`` is its ``T → 0⁺`` limit. Levels below the Fermi shell are full, above it
+      empty, and the electrons left over share the Fermi shell equally; ``μ₀`` is the shell energy
+      and ``y = ln(n/(d - n))`` for ``n`` electrons in ``d`` levels, or, for a full shell, ``μ₀`` is
+      mid-gap and ``y = ln(d_below/d_above)/2``. ``T = 0`` gives exactly this limit.
+    - ``T > 1e8 · (ε_max - ε_min)``: ``f_m = filling + O(spread/T)`` and ``μ = mean(ε) +
+      T logit(filling)`` to ``O(spread²/T)``, below what a root solve can resolve.
+    - In between, ``y`` solves ``Σ_m f_m = N_e`` (``scipy.optimize.brentq`` on a balance in log space
+      that keeps a slope of order one near its root, so μ stays well defined inside a gap).
+
+    The results are continuous in T across both thresholds; μ is resolved to about ``1e-14 T``.
 
     >>> f, mu = occupations(np.array([1.0, -1.0, 0.0, 0.0]), 0.5, 0.0)
     >>> f, float(mu)
@@ -287,7 +302,8 @@ class _FilledLevels:
     """Occupied levels: ``f_m = expit(u_m)``, ``u_m = (μ - ε̃_m)/T = offset - (ε̃_m - reference)/T``.
 
     ``shells`` are the levels ``ε̃_m``, each replaced by the mean of its degenerate shell;
-    ``reference`` is μ₀ (the ``T → 0`` chemical potential) and ``offset`` is ``y = (μ - μ₀)/T``.
+    ``reference`` is an energy μ₀ (the ``T → 0`` chemical potential, or the mean level when T dwarfs
+    the spread) and ``offset`` is ``y = (μ - μ₀)/T``.
     """
 
     shells: np.ndarray
