@@ -20,6 +20,15 @@ Hellmann–Feynman forces
 ``∂Ω/∂μ = -N_e`` there, the dependence of μ on Q drops out of the derivative and
 ``∂F_el/∂Q_i = Σ_m f_m ∂ε_m/∂Q_i = -g ⟨n_i⟩`` exactly. At ``T = 0``, ``F_el = Σ_m f_m ε_m``.
 
+Numerics: every finite ``T ≥ 0`` is handled. Levels within ``1e-9`` of the spectral spread of each
+other form one shell and share its electrons equally at every T (so the density does not depend on
+the basis eigh picks inside a degenerate shell); below ``T ≈ 1e-11 ×`` spread and above ``1e8 ×``
+spread the occupations take their ``T → 0⁺`` and ``T → ∞`` limits, continuously (:func:`occupations`).
+``F_el`` is summed as ``Σ_{ε_m<μ} ε_m + μ (N_e - n_<) - T Σ_m log1p(exp(-|ε_m - μ|/T))`` (``n_<``
+levels below μ) in power-of-two units, so ``free_energy`` is ``±inf``, never NaN, when its value
+overflows float64. The rounding of ``numpy.linalg.eigh`` depends on the number of BLAS threads:
+record :func:`blas_thread_settings` with results that must be reproduced bitwise.
+
 Bond convention: the sums over bonds ``<ij>`` run over the ``d·N`` bonds ``(i, i + ê_a)``, one per
 axis ``a`` (in 2D the ``2N`` bonds ``(i, i + x̂)`` and ``(i, i + ŷ)``). On a side of length 2 the
 bonds to ``i + ê_a`` and ``i - ê_a`` join the same pair of sites, which is then counted twice (the
@@ -43,18 +52,39 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 import sys
 import warnings
 from typing import Any
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.special import expit
+from scipy.special import expit, log_expit, logsumexp
 
 from latsym_holstein.params import HolsteinParams
 
-# Levels closer than this (relative to the band width, at least 1) count as degenerate at T = 0.
+#: The environment variables that set the number of BLAS/LAPACK threads when numpy loads its library.
+BLAS_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+# Their values at import (numpy, imported above, has loaded BLAS by now).
+_BLAS_THREAD_SETTINGS = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
+# Levels closer than this (relative to the spectral spread, at least 1) form one degenerate shell.
 _DEGENERACY_RTOL = 1e-9
+# Below T = (shell tolerance) / _COLD_RATIO the occupations take their T -> 0+ limit: every other
+# shell lies at least _COLD_RATIO / 2 temperatures away, so the neglected terms are below e^-50.
+_COLD_RATIO = 100.0
+# Electron counts within this of an integer are that integer (a full shell).
+_COUNT_ATOL = 1e-9
+# Above T = _HOT_RATIO * (spectral spread), f = filling + O(spread/T) is linear in the levels and
+# mu = mean(levels) + T logit(filling) to O(spread^2/T), below the resolution eps*T of a root solve.
+_HOT_RATIO = 1e8
+# Absolute tolerance of y = (mu - mu_0)/T, in units of T: occupations to ~1e-15.
+_OFFSET_XTOL = 1e-14
 # Upper bound on the memory of one stack of matrices handed to eigh, in bytes.
 _CHUNK_BYTES = 2**27
 
@@ -76,7 +106,12 @@ class EDResult:
         forces: ``F_i = -∂F_total/∂Q_i``, shape ``batch + (L1, …, Ld)`` (energy per unit Q).
         density: electron densities ``⟨n_i⟩`` in ``[0, 1]``, shape ``batch + (L1, …, Ld)``.
         free_energy: ``F_total`` of each configuration (whole lattice, energy units), shape ``batch``.
-        mu: chemical potential of each configuration, shape ``batch``.
+            It is summed without intermediate overflow, so it is finite whenever its value fits in
+            float64, and ``+inf`` or ``-inf`` (never NaN) when it does not: ``+inf`` once the elastic
+            energy passes ~1.8e308 (``|Q| ≳ 1e154``), ``-inf`` once ``-T S`` does (``T ≳ 1e307``
+            on small lattices). The forces and densities stay finite in both cases.
+        mu: chemical potential of each configuration, shape ``batch``; resolved to about ``1e-14 T``
+            (it is ``±inf`` only where ``T · logit(filling)`` overflows).
     """
 
     forces: Any
@@ -211,22 +246,38 @@ def occupations(energies: np.ndarray, filling: float, temperature: float) -> tup
     Args:
         energies: level energies ``ε_m``, shape ``(N,)``, any order.
         filling: electrons per level, strictly between 0 and 1.
-        temperature: ``T ≥ 0``.
+        temperature: ``T ≥ 0``, finite (any float64, subnormal ones included).
 
     Returns:
         ``(f, mu)``: occupations of shape ``(N,)`` in the order of ``energies``, and μ.
 
     Raises:
-        ValueError: ``energies`` is not a finite 1-d array, or ``filling``/``temperature`` is out of range.
+        ValueError: ``energies`` is not a finite 1-d array (or its spread overflows float64), or
+            ``filling``/``temperature`` is out of range.
 
-    For ``T > 0``, μ solves ``Σ_m f_m = N_e`` (``scipy.optimize.brentq`` on a bracket grown from the
-    spectrum). For ``T = 0`` the occupations are the ``T → 0⁺`` limit: levels below the Fermi shell
-    are full, levels above empty, and the electrons left over share the Fermi shell (the levels
-    degenerate with the highest occupied one, within 1e-9 of the band width) equally, so the
-    density is independent of the basis chosen inside a degenerate shell. μ is mid-gap when the
-    shell is full and the shell energy when it is partly filled.
+    Stable at every T. With ``s = max(1, ε_max - ε_min)``:
+
+    - Sorted levels closer than ``1e-9 s`` to the next form one degenerate shell and are occupied
+      equally at every T: eigenvalues of one shell differ only by rounding, and the density must not
+      depend on the basis chosen inside it. ``N_e`` within 1e-9 of an integer counts as that integer.
+    - ``μ = μ₀ + T y`` with ``μ₀`` its ``T → 0`` value and ``f_m = expit(y - (ε_m - μ₀)/T)``: nothing
+      overflows, and a shell at ``μ₀`` keeps its occupation exactly however small T is.
+    - ``T < 1e-11 s`` (the shell tolerance over 100: every other shell lies ≥ 50 T away, weight
+      ``< e^-50``): ``y`` is its ``T → 0⁺`` limit. Levels below the Fermi shell are full, above it
+      empty, and the electrons left over share the Fermi shell equally; ``μ₀`` is the shell energy
+      and ``y = ln(n/(d - n))`` for ``n`` electrons in ``d`` levels, or, for a full shell, ``μ₀`` is
+      mid-gap and ``y = ln(d_below/d_above)/2``. ``T = 0`` gives exactly this limit.
+    - ``T > 1e8 · (ε_max - ε_min)``: ``f_m = filling + O(spread/T)`` and ``μ = mean(ε) +
+      T logit(filling)`` to ``O(spread²/T)``, below what a root solve can resolve.
+    - In between, ``y`` solves ``Σ_m f_m = N_e`` (``scipy.optimize.brentq`` on a balance in log space
+      that keeps a slope of order one near its root, so μ stays well defined inside a gap).
+
+    The results are continuous in T across both thresholds; μ is resolved to about ``1e-14 T``.
 
     >>> f, mu = occupations(np.array([1.0, -1.0, 0.0, 0.0]), 0.5, 0.0)
+    >>> f, float(mu)
+    (array([0. , 1. , 0.5, 0.5]), 0.0)
+    >>> f, mu = occupations(np.array([1.0, -1.0, 0.0, 0.0]), 0.5, 1e-300)
     >>> f, float(mu)
     (array([0. , 1. , 0.5, 0.5]), 0.0)
     """
@@ -235,46 +286,165 @@ def occupations(energies: np.ndarray, filling: float, temperature: float) -> tup
         raise ValueError(
             f"energies must be a non-empty 1-d array of finite values, got shape {energies.shape}"
         )
+    with np.errstate(over="ignore"):
+        if not np.isfinite(np.ptp(energies)):
+            raise ValueError("the spread of the energies overflows float64; rescale them")
     if not 0 < filling < 1:
         raise ValueError(f"filling must lie strictly between 0 and 1, got {filling}")
-    if not temperature >= 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
-    n_electrons = filling * energies.size
-    if temperature == 0:
-        return _ground_state_occupations(energies, n_electrons)
-
-    def excess(mu: float) -> float:
-        # Σ_m f_m - N_e, summing the small quantities 1 - f (below μ) and f (above μ) so that the
-        # root stays well defined deep inside a gap, where every f is within rounding of 0 or 1.
-        x = (mu - energies) / temperature
-        below = x > 0
-        small = expit(-np.abs(x))
-        return float(below.sum() - n_electrons + small[~below].sum() - small[below].sum())
-
-    brackets = []
-    for edge, direction in ((energies.min(), -1.0), (energies.max(), 1.0)):
-        width = max(temperature, 1.0)
-        while direction * excess(edge + direction * width) <= 0:
-            width *= 2.0
-        brackets.append(edge + direction * width)
-    mu = brentq(excess, *brackets, xtol=1e-10 * temperature, rtol=4 * np.finfo(float).eps)
-    return expit((mu - energies) / temperature), float(mu)
+    if not 0 <= temperature < math.inf:
+        raise ValueError(f"temperature must be >= 0 and finite, got {temperature}")
+    state = _fill_levels(energies, filling * energies.size, float(temperature))
+    return state.occupations, state.mu
 
 
-def _ground_state_occupations(energies: np.ndarray, n_electrons: float) -> tuple[np.ndarray, float]:
-    """The ``T → 0⁺`` occupations and μ (see :func:`occupations`)."""
-    levels = np.sort(energies)
-    tolerance = _DEGENERACY_RTOL * max(1.0, levels[-1] - levels[0])
-    fermi_level = levels[int(np.ceil(n_electrons - 1e-9)) - 1]
-    below = energies < fermi_level - tolerance
-    shell = np.abs(energies - fermi_level) <= tolerance
-    f = below.astype(np.float64)
-    f[shell] = (n_electrons - below.sum()) / shell.sum()
-    shell_energy = energies[shell].mean()
-    above = energies[energies > fermi_level + tolerance]
-    if np.isclose(n_electrons, below.sum() + shell.sum(), rtol=0, atol=1e-9) and above.size:
-        return f, float((shell_energy + above.min()) / 2)
-    return f, float(shell_energy)
+@dataclasses.dataclass(frozen=True)
+class _FilledLevels:
+    """Occupied levels: ``f_m = expit(u_m)``, ``u_m = (μ - ε̃_m)/T = offset - (ε̃_m - reference)/T``.
+
+    ``shells`` are the levels ``ε̃_m``, each replaced by the mean of its degenerate shell;
+    ``reference`` is an energy μ₀ (the ``T → 0`` chemical potential, or the mean level when T dwarfs
+    the spread) and ``offset`` is ``y = (μ - μ₀)/T``.
+    """
+
+    shells: np.ndarray
+    logits: np.ndarray
+    reference: float
+    offset: float
+    n_electrons: float
+    temperature: float
+
+    @property
+    def occupations(self) -> np.ndarray:
+        return expit(self.logits)
+
+    @property
+    def mu(self) -> float:
+        with np.errstate(over="ignore"):
+            return float(self.reference + self.temperature * self.offset)
+
+    def electronic_free_energy(self, exponent: int = 0) -> float:
+        """``F_el = Ω(μ) + μ N_e`` in units of ``2**exponent``.
+
+        ``T ln(1 + e^u) = max(μ - ε̃, 0) + T log1p(e^-|u|)`` gives ``F_el = Σ_{u>0} ε̃_m + μ(N_e - n₊)
+        - T Σ_m log1p(e^-|u_m|)`` (``n₊`` levels with ``u > 0``): no exponential, no inf - inf, exact
+        at ``T = 0`` (``Σ_m f_m ε̃_m``), and the power-of-two units keep every term finite.
+        """
+        occupied = self.logits > 0
+        excess = self.n_electrons - np.count_nonzero(occupied)
+        band = np.ldexp(self.shells[occupied], -exponent).sum()
+        entropic = self.offset * excess - np.log1p(np.exp(-np.abs(self.logits))).sum()
+        return float(
+            band
+            + np.ldexp(self.reference, -exponent) * excess
+            + np.ldexp(self.temperature, -exponent) * entropic
+        )
+
+
+def _fill_levels(energies: np.ndarray, n_electrons: float, temperature: float) -> _FilledLevels:
+    """The Fermi–Dirac filling of ``energies`` with ``n_electrons`` at ``temperature`` (see
+    :func:`occupations`)."""
+    shells, tolerance = _merge_degenerate_levels(energies)
+    n_electrons = _snap_to_integer(n_electrons, energies.size)
+    logit_filling = math.log(n_electrons) - math.log(energies.size - n_electrons)
+    if temperature / _HOT_RATIO > np.ptp(shells):
+        # f_m = filling + O(spread/T), so μ = mean(ε̃) + T·logit(filling) up to O(spread²/T).
+        reference, offset = float(shells.mean()), logit_filling
+        return _FilledLevels(shells, offset - (shells - reference) / temperature, reference, offset,
+                             n_electrons, temperature)
+    reference, offset = _zero_temperature_level(shells, n_electrons)
+    distance = shells - reference
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        scaled = np.where(distance == 0, 0.0, distance / temperature)
+    if temperature >= tolerance / _COLD_RATIO:
+        offset = _solve_offset(scaled, distance < 0, n_electrons, logit_filling)
+    return _FilledLevels(shells, offset - scaled, reference, offset, n_electrons, temperature)
+
+
+def _merge_degenerate_levels(energies: np.ndarray) -> tuple[np.ndarray, float]:
+    """Each level replaced by the mean of its shell (sorted neighbours closer than the tolerance),
+    and the tolerance ``_DEGENERACY_RTOL · max(1, spread)``."""
+    order = np.argsort(energies)
+    levels = energies[order]
+    tolerance = _DEGENERACY_RTOL * max(1.0, float(levels[-1] - levels[0]))
+    shell_ids = np.concatenate([[0], np.cumsum(np.diff(levels) > tolerance)])
+    means = np.bincount(shell_ids, levels) / np.bincount(shell_ids)
+    shells = np.empty_like(energies)
+    shells[order] = means[shell_ids]
+    return shells, tolerance
+
+
+def _snap_to_integer(n_electrons: float, n_levels: int) -> float:
+    """``n_electrons``, rounded when within ``_COUNT_ATOL`` of an integer in ``(0, n_levels)``."""
+    nearest = round(n_electrons)
+    if abs(n_electrons - nearest) <= _COUNT_ATOL and 0 < nearest < n_levels:
+        return float(nearest)
+    return n_electrons
+
+
+def _zero_temperature_level(shells: np.ndarray, n_electrons: float) -> tuple[float, float]:
+    """``(μ₀, y₀)``: the ``T → 0`` chemical potential and the limit of ``(μ - μ₀)/T``.
+
+    A partly filled shell of ``d`` levels holding ``n`` electrons: ``μ₀`` is its energy and
+    ``y₀ = ln(n/(d - n))``. A full shell: ``μ₀`` is mid-gap and ``y₀ = ln(d_below/d_above)/2``, which
+    balances the holes below against the electrons above.
+    """
+    energies, counts = np.unique(shells, return_counts=True)
+    filled = np.cumsum(counts)
+    fermi = int(np.searchsorted(filled, n_electrons))
+    if filled[fermi] == n_electrons:
+        gap_centre = (energies[fermi] + energies[fermi + 1]) / 2
+        return float(gap_centre), 0.5 * math.log(counts[fermi] / counts[fermi + 1])
+    extra = n_electrons - (filled[fermi] - counts[fermi])
+    return float(energies[fermi]), math.log(extra) - math.log(counts[fermi] - extra)
+
+
+def _solve_offset(scaled: np.ndarray, below: np.ndarray, n_electrons: float, logit_filling: float) -> float:
+    """``y`` with ``Σ_m expit(y - scaled_m) = n_electrons``; ``below`` marks the levels under μ₀.
+
+    The balance ``ln Σ_{not below} f - ln(n_e - n_below + Σ_below (1 - f))`` increases with ``y`` and
+    keeps a slope of order one near its root however far the levels lie from μ in units of T, so
+    μ stays well defined inside a gap. At ``y = min(scaled) + L`` every ``f ≤ filling`` and at
+    ``max(scaled) + L`` every ``f ≥ filling`` (``L = logit(filling)``): a bracket at any T.
+    """
+    rest = n_electrons - np.count_nonzero(below)
+    log_rest = math.log(rest) if rest > 0 else -math.inf
+
+    def balance(y: float) -> float:
+        logits = y - scaled
+        return _log_sum_expit(logits[~below]) - np.logaddexp(log_rest, _log_sum_expit(-logits[below]))
+
+    low, high = float(scaled.min()) + logit_filling, float(scaled.max()) + logit_filling
+    if balance(low) >= 0:
+        return low
+    if balance(high) <= 0:
+        return high
+    return brentq(balance, low, high, xtol=_OFFSET_XTOL, rtol=4 * np.finfo(float).eps, maxiter=400)
+
+
+def _log_sum_expit(logits: np.ndarray) -> float:
+    """``ln Σ expit(logits)`` without underflow (``-inf`` for no levels)."""
+    return float(logsumexp(log_expit(logits))) if logits.size else -math.inf
+
+
+def blas_thread_settings() -> dict[str, str | None]:
+    """The BLAS thread settings that ED results depend on, to record with results or checkpoints.
+
+    ``numpy.linalg.eigh`` runs LAPACK on a threaded BLAS whose rounding depends on the number of
+    threads: ED results computed with one and with two threads differ by about 1e-15 to 1e-13, so a
+    run resumed under another setting is not bitwise identical to an uninterrupted one. The thread
+    count is fixed when numpy loads its BLAS library, from the variables of
+    :data:`BLAS_THREAD_VARIABLES` (unset: the library's default, usually one thread per core), and
+    cannot be changed afterwards without a package such as ``threadpoolctl``, which this plugin does
+    not depend on. Set them (e.g. ``OMP_NUM_THREADS=1``) before Python starts to reproduce a run.
+
+    Returns:
+        ``{variable: value or None}`` as the environment held them when this module was imported,
+        which is what BLAS read unless they were changed between importing numpy and this module.
+
+    >>> sorted(blas_thread_settings()) == sorted(BLAS_THREAD_VARIABLES)
+    True
+    """
+    return dict(_BLAS_THREAD_SETTINGS)
 
 
 def _neighbour_sum(q: np.ndarray, dim: int) -> np.ndarray:
@@ -335,17 +505,78 @@ def ed_solve(q: Any, params: HolsteinParams | None = None, *, dim: int = 2) -> E
     dim = check_stable(params, dim)
     q, restore = _to_float64(q)
     sides = lattice_shape(q.shape, dim)
-    if not np.all(np.isfinite(q)):
-        raise ValueError(f"Q has {int(np.sum(~np.isfinite(q)))} non-finite entries (NaN or inf)")
+    _check_finite(q)
+    _check_magnitude(q, params, dim)
     batch_shape = q.shape[: q.ndim - dim]
     n_sites = math.prod(sides)
     configs = q.reshape(-1, n_sites)
+    exponents = _energy_exponents(configs, params, dim)
+    density, mu, electronic = _electronic_solve(configs, sides, params, exponents)
+    neighbours = _neighbour_sum(q, dim)
+    with np.errstate(over="ignore"):
+        lattice = _lattice_energy(configs, q.shape, params, dim, exponents)
+        free_energy = np.ldexp(electronic + lattice, exponents)
+    density = density.reshape(q.shape)
+    forces = params.g * (density - 0.5) - params.k * q - params.kappa * neighbours
+    return EDResult(
+        forces=restore(forces),
+        density=restore(density),
+        free_energy=restore(free_energy.reshape(batch_shape)),
+        mu=restore(mu.reshape(batch_shape)),
+    )
+
+
+def _check_finite(q: np.ndarray) -> None:
+    """Refuse NaN and inf distortions, naming how many and where the first is."""
+    bad = ~np.isfinite(q)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"Q has {int(bad.sum())} non-finite entries (NaN or inf) among its {q.size} sites, the first "
+            f"at index {where}; ED needs finite distortions"
+        )
+
+
+def _check_magnitude(q: np.ndarray, params: HolsteinParams, dim: int) -> None:
+    """Refuse distortions so large that the level energies, their spread or the forces overflow."""
+    largest = float(np.max(np.abs(q), initial=0.0))
+    rate = 2 * abs(params.g) + params.k + 2 * dim * abs(params.kappa)
+    if not math.isfinite(largest * rate + 4 * dim * abs(params.t) + abs(params.g)):
+        raise ValueError(
+            f"max |Q| = {largest:.3g} is too large for ED in float64: the level energies or the forces "
+            f"overflow; ED needs finite distortions with max |Q| below {sys.float_info.max / rate:.3g}"
+        )
+
+
+def _energy_exponents(configs: np.ndarray, params: HolsteinParams, dim: int) -> np.ndarray:
+    """Even ``e`` per configuration with ``Q_i², T, |ε_m| < 2**e``: the free energy is summed in units
+    of ``2**e`` (exact power-of-two scaling), so only the final value can overflow, to ±inf."""
+    largest = np.max(np.abs(configs), axis=-1)
+    levels = abs(params.g) * largest + 2 * dim * abs(params.t)
+    bound = np.maximum(np.maximum(largest, 1.0), np.maximum(np.sqrt(levels), math.sqrt(params.temperature)))
+    return 2 * np.frexp(bound)[1]
+
+
+def _lattice_energy(
+    configs: np.ndarray, shape: tuple[int, ...], params: HolsteinParams, dim: int, exponents: np.ndarray
+) -> np.ndarray:
+    """``(g/2) Σ Q_i + (k/2) Σ Q_i² + κ Σ_<ij> Q_i Q_j`` of each configuration, in units of ``2**e``."""
+    scaled = np.ldexp(configs, -(exponents // 2)[:, None])
+    bonds = np.sum(scaled * _neighbour_sum(scaled.reshape(shape), dim).reshape(scaled.shape), axis=-1)
+    linear = 0.5 * params.g * np.ldexp(configs, -exponents[:, None]).sum(axis=-1)
+    return linear + 0.5 * params.k * np.sum(scaled**2, axis=-1) + 0.5 * params.kappa * bonds
+
+
+def _electronic_solve(
+    configs: np.ndarray, sides: tuple[int, ...], params: HolsteinParams, exponents: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Densities ``(C, N)``, μ ``(C,)`` and ``F_el`` in units of ``2**exponents`` ``(C,)`` of the
+    configurations ``configs`` ``(C, N)``, diagonalized in stacks of at most ``_CHUNK_BYTES``."""
+    n_sites = configs.shape[1]
     hopping = -params.t * _adjacency(sides)
     density = np.empty_like(configs)
     mu = np.empty(len(configs))
     electronic = np.empty(len(configs))
-    n_electrons = params.filling * n_sites
-    temperature = params.temperature
     diagonal = np.arange(n_sites)
     chunk = max(1, _CHUNK_BYTES // (8 * n_sites * n_sites))
     for start in range(0, len(configs), chunk):
@@ -355,27 +586,12 @@ def ed_solve(q: Any, params: HolsteinParams | None = None, *, dim: int = 2) -> E
         energies, vectors = np.linalg.eigh(h)
         f = np.empty_like(energies)
         for b, levels in enumerate(energies):
-            f[b], mu[start + b] = occupations(levels, params.filling, temperature)
-            if temperature > 0:
-                grand = -temperature * np.logaddexp(0.0, (mu[start + b] - levels) / temperature).sum()
-                electronic[start + b] = grand + mu[start + b] * n_electrons
-            else:
-                electronic[start + b] = f[b] @ levels
-        density[start : start + chunk] = np.einsum("bim,bim,bm->bi", vectors, vectors, f)
-    neighbours = _neighbour_sum(q, dim)
-    lattice_axes = tuple(range(-dim, 0))
-    elastic = 0.5 * params.k * np.sum(configs**2, axis=-1) + 0.5 * params.kappa * np.sum(
-        q * neighbours, axis=lattice_axes
-    ).reshape(-1)
-    free_energy = electronic + 0.5 * params.g * configs.sum(axis=-1) + elastic
-    density = density.reshape(q.shape)
-    forces = params.g * (density - 0.5) - params.k * q - params.kappa * neighbours
-    return EDResult(
-        forces=restore(forces),
-        density=restore(density),
-        free_energy=restore(free_energy.reshape(batch_shape)),
-        mu=restore(mu.reshape(batch_shape)),
-    )
+            state = _fill_levels(levels, params.filling * n_sites, params.temperature)
+            f[b], mu[start + b] = state.occupations, state.mu
+            electronic[start + b] = state.electronic_free_energy(int(exponents[start + b]))
+        # Clipped: Σ_m f_m |φ_m(i)|² can exceed 1 (or fall below 0) by rounding.
+        density[start : start + chunk] = np.clip(np.einsum("bim,bim,bm->bi", vectors, vectors, f), 0, 1)
+    return density, mu, electronic
 
 
 def ed_forces(q: Any, params: HolsteinParams | None = None, *, dim: int = 2) -> Any:

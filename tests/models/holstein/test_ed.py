@@ -41,6 +41,9 @@ def random_q(rng, shape, scale=2.0):
         ((2, 4), HolsteinParams(temperature=0.05), "random"),
         ((6, 4), HolsteinParams(temperature=0.01), "cdw"),
         ((4, 4), HolsteinParams(temperature=0.0), "cdw"),
+        ((4, 4), HolsteinParams(temperature=1e-3), "random"),
+        ((4, 6), HolsteinParams(temperature=1e-12, filling=0.375), "random"),
+        ((4, 4), HolsteinParams(temperature=1e-300), "random"),
         ((4, 4), HolsteinParams(filling=0.3, kappa=-0.1), "random"),
     ],
 )
@@ -145,7 +148,7 @@ def checkerboard_closed_form(amplitude, shape, params):
     k = np.meshgrid(*(2 * np.pi * np.arange(side) / side for side in shape), indexing="ij")
     eps0 = -2 * params.t * sum(np.cos(component) for component in k)
     gap = params.g * amplitude
-    energy = np.sqrt(eps0**2 + gap**2)
+    energy = np.hypot(eps0, gap)
     n_sites = np.prod(shape)
     temperature = params.temperature
     if temperature == 0:
@@ -324,6 +327,156 @@ def test_small_temperature_approaches_the_ground_state():
     assert cold.free_energy == pytest.approx(ground.free_energy, abs=1e-10)
 
 
+# -- every temperature: degenerate shells, the T -> 0 and T -> inf limits, continuity ----------------
+
+EXTREME_TEMPERATURES = [0.0, 1e-300, 5e-324, 1e-16, 1e-12, 1e-6, 0.1, 1e3, 1e308]
+
+
+@pytest.mark.parametrize("temperature", EXTREME_TEMPERATURES)
+@pytest.mark.parametrize("shape", [(4, 4), (6, 6)])
+def test_degenerate_half_filled_lattice_is_exactly_half_filled_at_every_temperature(temperature, shape):
+    # Q = 0 on an even lattice: a degenerate shell of levels at 0 holds half of its electrons at any
+    # T, so every density is 1/2 (eigh splits the shell by rounding only).
+    result = ed_solve(np.zeros(shape), HolsteinParams(temperature=temperature))
+    np.testing.assert_allclose(result.density, 0.5, rtol=0, atol=1e-12)
+    assert result.density.sum() == pytest.approx(0.5 * result.density.size, abs=1e-10)
+    np.testing.assert_allclose(result.forces, 0.0, atol=1e-11)
+    assert abs(float(result.mu)) <= 1e-12 * max(1.0, temperature)
+    assert not np.isnan(result.free_energy)
+
+
+@given(
+    temperature=st.one_of(
+        st.sampled_from(EXTREME_TEMPERATURES), st.floats(0.0, 1.7e308, allow_subnormal=True)
+    ),
+    filling=st.sampled_from([0.0625, 0.3, 0.375, 0.5, 0.8125, 0.97]),
+    scale=st.sampled_from([0.0, 1e-9, 1.0, 6.0, 1e100]),
+    seed=st.integers(0, 2**16),
+)
+def test_densities_hold_the_electrons_at_every_temperature(temperature, filling, scale, seed):
+    q = scale * np.random.default_rng(seed).standard_normal((2, 4, 4))
+    result = ed_solve(q, HolsteinParams(temperature=temperature, filling=filling))
+    np.testing.assert_allclose(result.density.sum(axis=(-2, -1)), 16 * filling, rtol=0, atol=1e-10)
+    assert np.all((result.density >= 0) & (result.density <= 1))
+    assert np.all(np.isfinite(result.forces))
+    assert not np.any(np.isnan(result.free_energy)) and not np.any(np.isnan(result.mu))
+
+
+def q_zero_levels():
+    """The levels of Q = 0 on 4 x 4 as eigh returns them: shells -4 (1), -2 (4), 0 (6), 2 (4), 4 (1)."""
+    return np.linalg.eigvalsh(hopping_matrix(4, 4))
+
+
+@pytest.mark.parametrize("temperature", [0.0, 5e-324, 1e-300, 1e-12, 1e-6, 1e-2])
+def test_low_temperature_mu_follows_the_degeneracies_of_the_fermi_shells(temperature):
+    # 5 electrons fill the shells -4 and -2: μ = -1 + (T/2) ln(4/6) (holes below = electrons above);
+    # 6 electrons put one in the 6-fold shell at 0: μ = T ln(1/5). Corrections are below e^(-1/T).
+    levels = q_zero_levels()
+    f, mu = occupations(levels, 5 / 16, temperature)
+    assert mu == pytest.approx(-1 + 0.5 * temperature * np.log(4 / 6), abs=1e-15)
+    np.testing.assert_allclose(np.sort(f)[::-1][:5], 1.0, atol=1e-15)
+    f, mu = occupations(levels, 6 / 16, temperature)
+    assert mu == pytest.approx(temperature * np.log(1 / 5), abs=1e-15)
+    np.testing.assert_allclose(f[np.abs(levels) < 1], 1 / 6, atol=1e-15)
+
+
+@pytest.mark.parametrize("filling", [5 / 16, 6 / 16, 0.5, 0.7])
+def test_occupations_are_continuous_across_the_low_and_high_temperature_limits(filling):
+    """Below T = 1e-11 · spread the occupations take their T -> 0 limit, above 1e8 · spread the
+    linear high-T one; on either side of each threshold f, μ and the free energy agree."""
+    from latsym_holstein.ed import _COLD_RATIO, _DEGENERACY_RTOL, _HOT_RATIO
+
+    levels = q_zero_levels()
+    spread = levels.max() - levels.min()
+    for threshold in (_DEGENERACY_RTOL * spread / _COLD_RATIO, _HOT_RATIO * spread):
+        # T = threshold (1 + 1e-9 s): two points below the threshold and two above
+        steps = threshold * (1 + 1e-9 * np.array([-3.0, -1.0, 1.0, 3.0]))
+        solutions = [occupations(levels, filling, t) for t in steps]
+        f = np.array([solution[0] for solution in solutions])
+        np.testing.assert_allclose(f[1], f[2], rtol=0, atol=1e-14)
+        results = [ed_solve(np.zeros((4, 4)), HolsteinParams(temperature=t, filling=filling)) for t in steps]
+        np.testing.assert_allclose(results[1].density, results[2].density, rtol=0, atol=1e-14)
+        # μ and F change with T: across the threshold they move as much as on either side of it
+        mu = np.array([solution[1] for solution in solutions])
+        free_energy = np.array([float(r.free_energy) for r in results])
+        mu_tolerance, energy_tolerance = 3e-13 * threshold + 1e-15, 1e-12 * abs(free_energy[1])
+        for values, tolerance in ((mu, mu_tolerance), (free_energy, energy_tolerance)):
+            jumps = np.diff(values)
+            assert jumps[1] == pytest.approx(jumps[0], abs=tolerance)
+            assert jumps[1] == pytest.approx(jumps[2], abs=tolerance)
+
+
+def test_high_temperature_occupations_tend_to_the_filling():
+    q = 3.0 * np.random.default_rng(16).standard_normal((4, 4))
+    for temperature in (1e12, 1e300, 1e308):
+        result = ed_solve(q, HolsteinParams(temperature=temperature, filling=0.3))
+        np.testing.assert_allclose(result.density, 0.3, rtol=0, atol=1e-10)
+        # μ = mean(ε) + T logit(0.3) with mean(ε) = -g mean(Q)
+        expected_mu = -3.5 * q.mean() + temperature * np.log(0.3 / 0.7)
+        assert float(result.mu) == pytest.approx(expected_mu, rel=1e-14)
+
+
+# -- free energy: finite while it fits in float64, then +-inf, never NaN ------------------------------
+
+
+def test_free_energy_is_finite_where_only_intermediate_sums_would_overflow():
+    # Q = A(-1)^(x+y) with Σ Q² = 2.4e308 (past float64) but (k - 4κ)/2 Σ Q² = 6.7e307.
+    params = HolsteinParams()
+    amplitude = np.sqrt(1.5e307)
+    signs = checkerboard(4, 4)
+    result = ed_solve(amplitude * signs, params)
+    excess, electronic = checkerboard_closed_form(amplitude, (4, 4), params)
+    elastic = 0.5 * (params.k - 4 * params.kappa) * 16 * amplitude * amplitude
+    assert np.isfinite(result.free_energy)
+    assert float(result.free_energy) == pytest.approx(electronic + elastic, rel=1e-12)
+    np.testing.assert_allclose(result.density, 0.5 + excess * signs, atol=1e-12)
+
+
+def test_free_energy_at_huge_temperature_is_minus_t_times_the_entropy():
+    # T -> inf: f = filling, F_el = -T S with S = -N (p ln p + (1 - p) ln(1 - p)).
+    q = np.random.default_rng(17).standard_normal((4, 4))
+    for filling in (0.5, 0.25):
+        result = ed_solve(q, HolsteinParams(temperature=1e300, filling=filling))
+        entropy = -16 * (filling * np.log(filling) + (1 - filling) * np.log(1 - filling))
+        assert float(result.free_energy) == pytest.approx(-1e300 * entropy, rel=1e-12)
+
+
+def test_free_energy_overflows_to_a_signed_inf_never_nan():
+    rng = np.random.default_rng(18)
+    huge = ed_solve(1e300 * rng.standard_normal((2, 4, 4)))  # elastic energy ~1e600: +inf
+    np.testing.assert_array_equal(huge.free_energy, np.inf)
+    assert np.all(np.isfinite(huge.forces)) and np.all(np.isfinite(huge.mu))
+    hot = ed_solve(np.zeros((4, 4)), HolsteinParams(temperature=1e308))  # -T S = -1.1e309: -inf
+    assert hot.free_energy == -np.inf and np.all(np.isfinite(hot.forces))
+    # both overflow: the elastic energy (~1e400) outweighs -T S (~1e309)
+    both = ed_solve(1e200 * rng.standard_normal((4, 4)), HolsteinParams(temperature=1e308))
+    assert both.free_energy == np.inf and np.all(np.isfinite(both.forces))
+    torch_result = ed_solve(torch.tensor(1e300 * rng.standard_normal((4, 4))))
+    assert torch.isinf(torch_result.free_energy) and torch_result.free_energy > 0
+
+
+# -- BLAS threads -------------------------------------------------------------------------------------
+
+
+def test_blas_thread_settings_report_the_environment_at_import():
+    import os
+    import subprocess
+    import sys
+
+    from latsym_holstein.ed import BLAS_THREAD_VARIABLES, blas_thread_settings
+
+    settings = blas_thread_settings()
+    assert tuple(settings) == BLAS_THREAD_VARIABLES
+    assert all(value is None or isinstance(value, str) for value in settings.values())
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES}
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    script = "from latsym_holstein.ed import blas_thread_settings as s; print(s())"
+    output = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert "'OPENBLAS_NUM_THREADS': '1'" in output and "'OMP_NUM_THREADS': None" in output
+
+
 # -- shapes, batching, types --------------------------------------------------------------------------
 
 
@@ -389,8 +542,20 @@ def test_short_sides_and_non_finite_values_are_refused():
         hopping_matrix(4, 1)
     q = np.zeros((4, 4))
     q[1, 2], q[3, 3] = np.nan, np.inf
-    with pytest.raises(ValueError, match="2 non-finite entries"):
+    message = r"Q has 2 non-finite entries \(NaN or inf\) among its 16 sites, the first at index \(1, 2\); "
+    with pytest.raises(ValueError, match=message + "ED needs finite distortions"):
         ed_solve(q)
+    one_bad = r"1 non-finite entries .* among its 32 sites, the first at index \(1, 0, 3\)"
+    with pytest.raises(ValueError, match=one_bad):
+        ed_solve(torch.tensor(np.where(np.arange(32).reshape(2, 4, 4) == 19, -np.inf, 0.0)))
+
+
+def test_distortions_whose_energies_overflow_are_refused():
+    too_large = r"max \|Q\| = 1e\+308 is too large for ED in float64.*below 2\.\d+e\+307"
+    with pytest.raises(ValueError, match=too_large):
+        ed_solve(np.full((4, 4), 1e308))
+    with pytest.raises(ValueError, match="too large for ED"):
+        ed_solve(np.full((4, 4), -3e307))
 
 
 def test_odd_sides_warn_about_frustration():
@@ -410,6 +575,8 @@ def test_odd_sides_warn_about_frustration():
         (np.array([0.0, 1.0]), 1.0, 0.1, "filling must lie strictly between 0 and 1"),
         (np.array([0.0, 1.0]), 0.5, -0.1, "temperature must be >= 0"),
         (np.array([0.0, 1.0]), 0.5, np.nan, "temperature must be >= 0"),
+        (np.array([0.0, 1.0]), 0.5, np.inf, "temperature must be >= 0 and finite"),
+        (np.array([-1e308, 1e308]), 0.5, 0.1, "spread of the energies overflows float64"),
     ],
 )
 def test_occupations_refuse_bad_input(energies, filling, temperature, message):
