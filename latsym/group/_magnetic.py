@@ -189,6 +189,7 @@ def _from_symbol(symbol: str, dim: int) -> MagneticPointGroup:
                          f"point_group({plain!r}); a black-and-white group primes some parts, e.g. \"4'\"")
     if any(letter == "1" and p for position in tokens for letter, p in position):
         base = "".join("" if parts == [("1", True)] else _text(parts) for parts in tokens).replace("'", "")
+        base = base or "1"
         raise GroupError(f"{symbol!r} primes 1, time reversal itself: that is the grey group, "
                          f"point_group({base!r}) * TimeReversal()")
     try:
@@ -214,13 +215,17 @@ def _from_symbol(symbol: str, dim: int) -> MagneticPointGroup:
 
 
 def _unprimeable(symbol: str, G: PointGroup, letter: str, g: int) -> str:
-    why = f"{G.names[g]} lies in every subgroup of index 2 of {_symbol(G, None)}"
-    if G.element_orders[g] % 2:
-        k = G.element_orders[g]
+    k, plain = G.element_orders[g], _symbol(G, None)
+    if k % 2:
         why = f"{G.names[g]} has odd order {k}, so ({letter}')^{k} would be T itself"
-    options = ", ".join(_symbol(G, phi) for phi in _halvings(G)) or "none (no subgroup of index 2)"
+    else:
+        why = f"{G.names[g]} lies in every subgroup of index 2 of {plain}"
+    if not _halvings(G):
+        return (f"the prime on {letter} in {symbol!r} cannot be: {plain} has no subgroup of index 2, "
+                "hence no black-and-white groups")
+    options = ", ".join(_symbol(G, phi) for phi in _halvings(G))
     return (f"the prime on {letter} in {symbol!r} cannot be: {why}; the black-and-white groups of "
-            f"{_symbol(G, None)} are {options}")
+            f"{plain} are {options}")
 
 
 def _text(parts: list[tuple[str, bool]]) -> str:
