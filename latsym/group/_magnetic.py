@@ -73,9 +73,9 @@ class MagneticPointGroup(Group):
         """The unprimed elements, a subgroup H of index 2, as ``(H, embedding)`` like
         :meth:`Group.subgroup`.
 
-        >>> H, emb = magnetic_point_group("4'/m'm'm").halving_subgroup()
-        >>> H.order, sorted(H.names)[:4]
-        (8, ['C2[1-10]', 'C2[110]', 'C2z', 'E'])
+        >>> H, emb = magnetic_point_group("4'/m'm'm").halving_subgroup()  # -42m
+        >>> H.names
+        ['E', 'C2z', 'C2x', 'C2y', 'S4z^-1', 'S4z', 'σ[110]', 'σ[1-10]']
         """
         return self.subgroup(np.flatnonzero(~self.primed), name=f"H({self.name})")
 
@@ -215,17 +215,15 @@ def _from_symbol(symbol: str, dim: int) -> MagneticPointGroup:
 
 
 def _unprimeable(symbol: str, G: PointGroup, letter: str, g: int) -> str:
-    k, plain = G.element_orders[g], _symbol(G, None)
-    if k % 2:
-        why = f"{G.names[g]} has odd order {k}, so ({letter}')^{k} would be T itself"
-    else:
-        why = f"{G.names[g]} lies in every subgroup of index 2 of {plain}"
+    """Why a symbol part cannot be primed: G has no subgroup of index 2, or (the only other case
+    among the symbol parts of the catalogue) the element has odd order."""
+    plain, k = _symbol(G, None), G.element_orders[g]
     if not _halvings(G):
         return (f"the prime on {letter} in {symbol!r} cannot be: {plain} has no subgroup of index 2, "
                 "hence no black-and-white groups")
     options = ", ".join(_symbol(G, phi) for phi in _halvings(G))
-    return (f"the prime on {letter} in {symbol!r} cannot be: {why}; the black-and-white groups of "
-            f"{plain} are {options}")
+    return (f"the prime on {letter} in {symbol!r} cannot be: {G.names[g]} has odd order {k}, so "
+            f"({letter}')^{k} would be T itself; the black-and-white groups of {plain} are {options}")
 
 
 def _text(parts: list[tuple[str, bool]]) -> str:
