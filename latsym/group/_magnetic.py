@@ -186,12 +186,13 @@ def _from_symbol(symbol: str, dim: int) -> MagneticPointGroup:
     plain = key.replace("'", "")
     if not any(flags):
         raise GroupError(f"{symbol!r} has no primes: it is the ordinary point group "
-                         f"point_group({plain!r}); a black-and-white group primes some parts, e.g. \"4'\"")
+                         f"point_group({plain!r}{_dim_arg(dim)}); a black-and-white group primes some parts, "
+                         "e.g. \"4'\"")
     if any(letter == "1" and p for position in tokens for letter, p in position):
         base = "".join("" if parts == [("1", True)] else _text(parts) for parts in tokens).replace("'", "")
         base = base or "1"
         raise GroupError(f"{symbol!r} primes 1, time reversal itself: that is the grey group, "
-                         f"point_group({base!r}) * TimeReversal()")
+                         f"point_group({base!r}{_dim_arg(dim)}) * TimeReversal()")
     try:
         G = point_group(plain, dim)
     except GroupError:
@@ -212,6 +213,10 @@ def _from_symbol(symbol: str, dim: int) -> MagneticPointGroup:
             return MagneticPointGroup(G, phi, _symbol(G, phi))
     raise GroupError(f"the primes of {symbol!r} match no black-and-white group of {_symbol(G, None)}: "
                      f"its black-and-white groups are {', '.join(_symbol(G, phi) for phi in _halvings(G))}")
+
+
+def _dim_arg(dim: int) -> str:
+    return "" if dim == 3 else f", dim={dim}"
 
 
 def _unprimeable(symbol: str, G: PointGroup, letter: str, g: int) -> str:

@@ -197,7 +197,7 @@ def test_point_group_sends_a_primed_symbol_to_the_magnetic_route():
     ("4mm", 3, r"no primes.*point_group\('4mm'\)"),
     ("4mm1'", 3, r"grey group, point_group\('4mm'\) \* TimeReversal\(\)"),
     ("1'", 3, r"grey group, point_group\('1'\)"),
-    ("3m'1'", 2, r"grey group, point_group\('3m'\)"),
+    ("3m'1'", 2, r"grey group, point_group\('3m', dim=2\)"),
     ("4''", 3, "double prime"),
     ("4'3'2'", 3, "prime on 3 .* odd order 3"),
     ("3'", 3, "3 has no subgroup of index 2"),
