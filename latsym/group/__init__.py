@@ -11,6 +11,7 @@ from latsym.group._group import MAX_ORDER, Group, GroupError
 from latsym.group._hom import hom_basis, hom_basis_nullspace
 from latsym.group._internal import Z2, InternalGroup, InternalSymmetry, TimeReversal, Zn
 from latsym.group._irreps import Irrep, real_irreps
+from latsym.group._magnetic import MagneticPointGroup, magnetic_point_group, magnetic_point_groups
 from latsym.group._names import element_name, element_names
 from latsym.group._product import DirectProduct
 from latsym.group._representation import (
@@ -37,6 +38,7 @@ __all__ = [
     "InternalGroup",
     "InternalSymmetry",
     "Irrep",
+    "MagneticPointGroup",
     "PointGroup",
     "PointGroupInfo",
     "Representation",
@@ -50,6 +52,8 @@ __all__ = [
     "hom_basis",
     "hom_basis_nullspace",
     "induce",
+    "magnetic_point_group",
+    "magnetic_point_groups",
     "o3_representation",
     "permutation_representation",
     "point_group",

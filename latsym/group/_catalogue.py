@@ -135,6 +135,9 @@ def point_group(symbol: str, dim: int = 3, *, setting: str | None = None) -> Poi
         raise TypeError(f"a point-group symbol must be a string, got {type(symbol).__name__}")
     key = "".join(symbol.split()).replace("−", "-")
     found = _LOOKUP[dim].get(key)
+    if found is None and ("'" in key or "′" in key):
+        raise GroupError(f"{symbol!r} is a magnetic symbol (primes mark time reversal): use "
+                         f"magnetic_point_group({symbol!r}, dim={dim})")
     if found is None:
         accepted = ", ".join(_describe(i) for i in _CATALOGUE[dim])
         raise GroupError(f"unknown {dim}D point group {symbol!r}; accepted symbols: {accepted}")

@@ -123,6 +123,8 @@ class Group:
             GroupError: empty, non-square, mismatched, non-finite, singular or (without
                 ``orthogonalize``) non-orthogonal generators, a set that does not close within
                 ``max_order`` elements, or a non-positive ``max_order`` or ``atol``.
+            TypeError: a generator that is a group (such as ``TimeReversal()``) or an element
+                name instead of a matrix; the message names the magnetic and grey routes.
 
         >>> import numpy as np
         >>> c6 = np.array([[1, -1], [1, 0]])  # a 60° rotation in a hexagonal lattice basis
@@ -403,6 +405,15 @@ def _close(gens: np.ndarray, max_order: int, atol: float) -> tuple[np.ndarray, n
 def _validate_generators(generators) -> np.ndarray:
     if isinstance(generators, np.ndarray) and generators.ndim == 2:
         raise GroupError("pass a list of generator matrices, not a single matrix: [m]")
+    generators = [generators] if isinstance(generators, Group) else list(generators)
+    for k, m in enumerate(generators):
+        if isinstance(m, str | Group) or getattr(m, "is_internal", False):
+            raise TypeError(
+                f"generator {k} is {m!r}, not a matrix: generators are matrices acting on positions. "
+                "Time reversal and other internal symmetries act on field values: a magnetic point "
+                "group is magnetic_point_group(\"4'\") or magnetic_point_group(G, primed=[names]), "
+                "a grey group G * TimeReversal()"
+            )
     try:
         mats = [np.asarray(m, dtype=np.float64) for m in generators]
     except (TypeError, ValueError) as exc:
