@@ -104,7 +104,7 @@ def _cached_clebsch_gordan(l1: int, l2: int, l3: int) -> np.ndarray:
     U1, U2, U3 = _complex_to_real(l1), _complex_to_real(l2), _complex_to_real(l3)
     C = np.einsum("ai,bj,ijk,ck->abc", U1, U2, complex_cg, U3.conj())
     # real when l1 + l2 + l3 is even, imaginary when it is odd
-    C = C.real + 0.0 if (l1 + l2 + l3) % 2 == 0 else C.imag + 0.0
+    C = C.real + 0.0 if (l1 + l2 + l3) % 2 == 0 else -C.imag + 0.0
     C.setflags(write=False)
     return C
 
@@ -116,7 +116,9 @@ def so3_clebsch_gordan(l1: int, l2: int, l3: int) -> np.ndarray:
     ``C = (U1 ⊗ U2) C_complex U3^†`` with ``C_complex[m1, m2, m3] = ⟨l1 m1 l2 m2 | l3 m3⟩`` the
     exact Condon–Shortley coefficients of ``sympy.physics.wigner.clebsch_gordan`` and ``U_l`` the
     complex-to-real change of basis; that product is real for even l1 + l2 + l3 and purely
-    imaginary for odd, and C is its real or imaginary part. Cached in memory by ``(l1, l2, l3)``.
+    imaginary for odd, and C is its real part, respectively minus its imaginary part (the sign
+    that makes 1 ⊗ 1 → 1 the cross product; escnn's real coefficients are the same up to the
+    reordering of the basis). Cached in memory by ``(l1, l2, l3)``.
 
     Returns:
         Read-only ``(2l1+1, 2l2+1, 2l3+1)`` array. Normalisation: ``C.reshape(d1 * d2, d3)`` has
@@ -127,12 +129,12 @@ def so3_clebsch_gordan(l1: int, l2: int, l3: int) -> np.ndarray:
     Raises:
         GroupError: l3 is not in ``|l1 − l2| … l1 + l2`` (the triangle rule), or a negative degree.
 
-    Two vectors couple to a scalar through their dot product and to a vector through their cross
-    product, with the Condon–Shortley signs: ``C[i, j, 0] = −δ_ij / √3`` and ``C[i, j, k] = −ε_ijk / √2``:
+    Two vectors couple to a scalar through their dot product, ``C[i, j, 0] = −δ_ij / √3`` (the
+    Condon–Shortley sign), and to a vector through their cross product, ``C[i, j, k] = ε_ijk / √2``:
 
     >>> C = so3_clebsch_gordan(1, 1, 1)
-    >>> (C * 2**0.5).round(12)[0].tolist()  # i = x: −ε_xjk
-    [[0.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]
+    >>> (C * 2**0.5).round(12)[0].tolist()  # i = x: ε_xjk
+    [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]
     >>> bool(abs(so3_clebsch_gordan(1, 1, 0)[:, :, 0] - (-np.eye(3) / 3**0.5)).max() < 1e-15)
     True
     """
@@ -219,17 +221,20 @@ class SO3(LieGroup):
         R = check_rotation(rotation)
         if R.shape != (3, 3):
             raise GroupError(f"axis_angle takes one rotation matrix (3, 3), got shape {R.shape}")
-        angle = float(np.arccos(np.clip((np.trace(R) - 1) / 2, -1.0, 1.0)))
-        w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
-        if np.linalg.norm(w) > 1e-6:
+        w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])  # 2 sin θ n
+        cos = (np.trace(R) - 1) / 2
+        angle = float(np.arctan2(np.linalg.norm(w) / 2, cos))
+        if angle < 1e-12:
+            return np.array([0.0, 0.0, 1.0]), 0.0
+        if cos > 0:
             return w / np.linalg.norm(w), angle
-        if angle < 1.0:
-            return np.array([0.0, 0.0, 1.0]), angle
-        # a half turn: R + 1 = 2 n nᵀ; take its largest column and fix the sign of the first non-zero entry
-        S = R + np.eye(3)
-        n = S[:, int(np.argmax(np.diag(S)))]
+        # near a half turn w is small: (R + Rᵀ)/2 − cos θ = (1 − cos θ) n nᵀ gives n up to its sign
+        outer = (R + R.T) / 2 - cos * np.eye(3)
+        n = outer[:, int(np.argmax(np.diag(outer)))]
         n = n / np.linalg.norm(n)
-        return (n if n[np.flatnonzero(np.abs(n) > 1e-12)[0]] > 0 else -n), angle
+        if abs(n @ w) > 1e-12:
+            return (n if n @ w > 0 else -n), angle
+        return (n if n[np.flatnonzero(np.abs(n) > 1e-12)[0]] > 0 else -n), angle  # a half turn
 
     @property
     def identity(self) -> np.ndarray:
