@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from latsym.group import SO3, GroupError, LieIrrep, clebsch_gordan, so3_clebsch_gordan, wigner_D
 
@@ -54,6 +56,25 @@ def test_wigner_d_is_an_orthogonal_homomorphism(l):
         np.testing.assert_allclose(wigner_D(l, R1.T), D1.T, atol=1e-12)
         for R2 in ELEMENTS[::4]:
             np.testing.assert_allclose(wigner_D(l, R1 @ R2), D1 @ wigner_D(l, R2), atol=1e-12)
+
+
+QUATERNIONS = st.tuples(*[st.floats(-1, 1, allow_nan=False)] * 4).filter(lambda q: np.linalg.norm(q) > 0.1)
+
+
+def quaternion_rotation(q) -> np.ndarray:
+    axis, w = np.array(q[1:]), q[0]
+    if np.linalg.norm(axis) == 0:
+        return np.eye(3)
+    return SO3.rotation(axis, 2 * np.arctan2(np.linalg.norm(axis), w))
+
+
+@settings(max_examples=40, deadline=None)
+@given(QUATERNIONS, QUATERNIONS, st.integers(0, 4))
+def test_wigner_d_homomorphism_on_arbitrary_rotations(q1, q2, l):
+    R1, R2 = quaternion_rotation(q1), quaternion_rotation(q2)
+    np.testing.assert_allclose(wigner_D(l, R1 @ R2), wigner_D(l, R1) @ wigner_D(l, R2), atol=1e-12)
+    a, t = SO3.axis_angle(R1)
+    np.testing.assert_allclose(SO3.rotation(a, t), R1, atol=1e-12)
 
 
 def test_wigner_d_accepts_stacks():
