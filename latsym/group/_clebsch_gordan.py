@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from latsym.group._compact import LieIrrep
 from latsym.group._group import GroupError
 from latsym.group._irreps import Irrep, real_irreps
 from latsym.group._representation import isotypic_copies, multiplicity
@@ -29,6 +30,9 @@ def clebsch_gordan(irrep1: Irrep, irrep2: Irrep, irrep3: Irrep) -> np.ndarray:
         When σ1 = σ2 every copy is symmetric or antisymmetric under exchange of the two inputs
         (``C[k].transpose(1, 0, 2) = ±C[k]``), symmetric copies first.
 
+    Irreps of a Lie group or a :class:`~latsym.group.LieProduct` (:class:`~latsym.group.LieIrrep`)
+    are passed on to their group's ``clebsch_gordan``, which follows the same convention.
+
     The copies are chosen deterministically (see ``isotypic_copies``) and cached in memory per
     group fingerprint and irrep indices; the returned array is read-only.
 
@@ -41,6 +45,8 @@ def clebsch_gordan(irrep1: Irrep, irrep2: Irrep, irrep3: Irrep) -> np.ndarray:
     >>> (C[0, :, :, 0] * 3**0.5).round(12).tolist()
     [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
+    if isinstance(irrep1, LieIrrep):
+        return irrep1.group.clebsch_gordan(irrep1, irrep2, irrep3)
     _check_irreps(irrep1, irrep2, irrep3)
     key = (irrep1.group.fingerprint, irrep1.index, irrep2.index, irrep3.index)
     cached = _CACHE.get(key)

@@ -8,18 +8,15 @@ from functools import cached_property
 
 import numpy as np
 
+from latsym.group._compact import CompactGroup, check_count_and_seed, schur_intertwiners
+from latsym.group._errors import GroupError
 from latsym.group._names import element_names
-
-
-class GroupError(ValueError):
-    """Input that does not define a finite group (bad generators, a table that is not a group, ...)."""
-
 
 #: Default upper bound on the order of a group closed from generators.
 MAX_ORDER = 2048
 
 
-class Group:
+class Group(CompactGroup):
     """A finite group with elements indexed ``0 .. order-1``; element 0 is the identity.
 
     The group is its multiplication table: ``table[a, b]`` is the index of the product ``a·b``
@@ -29,7 +26,12 @@ class Group:
     the notation of 2D and 3D orthogonal matrices).
 
     Build one with :meth:`from_generators` (matrices) or :meth:`from_table`; ``G * K`` is the
-    direct product (:class:`~latsym.group.DirectProduct`).
+    direct product (:class:`~latsym.group.DirectProduct`); ``G * SO3()`` or ``G * U1()`` is a
+    :class:`~latsym.group.LieProduct`.
+
+    A group follows the protocol shared with the Lie groups (:class:`~latsym.group.CompactGroup`):
+    its elements are the indices, ``irrep(label)`` and ``irreps()`` are its real irreps
+    (:func:`~latsym.group.real_irreps`), ``test_elements()`` lists every element.
 
     Attributes:
         is_internal: False for groups acting on positions (point groups, custom matrix groups);
@@ -299,6 +301,74 @@ class Group:
         from latsym.group._product import DirectProduct
 
         return DirectProduct(self, other)
+
+    # -- the protocol shared with Lie groups ----------------------------------------------------
+
+    @property
+    def is_finite(self) -> bool:
+        return True
+
+    @property
+    def identity(self) -> int:
+        """The identity element, index 0."""
+        return 0
+
+    def check_element(self, element: int) -> int:
+        """``element`` as a Python int, after checking it is an element index of this group."""
+        if isinstance(element, bool) or not isinstance(element, int | np.integer):
+            raise TypeError(f"an element of {self.name} is an integer index, got {type(element).__name__}")
+        if not 0 <= int(element) < self.order:
+            raise GroupError(f"element index {element} out of range for {self.name} of order {self.order}")
+        return int(element)
+
+    def compose(self, a: int, b: int) -> int:
+        """Index of the product a·b (checked; :meth:`mul` is the unchecked table look-up)."""
+        return self.mul(self.check_element(a), self.check_element(b))
+
+    def invert(self, a: int) -> int:
+        """Index of a⁻¹."""
+        return int(self.inverse[self.check_element(a)])
+
+    def irreps(self) -> tuple:
+        """The real irreps, :func:`~latsym.group.real_irreps` (a finite group takes no cutoff)."""
+        from latsym.group._irreps import real_irreps
+
+        return real_irreps(self)
+
+    def irrep(self, label: str):
+        """The real irrep with this label.
+
+        >>> from latsym.group import point_group
+        >>> point_group("m-3m").irrep("T1u").dim
+        3
+        """
+        label = self.parse_label(label)
+        for irrep in self.irreps():
+            if irrep.label == label:
+                return irrep
+        raise GroupError(
+            f"{self.name} has no irrep {label!r}; its irreps are {[r.label for r in self.irreps()]}"
+        )
+
+    def test_elements(self) -> list[int]:
+        """Every element, ``[0, 1, ..., order-1]``."""
+        return list(range(self.order))
+
+    def sample_elements(self, n: int, seed: int = 0) -> list[int]:
+        """``n`` elements drawn uniformly (with replacement) with ``default_rng(seed)``."""
+        check_count_and_seed(n, seed)
+        return [int(g) for g in np.random.default_rng(seed).integers(self.order, size=n)]
+
+    def intertwiners(self, irrep_in, irrep_out) -> np.ndarray:
+        """Schur's lemma: the endomorphism basis if ``irrep_in`` is ``irrep_out``, else an empty
+        ``(0, d_out, d_in)`` array."""
+        return schur_intertwiners(self, irrep_in, irrep_out)
+
+    def clebsch_gordan(self, irrep1, irrep2, irrep3) -> np.ndarray:
+        """:func:`~latsym.group.clebsch_gordan` for irreps of this group."""
+        from latsym.group._clebsch_gordan import clebsch_gordan
+
+        return clebsch_gordan(irrep1, irrep2, irrep3)
 
 
 #: Tolerance of the orthogonality check on generators.

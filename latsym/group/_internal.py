@@ -12,11 +12,12 @@ are :class:`~latsym.group.Group` objects without ``matrices`` (they do not move 
   magnetic moments). Which components are odd is part of a field's type (its Z2 irrep), not of
   the group.
 
-Room for continuous internal groups: every internal symmetry derives from
-:class:`InternalSymmetry`, which promises ``is_internal = True`` and tells whether the group is
-finite. U(1) phase rotations or SO(3) spin rotations will derive from it without being a
-:class:`~latsym.group.Group` (no multiplication table); code that needs a finite group checks
-``is_finite`` and raises a clear error for the continuous ones.
+Continuous internal groups: every internal symmetry derives from :class:`InternalSymmetry`,
+which promises ``is_internal = True`` and tells whether the group is finite. The compact Lie
+groups :class:`~latsym.group.SO3` (spin rotations) and :class:`~latsym.group.U1` (phase
+rotations) derive from it without being a :class:`~latsym.group.Group` (no multiplication
+table); they share the protocol of :class:`~latsym.group.CompactGroup` with the finite groups,
+and code that needs a finite group checks ``is_finite`` and raises a clear error for them.
 """
 
 from __future__ import annotations

@@ -65,6 +65,10 @@ class Irrep:
     endomorphism_basis: np.ndarray
     complex_indices: tuple
 
+    def matrix(self, element: int) -> np.ndarray:
+        """The matrix ``(dim, dim)`` of element ``element`` (an index), read-only."""
+        return self.matrices[self.group.check_element(element)]
+
     def __repr__(self) -> str:
         return f"Irrep({self.label!r}, type={self.type!r}, dim={self.dim}, group={self.group.name!r})"
 
