@@ -19,10 +19,12 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, ClassVar
 
+from latsym._errors import LatsymError
+
 ENTRY_POINT_GROUP = "latsym.models"
 
 
-class PluginError(RuntimeError):
+class PluginError(LatsymError, RuntimeError):
     """An installed plugin cannot be found or loaded."""
 
 

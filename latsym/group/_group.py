@@ -8,10 +8,11 @@ from functools import cached_property
 
 import numpy as np
 
+from latsym._errors import LatsymError
 from latsym.group._names import element_names
 
 
-class GroupError(ValueError):
+class GroupError(LatsymError, ValueError):
     """Input that does not define a finite group (bad generators, a table that is not a group, ...)."""
 
 
