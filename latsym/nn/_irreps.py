@@ -8,6 +8,7 @@ on any axis, which layers take as ``channel_dim`` (``-1`` for the e3nn-style ``(
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import operator
 import re
@@ -528,10 +529,44 @@ def apply_matrix(x: torch.Tensor, matrix: torch.Tensor, channel_dim: int | None 
     return channels_back(channels_last(x, channel_dim) @ matrix.T, channel_dim)
 
 
-def check_floating(x: torch.Tensor, who: str) -> None:
-    """Raise unless ``x`` holds floating-point values (the layers' constants would be truncated)."""
+def check_input(x: torch.Tensor, who: str, module: torch.nn.Module | None = None) -> None:
+    """Raise unless ``x`` holds real floating-point values on the device of ``module``'s tensors.
+
+    The layers' shared input check: a meta tensor (no values) given to a module that holds real
+    tensors, a module and an input on different devices, and integer, boolean or complex fields get
+    an error that names the fix. A module moved to the meta device takes meta inputs (shape inference).
+    """
+    device = _device_of(module)
+    if device is not None and x.device != device:
+        if x.device.type == "meta":
+            raise ValueError(
+                f"{who} got a meta tensor, which has shape {tuple(x.shape)} but no values, while the "
+                f"module's tensors are on {device}: pass data (e.g. torch.randn(..., device='{device}')), "
+                "or move the module with module.to('meta') to infer shapes only"
+            )
+        raise ValueError(
+            f"{who} got an input on {x.device} but the module's tensors are on {device}: move one of "
+            f"them, module.to({str(x.device)!r}) or x.to({str(device)!r})"
+        )
+    if x.is_complex():
+        raise TypeError(
+            f"{who} takes a real field, got {x.dtype}: latsym's irreps are real; pass the real and "
+            "imaginary parts as channels of their own (torch.view_as_real) or as two fields"
+        )
     if not x.is_floating_point():
-        raise TypeError(f"{who} takes a floating-point field, got {x.dtype}; convert it first (x.float())")
+        raise TypeError(
+            f"{who} takes a floating-point field, got {x.dtype}; convert it first, e.g. x.to(torch.float32) "
+            "(or to the module's dtype)"
+        )
+
+
+def _device_of(module: torch.nn.Module | None) -> torch.device | None:
+    """The device of ``module``'s first parameter or buffer (``None``: no module, or no tensors)."""
+    if module is None:
+        return None
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        return tensor.device
+    return None
 
 
 def is_real_number(value) -> bool:

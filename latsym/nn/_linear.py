@@ -15,7 +15,7 @@ from latsym.group import Group
 from latsym.nn._irreps import (
     ExactConstants,
     Irreps,
-    check_floating,
+    check_input,
     is_trivial,
     typed,
 )
@@ -160,13 +160,13 @@ class Linear(BiasAndBases):
         mapped by a 1-wide ``conv1d`` (which, unlike a broadcast matmul, does not copy the matrix
         per batch when it needs a gradient), so lattice fields stay contiguous.
         """
-        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Linear")
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Linear", self)
         c = self.channel_dim % x.ndim
         matrix, bias = self.matrix().to(x.dtype), self.bias_vector()
         trailing = x.shape[c + 1:]
         if trailing:
             x3 = x.reshape(math.prod(x.shape[:c]), x.shape[c], trailing.numel())
-            y = F.conv1d(x3, matrix.unsqueeze(-1)) if matrix.numel() else matrix @ x3
+            y = F.conv1d(x3, matrix.unsqueeze(-1)) if matrix.numel() and x3.numel() else matrix @ x3
             y = y.reshape(*x.shape[:c], matrix.shape[0], *trailing)
             if bias is not None:
                 y = y + bias.to(y.dtype).reshape(-1, *([1] * len(trailing)))
@@ -202,10 +202,11 @@ def _register_change_of_basis(module: torch.nn.Module, t, name: str, *, inverse:
     module.register_buffer(name, q, persistent=False)
 
 
-def _check_channels(x: torch.Tensor, channel_dim: int, dim: int, who: str) -> None:
+def _check_channels(x: torch.Tensor, channel_dim: int, dim: int, who: str,
+                    module: torch.nn.Module | None = None) -> None:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{who} takes a torch.Tensor, got {type(x).__name__}")
-    check_floating(x, who)
+    check_input(x, who, module)
     if x.ndim == 0 or not -x.ndim <= channel_dim < x.ndim or x.shape[channel_dim] != dim:
         raise ValueError(
             f"{who} expects {dim} channels on axis {channel_dim}, got an input of shape {tuple(x.shape)}"
