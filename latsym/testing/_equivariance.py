@@ -73,6 +73,8 @@ class EquivarianceError(LatsymError, AssertionError):
             lists the failing ones, worst first).
     """
 
+    __module__ = "latsym.testing"  # its public home, in tracebacks and pickles
+
     def __init__(self, message: str, report: EquivarianceReport):
         super().__init__(message)
         self.report = report
@@ -193,7 +195,7 @@ def assert_equivariant(module_or_fn: Callable, irreps_in=None, irreps_out=None,
     >>> assert_equivariant(lambda x: x.flip(1), irreps, irreps)
     Traceback (most recent call last):
     ...
-    latsym.testing._equivariance.EquivarianceError: not equivariant: worst operation C2 ...
+    latsym.testing.EquivarianceError: not equivariant: worst operation C2 ...
     """
     __tracebackhide__ = True
     report = equivariance_errors(module_or_fn, irreps_in, irreps_out, **kwargs)
