@@ -6,7 +6,8 @@ symmetries (``latsym.group``), lattice geometry (``latsym.lattice``), equivarian
 and a public testing kit (``latsym.testing``).
 """
 
+from latsym._errors import LatsymError
 from latsym._version import __version__
 from latsym.group import point_group
 
-__all__ = ["__version__", "point_group"]
+__all__ = ["LatsymError", "__version__", "point_group"]

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -63,20 +62,10 @@ def _internal_order(text: str) -> int:
 
 
 def _internal_groups(orders: list[int]) -> list:
-    """The internal groups of ``--internal``, the k-th repeat of an element name numbered (P, P2, …)."""
+    """The internal groups of ``--internal``; the product numbers repeated element names (P, P2, …)."""
     from latsym.group import Z2, TimeReversal, Zn
 
-    groups, used = [], Counter()
-    for n in orders:
-        base = {0: "T", 2: "P"}.get(n, "g")
-        used[base] += 1
-        symbol = base if used[base] == 1 else f"{base}{used[base]}"
-        if n == 0:
-            first = used[base] == 1
-            groups.append(TimeReversal() if first else Z2(f"time_reversal{used[base]}", symbol=symbol))
-        else:
-            groups.append(Z2(symbol=symbol) if n == 2 else Zn(n, symbol=symbol))
-    return groups
+    return [TimeReversal() if n == 0 else Z2() if n == 2 else Zn(n) for n in orders]
 
 
 def _irreps_document(G, table, irreps) -> dict:
@@ -105,12 +94,12 @@ def _cmd_irreps(args: argparse.Namespace) -> int:
 
     try:
         G = point_group(args.symbol, dim=args.dim)
+        for K in _internal_groups(args.internal or []):
+            G = G * K
+        table, irreps = character_table(G), real_irreps(G)
     except GroupError as exc:
         print(f"latsym irreps: {exc}", file=sys.stderr)
         return 2
-    for K in _internal_groups(args.internal or []):
-        G = G * K
-    table, irreps = character_table(G), real_irreps(G)
     if args.json is not None:
         text = json.dumps(_irreps_document(G, table, irreps), indent=1)
         if args.json == "-":

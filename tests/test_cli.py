@@ -1,6 +1,7 @@
 """The core subcommands of the ``latsym`` command line."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from latsym.cli import main
+from latsym.group import point_group
 
 
 def test_groups_lists_the_whole_catalogue(capsys):
@@ -128,3 +130,38 @@ def test_bad_dim_is_rejected_by_argparse():
     with pytest.raises(SystemExit) as exc:
         main(["groups", "--dim", "4"])
     assert exc.value.code == 2
+
+
+def test_repeated_internal_groups_agree_with_the_api(capsys):
+    from latsym.group import Z2, TimeReversal, character_table
+
+    assert main(["irreps", "4mm", "--dim", "2", "--internal", "Z2", "--internal", "Z2", "--json", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    G = point_group("4mm", dim=2) * Z2() * Z2()
+    assert doc["elements"] == G.names and doc["character_table"]["labels"] == list(character_table(G).labels)
+    assert main(["irreps", "4mm", "--dim", "2", "--internal", "T", "--internal", "T", "--json", "-"]) == 0
+    both = point_group("4mm", dim=2) * TimeReversal() * TimeReversal()
+    assert json.loads(capsys.readouterr().out)["elements"] == both.names and "T2" in both.names
+
+
+@pytest.mark.parametrize(("internal", "match"), [
+    (["Z2000"], "the product group C4v×Z2000 would have 16000 elements, over the limit MAX_ORDER=2048"),
+    (["Z600"], "would have 4800 elements"),
+    (["Z2", "Z300"], "the product group C4v×Z2×Z300 would have 4800 elements"),
+])
+def test_huge_internal_groups_exit_2_with_one_line_and_no_traceback(internal, match):
+    _run_refused(["4mm", "--dim", "2"], internal, match)
+
+
+def test_an_internal_group_with_too_many_classes_exits_2_with_one_line():
+    _run_refused(["1", "--dim", "2"], ["Z600"], r"character table of Z600 \(600 conjugacy classes\) needs")
+
+
+def _run_refused(args, internal, match):
+    cmd = [sys.executable, "-m", "latsym.cli", "irreps", *args]
+    for k in internal:
+        cmd += ["--internal", k]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("latsym irreps: ") and re.search(match, lines[0])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from latsym._errors import LatsymError
 
-class NonFiniteError(RuntimeError):
+
+class NonFiniteError(LatsymError, RuntimeError):
     """A field or force became NaN or infinite.
 
     Attributes:
@@ -25,5 +27,5 @@ class NonFiniteError(RuntimeError):
         super().__init__(f"non-finite {names[array]} {where}")
 
 
-class ResumeError(ValueError):
+class ResumeError(LatsymError, ValueError):
     """An existing trajectory file or checkpoint does not belong to the run being resumed."""

@@ -17,8 +17,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from latsym._errors import LatsymError
 
-class TrajectoryError(ValueError):
+
+class TrajectoryError(LatsymError, ValueError):
     """A file is not a readable latsym trajectory of the expected model."""
 
 

@@ -45,6 +45,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from latsym._errors import LatsymError
 from latsym._version import __version__
 from latsym.dynamics import run
 from latsym.forcefield._layout import FieldLayout
@@ -54,7 +55,7 @@ _KIND_RANDOM, _KIND_QUENCH = 0, 1
 _COUNTERS = ("n_random_done", "n_quenches_done")
 
 
-class DatasetError(ValueError):
+class DatasetError(LatsymError, ValueError):
     """A file is not a data set of the expected model, is corrupt, or was made with other options."""
 
 

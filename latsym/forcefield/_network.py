@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from latsym._errors import LatsymError
 from latsym.dynamics import atomic_save
 
 #: The format tag of the network files written by :meth:`NetworkRegistry.save`.
@@ -48,7 +49,7 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 NetworkFactory = Callable[..., "ForceField"]
 
 
-class NetworkFileError(ValueError):
+class NetworkFileError(LatsymError, ValueError):
     """A file is missing, unreadable, or not a network of the expected plugin."""
 
 

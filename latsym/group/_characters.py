@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from latsym._errors import format_bytes
 from latsym.group._group import Group, GroupError
 from latsym.group._labels import order_and_label, reference_element
 from latsym.group._product import DirectProduct
@@ -34,6 +35,7 @@ def raw_characters(G: Group) -> np.ndarray:
     """
     classes = G.classes
     n_cls = len(classes)
+    _check_size(G, n_cls)
     reps = np.array([c[0] for c in classes])
     sizes = G.class_sizes.astype(np.float64)
     # c[r, s, t] = #{x in C_r : x^-1 z_t in C_s}, z_t the representative of class t;
@@ -67,6 +69,23 @@ def raw_characters(G: Group) -> np.ndarray:
     chars = _purify(chars, coeff, G.order)
     chars[:, 0] = np.round(degrees)  # exact on the identity
     return _clean(chars)
+
+
+#: The most memory the class-multiplication coefficients may take (about 40·n³ bytes for n classes,
+#: with the purification's complex copies): 4 GiB allows some 470 classes.
+_MAX_CHARACTER_BYTES = 2**32
+
+
+def _check_size(G: Group, n_classes: int) -> None:
+    size = 40.0 * n_classes**3
+    if size > _MAX_CHARACTER_BYTES:
+        largest = int((_MAX_CHARACTER_BYTES / 40) ** (1 / 3))
+        raise GroupError(
+            f"the character table of {G.name} ({n_classes} conjugacy classes) needs about "
+            f"{format_bytes(size)}: its class-multiplication coefficients take O(n_classes³) memory, and "
+            f"latsym computes tables of at most {largest} classes ({format_bytes(_MAX_CHARACTER_BYTES)}); "
+            "use a smaller group (an abelian group has one class per element)"
+        )
 
 
 def _purify(chars: np.ndarray, coeff: np.ndarray, order: int, steps: int = 2) -> np.ndarray:

@@ -8,12 +8,25 @@ from functools import cached_property
 
 import numpy as np
 
+from latsym._errors import format_bytes
 from latsym.group._compact import CompactGroup, check_count_and_seed, schur_intertwiners
 from latsym.group._errors import GroupError
 from latsym.group._names import element_names
 
-#: Default upper bound on the order of a group closed from generators.
+#: Upper bound on the order of the groups latsym builds from a short description (the default
+#: bound of :meth:`Group.from_generators`, and the bound on :class:`~latsym.group.Zn` and on direct
+#: products): a group's table, classes and irreps take O(|G|²) memory.
 MAX_ORDER = 2048
+
+
+def check_order(order: int, what: str) -> None:
+    """Raise a :class:`GroupError` with the memory it would need when ``order`` exceeds :data:`MAX_ORDER`."""
+    if order > MAX_ORDER:
+        raise GroupError(
+            f"{what} would have {order} elements, over the limit MAX_ORDER={MAX_ORDER} "
+            f"(latsym.group.MAX_ORDER): its multiplication table alone takes {format_bytes(8.0 * order**2)}, "
+            "and its classes, character table and irreps need O(|G|²) memory and more; use a smaller group"
+        )
 
 
 class Group(CompactGroup):

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from latsym.group._group import Group, GroupError
+from latsym.group._group import Group, GroupError, check_order
 
 
 class InternalSymmetry(abc.ABC):
@@ -75,7 +75,7 @@ class Zn(InternalGroup):
     """The cyclic group of order n acting on field values; element k is ``g^k``.
 
     Args:
-        n: the order, n ≥ 1.
+        n: the order, 1 ≤ n ≤ :data:`~latsym.group.MAX_ORDER`.
         name: the group's name (default ``"Z{n}"``), e.g. ``"clock"``.
         symbol: the generator's name (default ``"g"``): elements are ``E, g, g^2, ...``.
 
@@ -89,6 +89,7 @@ class Zn(InternalGroup):
             raise TypeError(f"the order of Zn must be an integer, got {type(n).__name__}")
         if n < 1:
             raise GroupError(f"the order of Zn must be at least 1, got {n}")
+        check_order(int(n), f"Z{n}")
         if not isinstance(symbol, str) or not symbol or symbol == "E":
             raise GroupError(f"the generator symbol must be a non-empty string other than E, got {symbol!r}")
         ar = np.arange(n)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 
 import numpy as np
 
-from latsym.group._group import Group, GroupError
+from latsym.group._group import Group, GroupError, check_order
 
 
 class DirectProduct(Group):
@@ -14,9 +15,13 @@ class DirectProduct(Group):
 
     Elements are tuples ``(g_i, k_j, ...)`` indexed in mixed radix: for two factors the index of
     ``(g_i, k_j)`` is ``i * |K| + j`` (identity 0); :meth:`split` and :meth:`index` convert.
-    Nested products are flattened: ``G * K1 * K2`` has the three ``factors`` ``(G, K1, K2)``.
+    Nested products are flattened: ``G * K1 * K2`` has the three ``factors`` ``(G, K1, K2)``. The
+    order of the product is at most :data:`~latsym.group.MAX_ORDER`.
 
-    - ``names``: the non-identity components joined by ``·`` (``"C4z·P"``, ``"P"``, ``"E"``).
+    - ``names``: the non-identity components joined by ``·`` (``"C4z·P"``, ``"P"``, ``"E"``). A
+      factor whose element names repeat an earlier factor's is numbered: in ``G * Z2() * Z2()`` the
+      second Z2's ``P`` is ``P2`` (as ``latsym irreps --internal Z2 --internal Z2`` prints it);
+      pass ``Z2(symbol="Q")`` to choose the name.
     - ``matrices``: the action on positions. Internal factors act on values only, so the
       product's matrices are those of its spatial factors, lifted (``matrices[index(i, j)] ==
       G.matrices[i]`` for G spatial and K internal; block-diagonal if several factors are
@@ -39,16 +44,8 @@ class DirectProduct(Group):
             flat.extend(f.factors if isinstance(f, DirectProduct) else [f])
         if len(flat) < 2:
             raise GroupError(f"a direct product needs at least two factors, got {len(flat)}")
-        seen: dict[str, str] = {}
-        for f in flat:
-            for name in f.names[1:]:
-                if name in seen:
-                    raise GroupError(
-                        f"the factors {seen[name]} and {f.name} both have an element named {name!r}, so the "
-                        "product's element names would repeat; rename one factor's elements, e.g. "
-                        "Z2(symbol='Q') for a second Z2"
-                    )
-                seen[name] = f.name
+        check_order(math.prod(f.order for f in flat), f"the product group {'×'.join(f.name for f in flat)}")
+        factor_names = _distinct_names(flat)
         self.factors: tuple[Group, ...] = tuple(flat)
         self.shape: tuple[int, ...] = tuple(f.order for f in flat)
         table = flat[0].table
@@ -58,7 +55,7 @@ class DirectProduct(Group):
         parts = self._components(np.arange(table.shape[0]))
         names = []
         for idx in zip(*parts, strict=True):
-            named = [f.names[k] for f, k in zip(flat, idx, strict=True) if k != 0]
+            named = [fn[k] for fn, k in zip(factor_names, idx, strict=True) if k != 0]
             names.append("·".join(named) or "E")
         super().__init__(table, matrices=self._lift(parts), names=names,
                          name="×".join(f.name for f in flat), check=False)
@@ -129,3 +126,23 @@ class DirectProduct(Group):
 
     def __repr__(self) -> str:
         return f"DirectProduct({', '.join(repr(f) for f in self.factors)})"
+
+
+def _distinct_names(factors: list[Group]) -> list[list[str]]:
+    """Each factor's element names; a factor whose names repeat an earlier factor's is numbered (its
+    ``P`` becomes ``P2``, ``g^2`` becomes ``g2^2``) with the smallest number that makes them new."""
+    taken: set[str] = set()
+    out = []
+    for f in factors:
+        names, k = list(f.names), 1
+        while taken.intersection(names[1:]):
+            k += 1
+            names = ["E"] + [_numbered(name, k) for name in f.names[1:]]
+        taken.update(names[1:])
+        out.append(names)
+    return out
+
+
+def _numbered(name: str, k: int) -> str:
+    base, caret, power = name.partition("^")
+    return f"{base}{k}{caret}{power}"

@@ -19,13 +19,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from latsym._errors import LatsymError
 from latsym.group import Group, element_names, point_group
 
 #: Tolerance on fractional coordinates (and on lengths, relative to the shortest primitive vector).
 TOL = 1e-6
 
 
-class LatticeError(ValueError):
+class LatticeError(LatsymError, ValueError):
     """Input that does not define a lattice, or a group that is not a symmetry of the lattice."""
 
 

@@ -27,7 +27,7 @@ torch.Size([3, 1, 8, 8])
 
 from latsym.nn._activations import Activation, Gate, Norm, NormActivation, parity
 from latsym.nn._dropout import Dropout
-from latsym.nn._irreps import Irreps, MulIrrep, RepType, SortResult, is_trivial
+from latsym.nn._irreps import MAX_MULTIPLICITY, Irreps, MulIrrep, RepType, SortResult, is_trivial
 from latsym.nn._lattice_conv import LatticeConv
 from latsym.nn._linear import Linear, Sequential
 from latsym.nn._neighbourhood import Neighbourhood
@@ -44,6 +44,7 @@ from latsym.nn._tensor_product import (
 )
 
 __all__ = [
+    "MAX_MULTIPLICITY",
     "Activation",
     "BatchNorm",
     "Dropout",

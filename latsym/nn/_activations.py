@@ -132,7 +132,7 @@ class Activation(torch.nn.Module):
                 self._runs.append((mul * irrep.dim, f))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Activation")
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Activation", self)
         if isinstance(self.irreps_in, RepType):
             return self.acts[0](x)
         if len(self._runs) == 1:
@@ -206,7 +206,7 @@ class Gate(torch.nn.Module):
         self._split = (irreps_scalars.dim, irreps_gates.dim, irreps_gated.dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Gate")
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Gate", self)
         s, g, v = x.split(self._split, dim=self.channel_dim)
         gates = self.gates(g).index_select(self.channel_dim, self.gate_index)
         return torch.cat([self.scalars(s), gates * v], dim=self.channel_dim)
@@ -267,7 +267,7 @@ class NormActivation(torch.nn.Module):
         self.bias = torch.nn.Parameter(torch.zeros(self.irreps_in.num_irreps)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_channels(x, self.channel_dim, self.irreps_in.dim, "NormActivation")
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "NormActivation", self)
         c = self.channel_dim % x.ndim
         norms = copy_squares(x, self.irreps_in, c).clamp(min=self.epsilon**2).sqrt()
         if self.bias is None:
@@ -318,7 +318,7 @@ class Norm(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, channels, *lattice_shape)``; out ``(batch, n_copies, *lattice_shape)``."""
-        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Norm")
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Norm", self)
         squares = copy_squares(x, self.irreps_in, self.channel_dim % x.ndim)
         return squares if self.squared else (squares + self.epsilon**2).sqrt()
 

@@ -57,7 +57,7 @@ class Dropout(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, channels, *lattice_shape)`` (channels on ``channel_dim``); same shape out."""
-        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Dropout")
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Dropout", self)
         if not self.training or self.p == 0:
             return x
         y = channels_last(x, self.channel_dim)

@@ -8,6 +8,7 @@ on any axis, which layers take as ``channel_dim`` (``-1`` for the e3nn-style ``(
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import operator
 import re
@@ -18,9 +19,19 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from latsym._errors import format_bytes
 from latsym.group import Group, Irrep, Representation, real_irreps
 
-_TERM = re.compile(r"^(?:(\d+)\s*x\s*)?(\S+)$")
+#: a term that starts like a number: (multiplicity, separator, label), each possibly malformed
+#: The largest multiplicity of one term (and of ``irreps * n`` and ``RepType(mul=...)``): a million
+#: copies of an irrep are already 4 MiB per site in float32, and a Linear map between two such fields
+#: holds 10^12 weights.
+MAX_MULTIPLICITY = 2**20
+
+#: The largest block of dense float64 matrices built here (representation matrices, changes of basis).
+_MAX_DENSE_BYTES = 2**33
+
+_MUL_TERM = re.compile(r"([-+]?[\d.]*)\s*([xX×*]?)\s*(.*)", re.DOTALL)
 
 
 @cache
@@ -132,7 +143,7 @@ class Irreps:
                     group = _same_group(group, ir)
                 else:
                     raise TypeError(f"expected an Irrep or a label, got {ir!r}")
-                terms_list.append(MulIrrep(_check_mul(mul), ir))
+                terms_list.append(MulIrrep(_check_mul(mul, ir.dim), ir))
             if group is None:
                 raise TypeError("an empty Irreps needs its group: Irreps([], group)")
             terms = tuple(terms_list)
@@ -233,6 +244,7 @@ class Irreps:
     def __mul__(self, n: int) -> Irreps:
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise TypeError(f"Irreps can be repeated a non-negative integer number of times, not {n!r}")
+        _check_mul(n, self.dim)
         return Irreps(self._terms * n, self._group)
 
     __rmul__ = __mul__
@@ -338,7 +350,8 @@ class RepType:
             )
         if not representation.is_orthogonal:
             raise ValueError("RepType needs an orthogonal representation (orthogonalise it first)")
-        mul = _check_mul(mul)
+        mul = _check_mul(mul, representation.dim)
+        _check_dense(2, mul * representation.dim, f"the changes of basis of RepType(mul={mul})")
         dec = representation.decompose()
         one = Irreps([(m, irrep) for irrep, m in dec.terms], representation.group)
         object.__setattr__(self, "representation", representation)
@@ -386,6 +399,7 @@ class RepType:
     def representation_matrices(self, *, dtype: torch.dtype | None = None,
                                 device: torch.device | str | None = None) -> torch.Tensor:
         """``(|G|, dim, dim)``: ``mul`` diagonal copies of the representation's matrices."""
+        _check_dense(self.group.order, self.dim, f"the representation matrices of {self!r}")
         mats = np.einsum("ij,gkl->gikjl", np.eye(self.mul), self.representation.matrices)
         mats = mats.reshape(self.group.order, self.dim, self.dim)
         return torch.tensor(mats, dtype=dtype or torch.get_default_dtype(), device=device)
@@ -413,6 +427,7 @@ class RepType:
 def _block_diagonal(group: Group, key: tuple[tuple[int, int], ...]) -> np.ndarray:
     irreps = _irreps_of(group)
     dim = sum(mul * irreps[i].dim for mul, i in key)
+    _check_dense(group.order, dim, f"the representation matrices of a {dim}-channel field of {group.name}")
     out = np.zeros((group.order, dim, dim))
     start = 0
     for mul, i in key:
@@ -427,10 +442,30 @@ def _block_diagonal(group: Group, key: tuple[tuple[int, int], ...]) -> np.ndarra
 IrrepsLike = Irreps | str | Irrep | Iterable
 
 
-def _check_mul(mul) -> int:
+def _check_mul(mul, dim: int = 1) -> int:
+    """A multiplicity of copies of ``dim`` channels each, checked against :data:`MAX_MULTIPLICITY`."""
     if isinstance(mul, bool) or not isinstance(mul, int | np.integer) or mul < 0:
         raise ValueError(f"a multiplicity must be a non-negative integer, got {mul!r}")
+    if mul > MAX_MULTIPLICITY:
+        channels = int(mul) * dim
+        raise ValueError(
+            f"multiplicity {mul} is over the limit MAX_MULTIPLICITY={MAX_MULTIPLICITY} "
+            f"(latsym.nn.MAX_MULTIPLICITY): {channels:.3g} channels take {format_bytes(4 * channels)} per "
+            f"site in float32, and a Linear map between two such fields would hold "
+            f"{float(mul) ** 2:.3g} weights ({format_bytes(4 * float(mul) ** 2)}); use fewer copies"
+        )
     return int(mul)
+
+
+def _check_dense(n_matrices: int, dim: int, what: str) -> None:
+    """Refuse to build ``n_matrices`` dense ``(dim, dim)`` float64 matrices over :data:`_MAX_DENSE_BYTES`."""
+    size = 8.0 * n_matrices * dim * dim
+    if size > _MAX_DENSE_BYTES:
+        raise ValueError(
+            f"{what}: {n_matrices} dense {dim}x{dim} matrices would take {format_bytes(size)} (the limit "
+            f"is {format_bytes(_MAX_DENSE_BYTES)}); equivariance does not depend on the multiplicities, "
+            "so check a copy of the layer built with fewer copies of each irrep"
+        )
 
 
 def _same_group(group: Group | None, irrep: Irrep) -> Group:
@@ -443,14 +478,40 @@ def _parse(text: str, group: Group) -> Iterator[MulIrrep]:
     if not text.strip():
         return
     for term in text.split("+"):
-        match = _TERM.match(term.strip())
-        if match is None:
+        yield _parse_term(term.strip(), text, group)
+
+
+def _parse_term(term: str, text: str, group: Group) -> MulIrrep:
+    """One term ``MULxLABEL`` or ``LABEL``; a term that starts like a number is a multiplicity."""
+    if not term[:1] or term[0] not in "+-.0123456789":  # no labels start like a number
+        if not re.fullmatch(r"\S+", term):
             raise ValueError(
-                f"cannot parse {term.strip()!r} in {text!r}: write terms as 'MULxLABEL' joined by '+', "
+                f"cannot parse {term!r} in {text!r}: write terms as 'MULxLABEL' joined by '+', "
                 "e.g. '2xA1 + E'"
             )
-        mul, label = match.groups()
-        yield MulIrrep(int(mul) if mul is not None else 1, _lookup(group, label))
+        return MulIrrep(1, _lookup(group, term))
+    mul, sep, label = _MUL_TERM.fullmatch(term).groups()
+    problem = None
+    if not mul.isdigit():
+        problem = f"{mul!r} is not a non-negative integer"
+    elif sep != "x":
+        problem = "write a lowercase x between the multiplicity and the label" if sep else "no x follows it"
+    elif not label:
+        problem = "no irrep label follows it"
+    if problem is not None:
+        known = [ir.label for ir in _irreps_of(group)]
+        example = label if label in known else known[0]
+        where = "" if term == text.strip() else f" (in {text!r})"
+        raise ValueError(
+            f"bad multiplicity in {term!r}{where}: {problem}; a multiplicity must be a "
+            f"non-negative integer written before the label with a lowercase x, like 2x{example}"
+        )
+    if not re.fullmatch(r"\S+", label):
+        raise ValueError(
+            f"cannot parse {term!r} in {text!r}: write terms as 'MULxLABEL' joined by '+', e.g. '2xA1 + E'"
+        )
+    irrep = _lookup(group, label)
+    return MulIrrep(_check_mul(int(mul), irrep.dim), irrep)
 
 
 def channels_last(x: torch.Tensor, channel_dim: int | None) -> torch.Tensor:
@@ -468,10 +529,44 @@ def apply_matrix(x: torch.Tensor, matrix: torch.Tensor, channel_dim: int | None 
     return channels_back(channels_last(x, channel_dim) @ matrix.T, channel_dim)
 
 
-def check_floating(x: torch.Tensor, who: str) -> None:
-    """Raise unless ``x`` holds floating-point values (the layers' constants would be truncated)."""
+def check_input(x: torch.Tensor, who: str, module: torch.nn.Module | None = None) -> None:
+    """Raise unless ``x`` holds real floating-point values on the device of ``module``'s tensors.
+
+    The layers' shared input check: a meta tensor (no values) given to a module that holds real
+    tensors, a module and an input on different devices, and integer, boolean or complex fields get
+    an error that names the fix. A module moved to the meta device takes meta inputs (shape inference).
+    """
+    device = _device_of(module)
+    if device is not None and x.device != device:
+        if x.device.type == "meta":
+            raise ValueError(
+                f"{who} got a meta tensor, which has shape {tuple(x.shape)} but no values, while the "
+                f"module's tensors are on {device}: pass data (e.g. torch.randn(..., device='{device}')), "
+                "or move the module with module.to('meta') to infer shapes only"
+            )
+        raise ValueError(
+            f"{who} got an input on {x.device} but the module's tensors are on {device}: move one of "
+            f"them, module.to({str(x.device)!r}) or x.to({str(device)!r})"
+        )
+    if x.is_complex():
+        raise TypeError(
+            f"{who} takes a real field, got {x.dtype}: latsym's irreps are real; pass the real and "
+            "imaginary parts as channels of their own (torch.view_as_real) or as two fields"
+        )
     if not x.is_floating_point():
-        raise TypeError(f"{who} takes a floating-point field, got {x.dtype}; convert it first (x.float())")
+        raise TypeError(
+            f"{who} takes a floating-point field, got {x.dtype}; convert it first, e.g. x.to(torch.float32) "
+            "(or to the module's dtype)"
+        )
+
+
+def _device_of(module: torch.nn.Module | None) -> torch.device | None:
+    """The device of ``module``'s first parameter or buffer (``None``: no module, or no tensors)."""
+    if module is None:
+        return None
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        return tensor.device
+    return None
 
 
 def is_real_number(value) -> bool:

@@ -93,7 +93,7 @@ class LatticeConv(torch.nn.Module):
         if centre is None:
             self.centre = None
             self.neighbourhood = _site_centred(lattice, group, radius, irreps_in)
-            self.linear = Linear(self.neighbourhood.irreps_out, irreps_out, bias=bias)
+            self.linear = Linear(self.neighbourhood.irreps_out, irreps_out, bias=bias, allow_zero=True)
         else:
             self.stencil_kernel = StencilKernel(lattice, group, centre, radius, irreps_in, irreps_out,
                                                 bias=bias)

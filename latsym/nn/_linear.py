@@ -15,7 +15,7 @@ from latsym.group import Group
 from latsym.nn._irreps import (
     ExactConstants,
     Irreps,
-    check_floating,
+    check_input,
     is_trivial,
     typed,
 )
@@ -82,6 +82,12 @@ class Linear(BiasAndBases):
         channel_dim: the axis of the channels: ``1`` for lattice fields ``(batch, channels, *lattice)``
             and for ``(batch, dim)``; ``-1`` for per-site features ``(..., dim)``.
         group: needed when the irreps are strings.
+        allow_zero: build the map even when it is identically zero (no irrep of the output appears
+            in the input, e.g. ``A1 -> A2``); by default that is refused as a likely mistake.
+
+    Raises:
+        ValueError: the output has channels but no input irrep reaches them (the map would always
+            be zero) and ``allow_zero`` is false; irreps of different groups.
 
     >>> from latsym.group import point_group
     >>> G = point_group("4mm", dim=2)
@@ -93,7 +99,7 @@ class Linear(BiasAndBases):
     """
 
     def __init__(self, irreps_in, irreps_out, *, bias: bool = False, channel_dim: int = 1,
-                 group: Group | None = None):
+                 group: Group | None = None, allow_zero: bool = False):
         super().__init__()
         self.irreps_in = typed(irreps_in, group)
         self.irreps_out = typed(irreps_out, group if group is not None else self.irreps_in.group)
@@ -113,6 +119,8 @@ class Linear(BiasAndBases):
                     k = len(out.endomorphism_basis)
                     self.paths.append(LinearPath(i_in, i_out, k, (k, mul_out, mul_in)))
                     fan_in[i_out] += k * mul_in
+        if not self.paths and ir_out.dim and not allow_zero:
+            raise ValueError(_zero_map_message(ir_in, ir_out))
         for path in self.paths:
             alphas.append(fan_in[path.i_out] ** -0.5)
         self.weight_numel = sum(int(np.prod(p.weight_shape)) for p in self.paths)
@@ -152,13 +160,13 @@ class Linear(BiasAndBases):
         mapped by a 1-wide ``conv1d`` (which, unlike a broadcast matmul, does not copy the matrix
         per batch when it needs a gradient), so lattice fields stay contiguous.
         """
-        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Linear")
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Linear", self)
         c = self.channel_dim % x.ndim
         matrix, bias = self.matrix().to(x.dtype), self.bias_vector()
         trailing = x.shape[c + 1:]
         if trailing:
             x3 = x.reshape(math.prod(x.shape[:c]), x.shape[c], trailing.numel())
-            y = F.conv1d(x3, matrix.unsqueeze(-1)) if matrix.numel() else matrix @ x3
+            y = F.conv1d(x3, matrix.unsqueeze(-1)) if matrix.numel() and x3.numel() else matrix @ x3
             y = y.reshape(*x.shape[:c], matrix.shape[0], *trailing)
             if bias is not None:
                 y = y + bias.to(y.dtype).reshape(-1, *([1] * len(trailing)))
@@ -173,6 +181,16 @@ class Linear(BiasAndBases):
         return f"{self.irreps_in} -> {self.irreps_out}, {self.weight_numel} weights, bias={bias}"
 
 
+def _zero_map_message(ir_in: Irreps, ir_out: Irreps) -> str:
+    labels = sorted({t.irrep.label for t in ir_out if t.mul}, key=str)
+    return (
+        f"Linear from {ir_in or 'no channels'} to {ir_out} is identically zero: by Schur's lemma an "
+        f"equivariant map only connects equal irreps, and no output irrep ({', '.join(labels)}) appears "
+        "in the input; check the irreps (e.g. a parity or :even/:odd mix-up), or pass allow_zero=True "
+        "to build the zero map on purpose"
+    )
+
+
 def _irreps(t) -> Irreps:
     return t if isinstance(t, Irreps) else t.irreps
 
@@ -184,10 +202,11 @@ def _register_change_of_basis(module: torch.nn.Module, t, name: str, *, inverse:
     module.register_buffer(name, q, persistent=False)
 
 
-def _check_channels(x: torch.Tensor, channel_dim: int, dim: int, who: str) -> None:
+def _check_channels(x: torch.Tensor, channel_dim: int, dim: int, who: str,
+                    module: torch.nn.Module | None = None) -> None:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{who} takes a torch.Tensor, got {type(x).__name__}")
-    check_floating(x, who)
+    check_input(x, who, module)
     if x.ndim == 0 or not -x.ndim <= channel_dim < x.ndim or x.shape[channel_dim] != dim:
         raise ValueError(
             f"{who} expects {dim} channels on axis {channel_dim}, got an input of shape {tuple(x.shape)}"

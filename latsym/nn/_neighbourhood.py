@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from latsym.group import Group, permutation_representation
 from latsym.lattice import LatticeError, PeriodicLattice, Stencil
-from latsym.nn._irreps import ExactConstants, Irreps, _irreps_of, check_floating, is_trivial, typed
+from latsym.nn._irreps import ExactConstants, Irreps, _irreps_of, check_input, is_trivial, typed
 
 
 class Neighbourhood(ExactConstants):
@@ -110,7 +110,7 @@ class Neighbourhood(ExactConstants):
     def check_field(self, x: torch.Tensor, dim: int, who: str = "Neighbourhood") -> tuple[int, ...]:
         """Raise unless ``x`` is a periodic field ``(batch, dim, *lattice_shape)`` of any size that
         holds the stencil; returns its cell shape."""
-        return check_lattice_field(x, self.lattice, self.span, self.radius, dim, who)
+        return check_lattice_field(x, self.lattice, self.span, self.radius, dim, who, self)
 
     def gather(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The stencil values of every site, per sublattice: ``(batch, channels, n_cells, n_points)``."""
@@ -184,13 +184,13 @@ class StencilGeometry:
 
 
 def check_lattice_field(x: torch.Tensor, lattice: PeriodicLattice, span: tuple[int, ...], radius: float,
-                        dim: int, who: str) -> tuple[int, ...]:
+                        dim: int, who: str, module: torch.nn.Module | None = None) -> tuple[int, ...]:
     """Raise unless ``x`` is a periodic field ``(batch, dim, *lattice_shape)`` on ``lattice``'s lattice,
     of any size of at least ``span`` cells (a stencil of ``radius``); returns its cell shape."""
     n_basis, d = lattice.lattice.n_basis, lattice.dim
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor field, got {type(x).__name__}")
-    check_floating(x, who)
+    check_input(x, who, module)
     if x.ndim != 2 + d + (n_basis > 1) or x.shape[1] != dim or (n_basis > 1 and x.shape[2] != n_basis):
         expected = ["batch", str(dim), *(["n_basis"] if n_basis > 1 else []), *(["L"] * d)]
         raise ValueError(

@@ -114,7 +114,7 @@ class BatchNorm(torch.nn.Module):
         cancellation for large means) and one for ``x · scale + bias``; the per-copy arithmetic
         happens on ``(channels,)``-sized tensors.
         """
-        _check_channels(x, self.channel_dim, self.irreps_in.dim, "BatchNorm")
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "BatchNorm", self)
         c = self.channel_dim % x.ndim
         batch_axis = 1 if c == 0 else 0
         site_axes = [d for d in range(x.ndim) if d not in (c, batch_axis)]

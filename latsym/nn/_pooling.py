@@ -43,11 +43,17 @@ class LatticePool(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, channels, *lattice_shape)``; out ``(batch, channels)``."""
-        _check_channels(x, 1, self.irreps_in.dim, "LatticePool")
+        _check_channels(x, 1, self.irreps_in.dim, "LatticePool", self)
         if x.ndim < 3:
             raise ValueError(
                 f"LatticePool takes lattice fields (batch, channels, *lattice_shape), got shape "
                 f"{tuple(x.shape)}; per-site features have no sites to pool"
+            )
+        if 0 in x.shape[2:]:
+            verb = "average" if self.reduce == "mean" else "sum"
+            raise ValueError(
+                f"LatticePool got a field with no sites, shape {tuple(x.shape)}: a lattice axis has size 0, "
+                f"so there is nothing to {verb}; pass at least one site"
             )
         sites = tuple(range(2, x.ndim))
         return x.mean(dim=sites) if self.reduce == "mean" else x.sum(dim=sites)

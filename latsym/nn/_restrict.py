@@ -78,7 +78,7 @@ class Restrict(ExactConstants):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, channels, *lattice_shape)`` of G; the same shape, in H's irreps."""
-        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Restrict")
+        _check_channels(x, self.channel_dim, self.irreps_in.dim, "Restrict", self)
         return apply_matrix(x, self.change_of_basis_inv.to(x.dtype), self.channel_dim)
 
     def extra_repr(self) -> str:

@@ -144,7 +144,7 @@ class StencilKernel(BiasAndBases):
 
     def check_field(self, x: torch.Tensor, dim: int, who: str = "StencilKernel") -> tuple[int, ...]:
         """Raise unless ``x`` is a periodic field ``(batch, dim, *lattice_shape)`` that holds the stencil."""
-        return check_lattice_field(x, self.lattice, self.span, self.radius, dim, who)
+        return check_lattice_field(x, self.lattice, self.span, self.radius, dim, who, self)
 
     def convolve(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         """Periodic convolution of ``(batch, in, [n_basis,] *cells)`` with :meth:`kernel`."""

@@ -119,8 +119,8 @@ class _Bilinear(ExactConstants):
 
     def _bilinear(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         name = type(self).__name__
-        _check_channels(x1, self.channel_dim, self.irreps_in1.dim, name)
-        _check_channels(x2, self.channel_dim, self.irreps_in2.dim, name)
+        _check_channels(x1, self.channel_dim, self.irreps_in1.dim, name, self)
+        _check_channels(x2, self.channel_dim, self.irreps_in2.dim, name, self)
         a, b = channels_last(x1, self.channel_dim), channels_last(x2, self.channel_dim)
         if a.shape[:-1] != b.shape[:-1]:
             raise ValueError(f"{name}: the inputs' other axes differ: {tuple(x1.shape)} vs {tuple(x2.shape)}")

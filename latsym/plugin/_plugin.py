@@ -12,10 +12,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from latsym._errors import LatsymError
+
 ENTRY_POINT_GROUP = "latsym.models"
 
 
-class PluginError(RuntimeError):
+class PluginError(LatsymError, RuntimeError):
     """An installed plugin cannot be found or loaded."""
 
 

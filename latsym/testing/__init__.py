@@ -1,13 +1,21 @@
 """Public testing kit: exhaustive equivariance checks and hypothesis strategies for user models.
 
 ``assert_equivariant(module)`` checks every element of the group (never a sample) and lattice
-translations; the strategies (``groups``, ``group_elements``, ``irreps``, ``typed_fields``,
-``lattice_configurations``, ``layer_stacks``) make property-based symmetry tests a few lines long.
+translations, and on failure raises an ``EquivarianceError`` (an ``AssertionError``) carrying the
+per-operation report; ``equivariance_errors(module)`` returns that report without asserting. The
+strategies (``groups``, ``group_elements``, ``irreps``, ``typed_fields``, ``lattice_configurations``,
+``layer_stacks``) make property-based symmetry tests a few lines long.
 They need ``hypothesis`` (the ``dev`` extra) and are imported on first use, so
 ``assert_equivariant`` works without it.
 """
 
-from latsym.testing._equivariance import TOLERANCES, EquivarianceReport, assert_equivariant
+from latsym.testing._equivariance import (
+    TOLERANCES,
+    EquivarianceError,
+    EquivarianceReport,
+    assert_equivariant,
+    equivariance_errors,
+)
 
 _STRATEGIES = (
     "group_elements",
@@ -19,7 +27,14 @@ _STRATEGIES = (
     "typed_fields",
 )
 
-__all__ = ["TOLERANCES", "EquivarianceReport", "assert_equivariant", *_STRATEGIES]
+__all__ = [
+    "TOLERANCES",
+    "EquivarianceError",
+    "EquivarianceReport",
+    "assert_equivariant",
+    "equivariance_errors",
+    *_STRATEGIES,
+]
 
 
 def __getattr__(name: str):

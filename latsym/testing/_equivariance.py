@@ -1,4 +1,5 @@
-"""``assert_equivariant``: an exhaustive symmetry check over every group element and lattice translations."""
+"""``assert_equivariant`` and ``equivariance_errors``: an exhaustive symmetry check over every group
+element and lattice translations, and the per-operation report behind it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from latsym._errors import LatsymError
 from latsym.group import Group
 from latsym.lattice import PeriodicLattice
 from latsym.nn._irreps import Irreps, apply_matrix
@@ -19,19 +21,69 @@ TOLERANCES = {torch.float64: 1e-10, torch.float32: 1e-5, torch.float16: 1e-2, to
 
 @dataclass(frozen=True)
 class EquivarianceReport:
-    """What :func:`assert_equivariant` measured: the scaled error of every symmetry operation."""
+    """What :func:`equivariance_errors` measured: the scaled error of every symmetry operation.
+
+    Attributes:
+        errors: ``{operation name: scaled error}``, every group element (by its name in the group)
+            then every lattice translation checked, in that order.
+        tolerance: the tolerance the errors are compared with.
+        group: the group checked (``None`` when not recorded).
+        dtype: the dtype of the inputs (``None`` when not recorded).
+    """
 
     errors: dict[str, float]
     tolerance: float
+    group: Group | None = None
+    dtype: torch.dtype | None = None
 
     @property
     def worst(self) -> tuple[str, float]:
         """``(name, error)`` of the operation with the largest error."""
-        name = max(self.errors, key=self.errors.get)
+        name = max(self.errors, key=lambda n: _badness(self.errors[n]))
         return name, self.errors[name]
 
+    @property
+    def failures(self) -> dict[str, float]:
+        """The operations whose error exceeds the tolerance (or is NaN), worst first."""
+        bad = [(name, e) for name, e in self.errors.items() if not e <= self.tolerance]
+        return dict(sorted(bad, key=lambda item: -_badness(item[1])))
 
-def assert_equivariant(
+    @property
+    def passed(self) -> bool:
+        """Whether every operation is within the tolerance."""
+        return not self.failures
+
+    def __str__(self) -> str:
+        width = max(map(len, self.errors), default=0)
+        rows = [f"  {name:<{width}}  {e:.3g}{'  FAIL' if not e <= self.tolerance else ''}"
+                for name, e in self.errors.items()]
+        return "\n".join([f"scaled error per operation (tolerance {self.tolerance:.3g}):", *rows])
+
+
+def _badness(error: float) -> float:
+    """The error, with NaN (a non-finite output) counted as the worst."""
+    return np.inf if np.isnan(error) else error
+
+
+class EquivarianceError(LatsymError, AssertionError):
+    """:func:`assert_equivariant` found an operation over the tolerance.
+
+    Attributes:
+        report: the :class:`EquivarianceReport` with every operation's error (``report.failures``
+            lists the failing ones, worst first).
+    """
+
+    __module__ = "latsym.testing"  # its public home, in tracebacks and pickles
+
+    def __init__(self, message: str, report: EquivarianceReport):
+        super().__init__(message)
+        self.report = report
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.report))
+
+
+def equivariance_errors(
     module_or_fn: Callable,
     irreps_in=None,
     irreps_out=None,
@@ -48,7 +100,9 @@ def assert_equivariant(
     seed: int = 0,
     device: torch.device | str | None = None,
 ) -> EquivarianceReport:
-    """Check ``f(g·x) == g·f(x)`` for **every** element ``g`` of the group and for lattice translations.
+    """Measure ``f(g·x) - g·f(x)`` for **every** element ``g`` of the group and for lattice
+    translations, without asserting anything: the per-operation report that
+    :func:`assert_equivariant` checks.
 
     Args:
         module_or_fn: a module or callable. Its irreps are read from ``module.irreps_in`` and
@@ -80,10 +134,58 @@ def assert_equivariant(
         device: where the inputs live (e.g. ``"cuda"`` for a module on a GPU); default CPU.
 
     Returns:
+        The :class:`EquivarianceReport`: the scaled error of every operation and the tolerance.
+
+    >>> from latsym.group import point_group
+    >>> from latsym.nn import Irreps
+    >>> irreps = Irreps("A1 + E", point_group("4mm", dim=2))
+    >>> report = equivariance_errors(lambda x: x.flip(1), irreps, irreps)
+    >>> report.passed, report.worst[0], list(report.failures)[:2]
+    (False, 'C2', ['C2', 'σy'])
+    """
+    __tracebackhide__ = True
+    irreps_in = _resolve(irreps_in, getattr(module_or_fn, "irreps_in", None), group, "irreps_in")
+    irreps_out = _resolve(irreps_out, getattr(module_or_fn, "irreps_out", None), group, "irreps_out")
+    lattice = getattr(module_or_fn, "lattice", None) if lattice is None else lattice
+    centre = getattr(module_or_fn, "centre", None) if centre is None else centre
+    if backend not in ("torch", "numpy"):
+        raise ValueError(f"backend must be 'torch' or 'numpy', not {backend!r}")
+    _check_irreps(irreps_in, irreps_out, channel_dim)
+    if lattice is not None and channel_dim not in (1, None):
+        raise ValueError("lattice fields are (batch, channels, *lattice_shape): use channel_dim=1 (or None)")
+    sites = _Sites.build(lattice, irreps_in[0].group, translations, centre)
+    gen = torch.Generator().manual_seed(seed)
+    xs = [_random_field(ir, batch, sites.shape, channel_dim, gen).to(dtype=dtype, device=device)
+          for ir in irreps_in]
+    call = _Caller(module_or_fn, backend, len(irreps_out))
+    with torch.no_grad():
+        ys = call(xs)
+        scale = max([1.0, *(float(y.abs().max()) for y in ys if y.numel())])
+        errors: dict[str, float] = {}
+        for name, op_in, op_out in sites.operations(irreps_in, irreps_out, channel_dim, dtype, xs[0].device):
+            lhs = call([op(x) for op, x in zip(op_in, xs, strict=True)])
+            rhs = [op(y.to(torch.float64)) for op, y in zip(op_out, ys, strict=True)]  # exact side in float64
+            errors[name] = max(float((a.to(torch.float64) - b).abs().max()) if a.numel() else 0.0
+                               for a, b in zip(lhs, rhs, strict=True)) / scale
+    tolerance = TOLERANCES.get(dtype, 1e-5) if atol is None else atol
+    return EquivarianceReport(errors, tolerance, irreps_in[0].group, dtype)
+
+
+def assert_equivariant(module_or_fn: Callable, irreps_in=None, irreps_out=None,
+                       **kwargs) -> EquivarianceReport:
+    """Check ``f(g·x) == g·f(x)`` for **every** element ``g`` of the group and for lattice translations.
+
+    Takes the arguments of :func:`equivariance_errors` (the irreps, ``group``, ``lattice``,
+    ``centre``, ``translations``, ``dtype``, ``atol``, ``channel_dim``, ``batch``, ``backend``,
+    ``seed``, ``device``) and raises when any operation's scaled error exceeds the tolerance. Its
+    own frames are hidden from pytest's tracebacks, so a failure points at the calling test.
+
+    Returns:
         The :class:`EquivarianceReport` (the check passed).
 
     Raises:
-        AssertionError: naming the worst operation and its error when a check fails.
+        EquivarianceError: an ``AssertionError`` naming the worst operation and its error; its
+            ``report`` attribute holds every operation's error.
 
     >>> from latsym.group import point_group
     >>> from latsym.nn import Irreps
@@ -93,16 +195,35 @@ def assert_equivariant(
     >>> assert_equivariant(lambda x: x.flip(1), irreps, irreps)
     Traceback (most recent call last):
     ...
-    AssertionError: not equivariant: ...
+    latsym.testing.EquivarianceError: not equivariant: worst operation C2 ...
     """
-    irreps_in = _resolve(irreps_in, getattr(module_or_fn, "irreps_in", None), group, "irreps_in")
-    irreps_out = _resolve(irreps_out, getattr(module_or_fn, "irreps_out", None), group, "irreps_out")
-    if lattice is None:
-        lattice = getattr(module_or_fn, "lattice", None)
-    if centre is None:
-        centre = getattr(module_or_fn, "centre", None)
-    if backend not in ("torch", "numpy"):
-        raise ValueError(f"backend must be 'torch' or 'numpy', not {backend!r}")
+    __tracebackhide__ = True
+    report = equivariance_errors(module_or_fn, irreps_in, irreps_out, **kwargs)
+    if report.passed:
+        return report
+    name, err = report.worst
+    raise EquivarianceError(
+        f"not equivariant: worst operation {name} has error {err:.3g} > tolerance {report.tolerance:.3g} "
+        f"({len(report.failures)} of {len(report.errors)} operations fail; dtype {report.dtype}, group "
+        f"{report.group.name}){_dtype_hint(module_or_fn, report.dtype)}; the error's .report lists "
+        "every operation",
+        report,
+    )
+
+
+def _dtype_hint(module_or_fn, dtype: torch.dtype) -> str:
+    """A hint when a module holds floating tensors of lower precision than the check's inputs."""
+    if not isinstance(module_or_fn, torch.nn.Module):
+        return ""
+    dtypes = {p.dtype for p in module_or_fn.parameters()} | {b.dtype for b in module_or_fn.buffers()}
+    low = sorted(str(d) for d in dtypes if d.is_floating_point and d.itemsize < dtype.itemsize)
+    if not low:
+        return ""
+    return (f"; the module holds {', '.join(low)} tensors: convert it with .to({dtype}) or check in its "
+            "own dtype")
+
+
+def _check_irreps(irreps_in: tuple, irreps_out: tuple, channel_dim: int | None) -> None:
     group = irreps_in[0].group
     for ir in irreps_in + irreps_out:
         if ir.group != group:
@@ -115,51 +236,27 @@ def assert_equivariant(
             raise ValueError(
                 f"channel_dim=None (no channel axis) needs one-dimensional fields, got dim {ir.dim}"
             )
-    tolerance = TOLERANCES.get(dtype, 1e-5) if atol is None else atol
-    if lattice is not None and channel_dim not in (1, None):
-        raise ValueError("lattice fields are (batch, channels, *lattice_shape): use channel_dim=1 (or None)")
 
-    sites = _Sites.build(lattice, group, translations, centre)
-    gen = torch.Generator().manual_seed(seed)
-    xs = [_random_field(ir, batch, sites.shape, channel_dim, gen).to(dtype=dtype, device=device)
-          for ir in irreps_in]
 
-    def call(inputs):
-        if backend == "numpy":
-            out = module_or_fn(*(x.numpy() for x in inputs))
+@dataclass
+class _Caller:
+    """Calls the function under test on a list of inputs and returns its outputs as a tuple."""
+
+    fn: Callable
+    backend: str
+    n_out: int
+
+    def __call__(self, inputs):
+        __tracebackhide__ = True
+        if self.backend == "numpy":
+            out = self.fn(*(x.numpy() for x in inputs))
             out = tuple(torch.as_tensor(o) for o in out) if isinstance(out, tuple) else torch.as_tensor(out)
         else:
-            out = module_or_fn(*inputs)
+            out = self.fn(*inputs)
         out = out if isinstance(out, tuple) else (out,)
-        if len(out) != len(irreps_out):
-            raise ValueError(f"the function returned {len(out)} outputs, but {len(irreps_out)} irreps_out")
+        if len(out) != self.n_out:
+            raise ValueError(f"the function returned {len(out)} outputs, but {self.n_out} irreps_out")
         return out
-
-    with torch.no_grad():
-        ys = call(xs)
-        scale = max([1.0, *(float(y.abs().max()) for y in ys if y.numel())])
-        errors: dict[str, float] = {}
-        for name, op_in, op_out in sites.operations(irreps_in, irreps_out, channel_dim, dtype, xs[0].device):
-            lhs = call([op(x) for op, x in zip(op_in, xs, strict=True)])
-            rhs = [op(y.to(torch.float64)) for op, y in zip(op_out, ys, strict=True)]  # exact side in float64
-            errors[name] = max(float((a.to(torch.float64) - b).abs().max()) if a.numel() else 0.0
-                               for a, b in zip(lhs, rhs, strict=True)) / scale
-    report = EquivarianceReport(errors, tolerance)
-    name, err = report.worst
-    if not err <= tolerance:
-        bad = sum(e > tolerance for e in errors.values())
-        hint = ""
-        if isinstance(module_or_fn, torch.nn.Module):
-            dtypes = {p.dtype for p in module_or_fn.parameters()} | {b.dtype for b in module_or_fn.buffers()}
-            low = sorted(str(d) for d in dtypes if d.is_floating_point and d.itemsize < dtype.itemsize)
-            if low:
-                hint = (f"; the module holds {', '.join(low)} tensors: convert it with .to({dtype}) or "
-                        f"check in its own dtype")
-        raise AssertionError(
-            f"not equivariant: worst operation {name} has error {err:.3g} > tolerance {tolerance:.3g} "
-            f"({bad} of {len(errors)} operations fail; dtype {dtype}, group {group.name}){hint}"
-        )
-    return report
 
 
 def _resolve(given, declared, group, what) -> tuple:

@@ -149,7 +149,8 @@ def layer_stacks(draw, group: Group, *, depth: tuple[int, int] = (1, 3), max_mul
             scalars = Irreps([(draw(st.integers(1, max_mul)), trivial)], group)
             gates = Irreps([(gated.num_irreps, trivial)], group)
             if lattice is None:
-                layers.append(Linear(current, scalars + gates + gated, bias=True, channel_dim=channel_dim))
+                layers.append(Linear(current, scalars + gates + gated, bias=True, channel_dim=channel_dim,
+                                     allow_zero=True))  # the first input may share no irrep
             else:
                 layers.append(LatticeConv(lattice, current, scalars + gates + gated, radius, group=group,
                                           centre=centre, bias=True))

@@ -226,9 +226,32 @@ def test_groups_survive_pickling():
         np.testing.assert_array_equal(H.table, G.table)
 
 
-def test_factors_sharing_an_element_name_are_refused_with_the_fix():
+def test_factors_sharing_element_names_are_numbered_as_the_cli_prints_them():
     D4 = point_group("4mm", dim=2)
-    with pytest.raises(GroupError, match=r"Z2 and Z2 both have an element named 'P'.*Z2\(symbol='Q'\)"):
-        D4 * Z2() * Z2()
-    G = D4 * Z2() * Z2(symbol="Q")
+    G = D4 * Z2() * Z2()
     assert G.order == 32 and len(set(G.names)) == 32
+    assert G.names[:4] == ["E", "P2", "P", "P·P2"] and G.split(G.index_of("P2")) == (0, 0, 1)
+    assert (Zn(3) * Zn(4)).names[:4] == ["E", "g2", "g2^2", "g2^3"]
+    assert (Z2() * Z2(symbol="P2") * Z2()).names[1:4] == ["P3", "P2", "P2·P3"]  # P2 is taken: P3
+    chosen = D4 * Z2() * Z2(symbol="Q")
+    assert "Q" in chosen.names and "P2" not in chosen.names
+
+
+def test_groups_over_the_order_limit_are_refused_before_their_tables_exist():
+    from latsym.group import MAX_ORDER
+
+    limit = rf"Z{10**6} would have {10**6} elements, .*MAX_ORDER={MAX_ORDER}.*TiB"
+    with pytest.raises(GroupError, match=limit):
+        Zn(10**6)
+    with pytest.raises(GroupError, match=r"product group C4v×Z2000 would have 16000 elements.*1.91 GiB"):
+        point_group("4mm", dim=2) * Zn(2000)
+    assert (Zn(MAX_ORDER // 2) * Z2()).order == MAX_ORDER
+
+
+def test_a_character_table_over_the_memory_limit_is_refused_with_its_size():
+    from latsym.group import character_table, real_irreps
+
+    with pytest.raises(GroupError, match=r"table of Z2000 \(2000 conjugacy classes\) needs about 298 GiB"):
+        character_table(Zn(2000))
+    with pytest.raises(GroupError, match="at most 475 classes"):
+        real_irreps(Zn(600))

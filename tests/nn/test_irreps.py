@@ -1,5 +1,7 @@
 """Irreps and RepType: parsing, printing, algebra, and agreement with the group core."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from latsym.group import Z2, permutation_representation, point_group, real_irreps, vector_representation
-from latsym.nn import Irreps, MulIrrep, RepType, is_trivial
+from latsym.nn import MAX_MULTIPLICITY, Irreps, MulIrrep, RepType, is_trivial
 from latsym.testing import groups, irreps, quaternion_group
 
 D4 = point_group("4mm", dim=2)
@@ -110,7 +112,7 @@ def test_randn_shapes_and_normalization():
     ("args", "error", "match"),
     [
         (("2xA1 + Q", D4), ValueError, "no irrep labelled 'Q'.*A1, A2, B1, B2, E"),
-        (("2xA1 + 3x", D4), ValueError, "no irrep labelled"),
+        (("2xA1 + 3x", D4), ValueError, "bad multiplicity in '3x' .*no irrep label follows it"),
         (("2 x A1 x", D4), ValueError, "cannot parse"),
         (("2xA1",), TypeError, "needs its group"),
         (([(-1, "A1")], D4), ValueError, "non-negative integer"),
@@ -190,3 +192,45 @@ def test_pickle_round_trip():
     assert pickle.loads(pickle.dumps(ir)) == ir
     field = RepType(permutation_representation(D4, points=[[1, 0], [0, 1], [-1, 0], [0, -1]]))
     assert pickle.loads(pickle.dumps(field)) == field
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("-1xA1", "'-1' is not a non-negative integer"),
+        ("2.5xA1", "'2.5' is not a non-negative integer"),
+        ("2XA1", "write a lowercase x between the multiplicity and the label"),
+        ("2A1", "no x follows it"),
+        ("2x", "no irrep label follows it"),
+        ("A1 + 2*E", "write a lowercase x"),
+    ],
+)
+def test_a_bad_multiplicity_is_blamed_with_the_correct_form(text, problem):
+    with pytest.raises(ValueError) as info:
+        Irreps(text, D4)
+    message = str(info.value)
+    assert "bad multiplicity" in message and problem in message and "no irrep labelled" not in message
+    assert "must be a non-negative integer written before the label with a lowercase x" in message
+    assert re.search(r"like 2x(A1|E)$", message)
+    assert Irreps("2xA1 + 0xE + 2 x E", D4).dim == 6  # the correct forms still parse
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Irreps(f"{10**12}xA1", D4),
+    lambda: Irreps([(10**12, "E")], D4),
+    lambda: Irreps("A1", D4) * 10**12,
+    lambda: RepType(vector_representation(D4), mul=10**12),
+])
+def test_a_huge_multiplicity_is_refused_early_with_its_size(make):
+    limit = rf"over the limit MAX_MULTIPLICITY={MAX_MULTIPLICITY}.* TiB per site"
+    with pytest.raises(ValueError, match=limit):
+        make()
+
+
+def test_the_largest_multiplicity_builds_but_its_dense_matrices_are_refused():
+    ir = Irreps(f"{MAX_MULTIPLICITY}xE", D4)
+    assert ir.dim == 2 * MAX_MULTIPLICITY
+    with pytest.raises(ValueError, match=r"8 dense 2097152x2097152 matrices would take 256 TiB .*fewer"):
+        ir.representation_matrices()
+    with pytest.raises(ValueError, match=r"dense .* matrices would take"):
+        RepType(vector_representation(D4), mul=MAX_MULTIPLICITY)

@@ -23,7 +23,7 @@ def test_equivariant_on_many_groups(dtype, data):
     G = data.draw(groups())
     ir_in, ir_out = data.draw(irreps(G)), data.draw(irreps(G))
     torch.manual_seed(0)
-    lin = Linear(ir_in, ir_out, bias=True).to(dtype)
+    lin = Linear(ir_in, ir_out, bias=True, allow_zero=True).to(dtype)  # the draws may share no irrep
     with torch.no_grad():
         lin.bias.normal_()
     assert_equivariant(lin, dtype=dtype)
@@ -89,7 +89,7 @@ def test_bias_only_on_trivial_irreps():
     np.testing.assert_array_equal(lin.bias_vector().detach().numpy(), [1, 1, 0, 0, 0, 1])
     assert lin.bias.numel() == 3
     assert Linear("E", "E", bias=True, group=D4).bias.numel() == 0
-    assert Linear("E", "A1", group=D4).bias is None
+    assert Linear("E", "A1", group=D4, allow_zero=True).bias is None
 
 
 def test_fan_in_normalisation():
@@ -146,7 +146,7 @@ def test_any_channel_axis_matches_the_channels_last_map(shape):
 
 def test_sequential_checks_and_declares_irreps():
     a = Linear("A1 + E", "2xE", group=D4)
-    b = Linear("2xE", "A2", group=D4)
+    b = Linear("2xE", "A2", group=D4, allow_zero=True)
     seq = Sequential(a, b)
     assert seq.irreps_in == a.irreps_in and seq.irreps_out == b.irreps_out and seq.lattice is None
     assert seq(torch.randn(3, 3)).shape == (3, 1)
@@ -157,7 +157,7 @@ def test_sequential_checks_and_declares_irreps():
 
 
 def test_sequential_slices_and_named_modules():
-    a, b = Linear("A1 + E", "2xE", group=D4), Linear("2xE", "A2", group=D4)
+    a, b = Linear("A1 + E", "2xE", group=D4), Linear("2xE", "A2", group=D4, allow_zero=True)
     c = Linear("A2", "A2 + A1", group=D4)
     stack = Sequential(a, b, c)
     head = stack[:2]
@@ -173,8 +173,29 @@ def test_sequential_slices_and_named_modules():
 def test_sequential_matches_channel_layouts_not_term_splits():
     """``1xE + 1xE`` and ``2xE`` put the same irreps on the same channels; ``E + A1`` and
     ``A1 + E`` do not."""
-    split = Linear("A1", "1xE + 1xE", group=D4)
+    split = Linear("A1", "1xE + 1xE", group=D4, allow_zero=True)
     merged = Linear("2xE", "A2 + E", group=D4)
     assert Sequential(split, merged)(torch.randn(3, 1)).shape == (3, 3)
     with pytest.raises(ValueError, match="outputs 1xA2 \\+ 1xE but Linear expects 1xE \\+ 1xA2"):
-        Sequential(merged, Linear("E + A2", "A1", group=D4))
+        Sequential(merged, Linear("E + A2", "A1", group=D4, allow_zero=True))
+
+
+@pytest.mark.parametrize(
+    ("ir_in", "ir_out", "labels"),
+    [("A1", "A2", "A2"), ("2xA1 + B1", "E + 2xA2", "A2, E"), ("", "A1", "A1")],
+)
+def test_a_map_that_is_always_zero_is_refused_unless_allowed(ir_in, ir_out, labels):
+    message = rf"identically zero.*no output irrep \({labels}\) appears.*allow_zero=True"
+    with pytest.raises(ValueError, match=message):
+        Linear(ir_in, ir_out, group=D4)
+    with pytest.raises(ValueError, match="identically zero"):
+        Linear(ir_in, ir_out, group=D4, bias=True)  # a bias alone does not make it a map of the input
+    zero = Linear(ir_in, ir_out, group=D4, allow_zero=True).double()
+    assert zero.weight_numel == 0
+    x = torch.randn(3, Irreps(ir_in, D4).dim, dtype=torch.float64)
+    assert torch.count_nonzero(zero(x)) == 0
+
+
+def test_maps_with_some_path_or_no_output_are_built_as_before():
+    assert Linear("A1", "A1 + A2", group=D4).weight_numel == 1  # A2 unreached, A1 reached
+    assert Linear("A1", "", group=D4).weight_numel == 0  # no output channels: nothing is hidden

@@ -1,13 +1,22 @@
 """assert_equivariant: every element, translations, lattices, callables, tolerances and messages."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from latsym import LatsymError
 from latsym.group import Z2, point_group
 from latsym.lattice import PeriodicLattice, honeycomb, simple_cubic, square, triangular
 from latsym.nn import Irreps
-from latsym.testing import TOLERANCES, assert_equivariant
+from latsym.testing import (
+    TOLERANCES,
+    EquivarianceError,
+    EquivarianceReport,
+    assert_equivariant,
+    equivariance_errors,
+)
 
 D4 = point_group("4mm", dim=2)
 SQUARE = PeriodicLattice(square(), 5)
@@ -210,3 +219,69 @@ def test_failure_hints_at_a_low_precision_module():
         assert_equivariant(low)
     assert_equivariant(low, dtype=torch.float32)
     assert_equivariant(neighbourhood())
+
+
+STRETCH = torch.diag(torch.tensor([1.0, 2.0], dtype=torch.float64))  # commutes with C2, σx, σy only
+
+
+def test_the_error_carries_the_report_and_names_the_worst_element():
+    ir = Irreps("E", D4)
+    with pytest.raises(EquivarianceError) as info:
+        assert_equivariant(lambda x: x @ STRETCH, ir, ir)
+    error = info.value
+    assert isinstance(error, AssertionError) and isinstance(error, LatsymError)
+    report = error.report
+    assert isinstance(report, EquivarianceReport) and list(report.errors) == D4.names
+    assert set(report.failures) == {"C4", "C4^-1", "σ[11]", "σ[1-1]"} and not report.passed
+    worst, err = report.worst
+    assert worst == next(iter(report.failures)) and err == max(report.errors.values())
+    assert f"worst operation {worst} has error {err:.3g}" in str(error)
+    assert report.group == D4 and report.dtype == torch.float64
+
+
+def test_equivariance_errors_reports_without_asserting_and_assert_agrees():
+    ir = Irreps("E", D4)
+    report = equivariance_errors(lambda x: x @ STRETCH, ir, ir)
+    with pytest.raises(EquivarianceError) as info:
+        assert_equivariant(lambda x: x @ STRETCH, ir, ir)
+    assert info.value.report == report
+    assert report.errors["E"] == 0.0 and report.errors["C4"] > 0.1
+    good = equivariance_errors(laplacian, Irreps("A1", D4), Irreps("A1", D4), lattice=SQUARE)
+    assert good.passed and good.failures == {} and len(good.errors) == 8 + 3
+    assert "translation (1, 1)" in str(good) and "FAIL" not in str(good)
+    assert "FAIL" in str(report)
+
+
+def test_a_nan_output_is_the_worst_failure():
+    ir = Irreps("A1", D4)
+    report = equivariance_errors(lambda x: x / (x - x), ir, ir)
+    assert not report.passed and np.isnan(report.worst[1]) and len(report.failures) == 8
+
+
+def test_the_error_pickles_with_its_report():
+    import pickle
+
+    ir = Irreps("E", D4)
+    with pytest.raises(EquivarianceError) as info:
+        assert_equivariant(lambda x: x @ STRETCH, ir, ir)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert str(copy) == str(info.value) and copy.report.errors == info.value.report.errors
+
+
+def test_the_kit_hides_its_own_frames_from_pytest_tracebacks():
+    from latsym.testing import _equivariance
+
+    kit_file = str(Path(_equivariance.__file__))
+    ir = Irreps("E", D4)
+
+    def module(x):
+        if x.shape[0] > 1:
+            raise RuntimeError("boom inside the module")
+        return x
+
+    for fn, error in ((lambda x: x @ STRETCH, EquivarianceError), (module, RuntimeError)):
+        with pytest.raises(error) as info:
+            assert_equivariant(fn, ir, ir)
+        kit = {str(entry.path) for entry in info.traceback} & {kit_file}  # the kit was on the stack ...
+        shown = {str(entry.path) for entry in info.traceback.filter(info)}  # ... pytest prints none of it
+        assert kit and shown and not shown & kit, shown
