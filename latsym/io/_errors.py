@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno as errno_codes
 import os
+import re
 
 
 class StorageError(OSError):
@@ -19,12 +21,21 @@ class StorageError(OSError):
     def __init__(self, path: str | os.PathLike, action: str, cause: BaseException, advice: str = ""):
         self.path = os.fspath(path)
         self.cause = cause
-        reason = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
-        message = f"could not {action} {self.path}: {reason}"
+        code = _errno(cause)
+        reason = getattr(cause, "strerror", None) or (code and os.strerror(code)) or str(cause)
+        message = f"could not {action} {self.path}: {reason or type(cause).__name__}"
         super().__init__(message + (f"; {advice}" if advice else ""))
-        self.errno = getattr(cause, "errno", None)
+        self.errno = code
         self.strerror = reason
         self.filename = self.path
+
+
+def _errno(cause: BaseException) -> int | None:
+    """The error number of an ``OSError``, or the one HDF5 quotes in its message (``errno = 28``)."""
+    if getattr(cause, "errno", None):
+        return cause.errno
+    match = re.search(r"errno = (\d+)", str(cause))
+    return int(match[1]) if match and int(match[1]) in errno_codes.errorcode else None
 
 
 class CorruptFileError(ValueError):

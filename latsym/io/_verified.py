@@ -61,7 +61,7 @@ def load_verified(path: str | os.PathLike) -> dict[str, Any]:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise CorruptFileError(path, f"unreadable or truncated ({type(exc).__name__}: {exc})") from exc
+        raise CorruptFileError(path, f"unreadable or truncated ({type(exc).__name__})") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get(CHECKSUMS_KEY), dict):
         raise CorruptFileError(path, "it carries no checksums (it was not written by save_verified)")
     stored = raw.pop(CHECKSUMS_KEY)
