@@ -23,7 +23,8 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
 
     A write killed before its rename leaves ``.<name>.tmp<pid>`` beside ``path``. Those of processes
     that are no longer running on this host (and this process's own) are removed; a temporary of a
-    live process is kept, since that process may still be writing it.
+    live process is kept, since that process may still be writing it. Call it while holding the
+    file's :class:`FileLock`, if it has one.
 
     >>> import tempfile
     >>> target = Path(tempfile.mkdtemp()) / "ckpt.pt"
@@ -40,9 +41,10 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     removed = []
     for candidate in candidates:
         match = pattern.fullmatch(candidate.name)
-        if match and not (int(match[1]) != os.getpid() and pid_alive(int(match[1]))):
-            candidate.unlink(missing_ok=True)
-            removed.append(candidate)
+        if match and candidate.is_file() and not (int(match[1]) != os.getpid() and pid_alive(int(match[1]))):
+            with contextlib.suppress(OSError):  # one that cannot be removed is left; writing it will fail
+                candidate.unlink()
+                removed.append(candidate)
     return removed
 
 
