@@ -29,6 +29,9 @@ class StorageError(OSError):
         self.strerror = reason
         self.filename = self.path
 
+    def __str__(self) -> str:
+        return str(self.args[0])
+
 
 def _errno(cause: BaseException) -> int | None:
     """The error number of an ``OSError``, or the one HDF5 quotes in its message (``errno = 28``)."""
