@@ -8,8 +8,11 @@ held by the :class:`State`:
   plain velocity Verlet);
 - :class:`Brownian`: overdamped Langevin (Euler–Maruyama).
 
-:func:`run` integrates for many steps, writes snapshots to HDF5, checkpoints atomically, resumes
-bitwise-identically, stops cleanly on Ctrl-C and raises :class:`NonFiniteError` on divergence.
+:func:`run` integrates for many steps, writes snapshots to HDF5, checkpoints atomically with
+checksums, resumes bitwise-identically, locks its output against a second process, stops cleanly
+on Ctrl-C, raises :class:`NonFiniteError` on NaN/inf and :class:`DivergenceError` when a state
+leaves the caller's bound, and :class:`~latsym.io.StorageError` when storage fails. The file
+safety it is built on (atomic and verified saves, the lock) is public in :mod:`latsym.io`.
 On a GPU, :class:`CUDAGraphForce` replays a force from a CUDA graph, without eager PyTorch's
 per-kernel launch cost.
 
@@ -23,22 +26,25 @@ per-kernel launch cost.
 (10, torch.Size([2, 6, 6]))
 """
 
-from latsym.dynamics._checkpoint import atomic_save, checkpoint_path
+from latsym.dynamics._checkpoint import checkpoint_path
 from latsym.dynamics._cuda_graph import CUDAGraphForce
-from latsym.dynamics._errors import NonFiniteError, ResumeError
+from latsym.dynamics._errors import DivergenceError, NonFiniteError, ResumeError
 from latsym.dynamics._integrators import Brownian, Integrator, LangevinVV
 from latsym.dynamics._runner import RunResult, run
 from latsym.dynamics._state import State
+from latsym.io import StorageError, atomic_save
 
 __all__ = [
     "Brownian",
     "CUDAGraphForce",
+    "DivergenceError",
     "Integrator",
     "LangevinVV",
     "NonFiniteError",
     "ResumeError",
     "RunResult",
     "State",
+    "StorageError",
     "atomic_save",
     "checkpoint_path",
     "run",

@@ -1,17 +1,17 @@
-"""Atomic checkpoints of a :class:`State`: written to a temporary file, fsynced, then renamed."""
+"""Verified, atomic checkpoints of a :class:`State` (see :func:`latsym.io.save_verified`)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from latsym.dynamics._errors import ResumeError
 from latsym.dynamics._state import State
+from latsym.io import CorruptFileError, load_verified, save_verified
 
-_FORMAT = "latsym.dynamics.checkpoint/1"
+_FORMAT = "latsym.dynamics.checkpoint/2"  # /1 had no checksums
 
 
 def checkpoint_path(out: str | os.PathLike) -> Path:
@@ -24,11 +24,10 @@ def checkpoint_path(out: str | os.PathLike) -> Path:
 
 
 def save_checkpoint(path: Path, state: State, *, n_snapshots: int, fingerprint: str) -> None:
-    """Write ``state`` and the snapshot count to ``path`` atomically.
+    """Write ``state`` and the snapshot count to ``path`` atomically, with a SHA-256 of every part.
 
-    The data go to a temporary file in the same directory, which is flushed, fsynced and then
-    renamed over ``path`` (``os.replace``): a reader sees the old checkpoint or the new one, never a
-    partial file. If writing fails, the temporary file is removed and the old checkpoint is intact.
+    Raises:
+        StorageError: writing failed; the previous checkpoint is intact.
     """
     payload = {
         "format": _FORMAT,
@@ -41,52 +40,28 @@ def save_checkpoint(path: Path, state: State, *, n_snapshots: int, fingerprint: 
         "f": state.f.detach().cpu(),
         "generator": state.generator.get_state(),
     }
-    atomic_save(payload, path)
-
-
-def atomic_save(payload: Any, path: str | os.PathLike) -> Path:
-    """``torch.save(payload)`` to ``path`` atomically; returns the path.
-
-    The data go to a temporary file in the same directory (created if missing), which is flushed,
-    fsynced and then renamed over ``path`` (``os.replace``): a reader sees the old file or the new
-    one, never a partial file. If writing fails, the temporary file is removed and the old file is
-    intact. Use it for any checkpoint that a crash or Ctrl-C must not corrupt.
-
-    >>> import tempfile
-    >>> path = atomic_save({"step": 3}, Path(tempfile.mkdtemp()) / "ckpt.pt")
-    >>> torch.load(path, weights_only=True)
-    {'step': 3}
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-    return path
+    save_verified(path, payload)
 
 
 def load_checkpoint(path: Path, *, fingerprint: str, device: torch.device) -> tuple[State, int]:
-    """Read a checkpoint written by :func:`save_checkpoint`; returns ``(state, n_snapshots)``.
+    """Read and verify a checkpoint written by :func:`save_checkpoint`; returns ``(state, n_snapshots)``.
 
     Raises:
-        ResumeError: the file is unreadable, or belongs to a run with another fingerprint.
+        ResumeError: the file is unreadable, truncated or fails its checksums, or belongs to a run
+            with another fingerprint.
     """
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
+        payload = load_verified(path)
+    except CorruptFileError as exc:
         raise ResumeError(
-            f"checkpoint {path} is unreadable ({exc}); delete it to restart the run from step 0"
+            f"checkpoint {exc}; delete it to restart the run from step 0 (the trajectory is rewritten "
+            "from there), or pass overwrite=True to start afresh"
         ) from exc
-    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-        raise ResumeError(f"{path} is not a latsym dynamics checkpoint")
+    if payload.get("format") != _FORMAT:
+        raise ResumeError(
+            f"{path} is not a latsym dynamics checkpoint of this version (format "
+            f"{payload.get('format')!r}, expected {_FORMAT!r}); delete it to restart the run from step 0"
+        )
     if payload["fingerprint"] != fingerprint:
         raise ResumeError(
             f"checkpoint {path} belongs to another run (different parameters, seed or initial state); "
@@ -104,15 +79,3 @@ def load_checkpoint(path: Path, *, fingerprint: str, device: torch.device) -> tu
         generator=generator,
     )
     return state, payload["n_snapshots"]
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened (Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -29,3 +29,30 @@ class NonFiniteError(LatsymError, RuntimeError):
 
 class ResumeError(LatsymError, ValueError):
     """An existing trajectory file or checkpoint does not belong to the run being resumed."""
+
+
+class DivergenceError(NonFiniteError):
+    """The state left the range that :func:`run`'s guard (``bound=`` or ``check=``) allows.
+
+    Raised before the offending state is saved: the checkpoint and the trajectory end at the last
+    state that passed the guard (step ``step - 1``). A :class:`NonFiniteError`, so code catching
+    that catches this too.
+
+    Attributes:
+        step: the step that failed the guard.
+        array: ``"q"``, ``"v"`` or ``"f"`` when a bound was exceeded; ``None`` for ``check``.
+        reason: why, e.g. ``"max |q| = 1.3e+03 exceeds the bound 100"``.
+    """
+
+    def __init__(self, step: int, reason: str, array: str | None = None):
+        self.step = step
+        self.array = array
+        self.reason = reason
+        if step == 0:
+            message = f"the initial state fails the divergence guard: {reason}; check q0, v0 and the guard"
+        else:
+            message = (
+                f"the dynamics diverged at step {step}: {reason}; reduce dt (or check the force function); "
+                f"the last state that passed the guard is that of step {step - 1}, kept in the checkpoint"
+            )
+        super(NonFiniteError, self).__init__(message)

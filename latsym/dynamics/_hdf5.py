@@ -13,6 +13,9 @@ Attributes: ``format``, ``latsym_version``, ``integrator`` (JSON), ``seed``, ``s
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 from pathlib import Path
 
 import h5py
@@ -22,28 +25,55 @@ import torch
 from latsym._version import __version__
 from latsym.dynamics._errors import ResumeError
 from latsym.dynamics._state import State
+from latsym.io import StorageError
+from latsym.io._atomic import replace_durably, temporary_path
 
 FORMAT = "latsym.dynamics.trajectory/1"
 _CHUNK_BYTES = 1 << 18  # target chunk size; a chunk holds at least one and at most 1024 snapshots
 
 
 class TrajectoryFile:
-    """An open trajectory file that snapshots are appended to; use :meth:`create` or :meth:`open`."""
+    """An open trajectory file that snapshots are appended to; use :meth:`create` or :meth:`open`.
 
-    def __init__(self, file: h5py.File):
-        self._file = file
+    Every write that fails (``OSError``, or the ``RuntimeError`` h5py raises for a failed flush)
+    abandons the file and raises :class:`~latsym.io.StorageError`: HDF5 cannot close a file whose
+    flush failed (h5py then crashes the interpreter when it is collected), so the file's descriptor
+    is pointed at ``os.devnull`` first; what was flushed before the failure stays on disk.
+    """
+
+    def __init__(self, file: h5py.File, path: Path):
+        self._file: h5py.File | None = file
+        self.path = path
         self._datasets: dict[str, h5py.Dataset] = {}  # opened once: lookups by name are slow
         self.n_snapshots = len(file["step"]) if "step" in file else 0
 
     @classmethod
-    def create(cls, path: Path, identity: dict) -> TrajectoryFile:
-        """A new file at ``path`` whose attributes are ``identity`` (str or int values) and the version."""
-        file = h5py.File(path, "w")
-        file.attrs["format"] = FORMAT
-        file.attrs["latsym_version"] = __version__
-        for key, value in identity.items():
-            file.attrs[key] = value
-        return cls(file)
+    def create(
+        cls, path: Path, identity: dict, first: State, observables: dict[str, np.ndarray]
+    ) -> TrajectoryFile:
+        """A new file at ``path`` holding ``identity`` (str or int attributes), the version and ``first``.
+
+        The file is written under a temporary name, flushed with its first snapshot and then renamed to
+        ``path``: a process killed meanwhile leaves no ``path`` (and a temporary that
+        :func:`~latsym.io.remove_stale_temporaries` deletes).
+        """
+        tmp = temporary_path(path)
+        try:
+            file = h5py.File(tmp, "w")
+        except OSError as exc:
+            raise StorageError(path, "create the trajectory file", exc) from exc
+        traj = cls(file, path)  # errors name the final path
+        try:
+            attrs = {"format": FORMAT, "latsym_version": __version__, **identity}
+            traj._write("write the attributes of", lambda: _set_attrs(file, attrs))
+            traj.append(first, observables)
+            traj.flush()
+            traj._write("rename the new trajectory file to", lambda: replace_durably(tmp, path))
+        except BaseException:
+            traj.abandon()
+            tmp.unlink(missing_ok=True)
+            raise
+        return traj
 
     @classmethod
     def open(cls, path: Path, identity: dict) -> TrajectoryFile:
@@ -51,31 +81,23 @@ class TrajectoryFile:
 
         Raises:
             ResumeError: not a latsym trajectory, or written by a run with other parameters.
+            StorageError: the file cannot be opened for writing (read-only file system, permissions).
         """
         try:
             file = h5py.File(path, "r+")
         except OSError as exc:
+            if StorageError(path, "open", exc).errno not in (None, errno.ENOENT):
+                raise StorageError(path, "open the trajectory file for writing", exc) from exc
             raise ResumeError(
-                f"{path} exists but is not a readable HDF5 file ({exc}); choose another path or pass "
-                "overwrite=True"
+                f"{path} exists but is not a readable HDF5 file ({exc}); if a run was killed while writing "
+                "it, its snapshots are lost: choose another path or pass overwrite=True to restart"
             ) from exc
         try:
-            if file.attrs.get("format") != FORMAT:
-                raise ResumeError(
-                    f"{path} exists but is not a latsym trajectory; choose another path or pass "
-                    "overwrite=True"
-                )
-            differ = [key for key, value in identity.items() if _attr(file, key) != value]
-            if differ:
-                details = "; ".join(f"{k}: file {_attr(file, k)!r}, this run {identity[k]!r}" for k in differ)
-                raise ResumeError(
-                    f"cannot resume into {path}: it was written by a different run ({details}); "
-                    "pass overwrite=True to replace it, or choose another path"
-                )
+            _check_identity(file, path, identity)
         except BaseException:
             file.close()
             raise
-        return cls(file)
+        return cls(file, path)
 
     def truncate(self, n: int) -> None:
         """Drop the snapshots after the first ``n`` (those written after the last checkpoint)."""
@@ -84,8 +106,17 @@ class TrajectoryFile:
                 f"the checkpoint counts {n} snapshots but the trajectory file holds only "
                 f"{self.n_snapshots}; the file was modified or replaced, pass overwrite=True to restart"
             )
-        self._file.visititems(lambda _, obj: obj.resize(n, axis=0) if isinstance(obj, h5py.Dataset) else None)
+
+        def resize(_, obj) -> None:
+            if isinstance(obj, h5py.Dataset):
+                obj.resize(n, axis=0)
+
+        self._write("truncate", lambda: self._file.visititems(resize))
         self.n_snapshots = n
+
+    def row(self, i: int) -> dict[str, np.ndarray]:
+        """Snapshot ``i``: ``step``, ``time``, ``q``, ``v`` (if stored) and ``f``."""
+        return {name: self._file[name][i] for name in ("step", "time", "q", "v", "f") if name in self._file}
 
     def append(self, state: State, observables: dict[str, np.ndarray]) -> None:
         """Append one snapshot: step, time, q, v (if any), f and each observable's value."""
@@ -95,32 +126,87 @@ class TrajectoryFile:
         rows["f"] = _numpy(state.f)
         rows.update({f"observables/{name}": value for name, value in observables.items()})
         for name, value in rows.items():  # check every row before writing any
-            if name not in self._datasets:
-                if name not in self._file:
-                    self._file.create_dataset(
-                        name,
-                        shape=(0, *value.shape),
-                        maxshape=(None, *value.shape),
-                        dtype=value.dtype,
-                        chunks=(min(1024, max(1, _CHUNK_BYTES // max(1, value.nbytes))), *value.shape),
-                    )
-                self._datasets[name] = self._file[name]
-            if self._datasets[name].shape[1:] != value.shape:
-                raise ValueError(
-                    f"snapshot {name!r} at step {state.step} has shape {value.shape}, but earlier snapshots "
-                    f"have shape {self._datasets[name].shape[1:]}; an observable must keep its shape"
-                )
-        n = self.n_snapshots
-        for name, value in rows.items():
-            self._datasets[name].resize(n + 1, axis=0)
-            self._datasets[name][n] = value
-        self.n_snapshots = n + 1
+            self._check_shape(name, value, state.step)
+        self._write("write a snapshot to", lambda: self._append_rows(rows))
+        self.n_snapshots += 1
 
     def flush(self) -> None:
-        self._file.flush()
+        """Write everything appended so far to disk."""
+        self._write("flush", self._file.flush)
 
     def close(self) -> None:
-        self._file.close()
+        """Close the file (a no-op if closed); :class:`~latsym.io.StorageError` if its final write fails."""
+        if self._file is not None:
+            self._write("close", self._file.close)
+            self._file = None
+
+    def abandon(self) -> None:
+        """Close without writing anything more: for a file whose storage failed."""
+        if self._file is None:
+            return
+        with contextlib.suppress(Exception):
+            sink = os.open(os.devnull, os.O_RDWR)
+            os.dup2(sink, self._file.id.get_vfd_handle())
+            os.close(sink)
+        with contextlib.suppress(Exception):
+            self._file.close()
+        self._file = None
+
+    def _write(self, action: str, write):
+        if self._file is None:
+            raise ValueError(f"the trajectory file {self.path} is closed")
+        try:
+            return write()
+        except (OSError, RuntimeError) as exc:
+            self.abandon()
+            raise StorageError(
+                self.path,
+                f"{action} the trajectory file",
+                exc,
+                "the last checkpoint and the snapshots it counts are kept; fix the cause, re-run to resume",
+            ) from exc
+
+    def _check_shape(self, name: str, value: np.ndarray, step: int) -> None:
+        if name not in self._datasets and name in self._file:
+            self._datasets[name] = self._file[name]
+        if name in self._datasets and self._datasets[name].shape[1:] != value.shape:
+            raise ValueError(
+                f"snapshot {name!r} at step {step} has shape {value.shape}, but earlier snapshots "
+                f"have shape {self._datasets[name].shape[1:]}; an observable must keep its shape"
+            )
+
+    def _append_rows(self, rows: dict[str, np.ndarray]) -> None:
+        n = self.n_snapshots
+        for name, value in rows.items():
+            if name not in self._datasets:
+                self._datasets[name] = self._file.create_dataset(
+                    name,
+                    shape=(0, *value.shape),
+                    maxshape=(None, *value.shape),
+                    dtype=value.dtype,
+                    chunks=(min(1024, max(1, _CHUNK_BYTES // max(1, value.nbytes))), *value.shape),
+                )
+            self._datasets[name].resize(n + 1, axis=0)
+            self._datasets[name][n] = value
+
+
+def _set_attrs(file: h5py.File, attrs: dict) -> None:
+    for key, value in attrs.items():
+        file.attrs[key] = value
+
+
+def _check_identity(file: h5py.File, path: Path, identity: dict) -> None:
+    if file.attrs.get("format") != FORMAT:
+        raise ResumeError(
+            f"{path} exists but is not a latsym trajectory; choose another path or pass overwrite=True"
+        )
+    differ = [key for key, value in identity.items() if _attr(file, key) != value]
+    if differ:
+        details = "; ".join(f"{k}: file {_attr(file, k)!r}, this run {identity[k]!r}" for k in differ)
+        raise ResumeError(
+            f"cannot resume into {path}: it was written by a different run ({details}); "
+            "pass overwrite=True to replace it, or choose another path"
+        )
 
 
 def _attr(file: h5py.File, key: str):

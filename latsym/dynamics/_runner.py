@@ -13,13 +13,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from latsym.dynamics._checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
-from latsym.dynamics._errors import NonFiniteError, ResumeError
-from latsym.dynamics._hdf5 import TrajectoryFile
+from latsym.dynamics._guard import Check, Guard
 from latsym.dynamics._integrators import ForceFn, Integrator
+from latsym.dynamics._recorder import Observable, Recorder
 from latsym.dynamics._state import State
-
-Observable = Callable[[State], "torch.Tensor | np.ndarray | float"]
+from latsym.io import FileLock
 
 
 @dataclass(frozen=True)
@@ -54,6 +52,8 @@ def run(
     metadata: Mapping | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    bound: float | Mapping[str, float] | None = None,
+    check: Check | None = None,
 ) -> RunResult:
     """Integrate from ``(q0, v0)`` to step ``n_steps``, writing snapshots and checkpoints to ``out``.
 
@@ -67,18 +67,33 @@ def run(
       File attributes: ``integrator`` (JSON of its parameters), ``seed``, ``snapshot_every``,
       ``observables`` (JSON list of names), ``initial_state`` (JSON: shape, dtype, device and
       SHA-256 of ``q0`` and ``v0``), ``metadata`` (JSON), ``latsym_version`` and ``format``.
+    - The file is created under a temporary name and renamed to ``out`` once its attributes and the
+      step-0 snapshot are on disk; a checkpoint of step 0 follows at once.
     - A checkpoint (state, generator state, snapshot count) is written atomically to
-      ``checkpoint_path(out)`` every ``checkpoint_every`` steps and when the run ends or stops.
+      ``checkpoint_path(out)`` every ``checkpoint_every`` steps and when the run ends or stops, after
+      the trajectory is flushed; it carries a SHA-256 of each array and of the rest
+      (:func:`latsym.io.save_verified`). A process killed at any moment leaves a resumable pair.
     - If ``out`` exists, the run resumes: the file's attributes must match this call (otherwise
-      :class:`ResumeError`; ``overwrite=True`` starts afresh), snapshots after the checkpoint are
-      dropped, and integration continues from the checkpoint (from step 0 if there is none). The
-      resumed trajectory is bitwise identical to an uninterrupted one on the same device. Calling
-      again with a larger ``n_steps`` extends a finished run.
+      :class:`ResumeError`; ``overwrite=True`` starts afresh), the checkpoint must pass its checksums
+      and agree with the trajectory (snapshot count, and step, time, q, v, f of the snapshot of its
+      step, bit for bit), snapshots after the checkpoint are dropped, and integration continues from
+      the checkpoint (from step 0 if there is none). A corrupt or mismatched checkpoint is refused
+      with :class:`ResumeError` saying what to delete. The resumed trajectory is bitwise identical
+      to an uninterrupted one on the same device. Calling again with a larger ``n_steps`` extends a
+      finished run. Temporary files of interrupted writes are deleted.
+    - One process at a time: ``out`` is locked by :class:`latsym.io.FileLock` (``out + ".lock"``);
+      a second run on it, with ``overwrite=True`` too, raises :class:`latsym.io.FileLockedError`
+      naming the holder's pid and host. The lock of a process that died is taken over.
     - On ``KeyboardInterrupt`` (or any other exception), a final checkpoint of the last completed
       step is written and the file closed before the exception propagates; re-running the call
       resumes.
+    - If writing fails (disk full, read-only, a parent that is not a directory...),
+      :class:`latsym.io.StorageError` (an ``OSError``) names the file and the cause; the last good
+      checkpoint is kept and no new one is written.
     - If fields, velocities or forces become NaN/inf, :class:`NonFiniteError` is raised naming the
-      step and array; the checkpoint holds the last finite state.
+      step and array; if a state fails the optional guard (``bound``, ``check``),
+      :class:`DivergenceError` (a :class:`NonFiniteError`). In both cases the checkpoint holds the
+      last state that passed (finite, within the bound), and nothing later is written.
 
     Without ``out`` nothing is written (``checkpoint_every`` must then be ``None``).
 
@@ -98,6 +113,12 @@ def run(
         metadata: JSON-serialisable dict stored as the ``metadata`` attribute (model parameters...).
         overwrite: replace an existing ``out`` and its checkpoint instead of resuming.
         progress: show a tqdm progress bar (steps, rate, ETA).
+        bound: divergence guard from the model's physical scale: the largest allowed ``max |q|``
+            (a number, in the units of ``q``), or a dict bounding any of ``"q"``, ``"v"``, ``"f"``.
+            Checked every step (no extra device sync); not part of the run's identity, so a resume
+            may change it.
+        check: divergence guard ``State -> str | None`` called every step: a reason the state is
+            unphysical (e.g. ``"energy per site 1e6 > 10"``), or ``None``.
 
     >>> import torch
     >>> from latsym.dynamics import LangevinVV
@@ -108,72 +129,37 @@ def run(
     """
     observables = dict(observables or {})
     _check_run_args(n_steps, snapshot_every, checkpoint_every, observables, out)
+    guard = Guard(bound, check, has_velocities=integrator.has_velocities)
     state = integrator.init_state(q0, force_fn, seed=seed, v0=v0)
-    _check_finite(state)
+    guard(state)
     if out is None:
-        return _integrate(integrator, force_fn, state, n_steps, progress=progress, on_step=None)
+        return _integrate(integrator, force_fn, state, n_steps, progress=progress, guard=guard, on_step=None)
 
     out = Path(out)
-    ckpt = checkpoint_path(out)
+    if out.is_dir():
+        raise ValueError(f"out={str(out)!r} is a directory; pass a file path, e.g. {out / 'run.h5'}")
     identity = _identity(integrator, state, seed, snapshot_every, observables, metadata)
-    fingerprint = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-    if overwrite:
-        out.unlink(missing_ok=True)
-        ckpt.unlink(missing_ok=True)
-    if out.exists():
-        traj = TrajectoryFile.open(out, identity)
+    recorder = Recorder(
+        out,
+        identity=identity,
+        fingerprint=hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest(),
+        snapshot_every=snapshot_every,
+        checkpoint_every=checkpoint_every,
+        observables=observables,
+    )
+    with FileLock(out):
+        state = recorder.start(state, n_steps, overwrite=overwrite)
         try:
-            if ckpt.exists():
-                state, n_done = load_checkpoint(ckpt, fingerprint=fingerprint, device=q0.device)
-            else:
-                n_done = 0
-            traj.truncate(n_done)
-            if state.step > n_steps:
-                raise ValueError(
-                    f"{out} already holds this run up to step {state.step} > n_steps={n_steps}; "
-                    "pass n_steps >= that to extend it, or overwrite=True"
-                )
-        except BaseException:
-            traj.close()
+            result = _integrate(
+                integrator, force_fn, state, n_steps, progress=progress, guard=guard, on_step=recorder.on_step
+            )
+        except BaseException as exc:
+            # Ctrl-C, divergence, a failing force or storage: keep the last completed (guarded) state.
+            recorder.fail(exc)
             raise
-    elif ckpt.exists():
-        raise ResumeError(
-            f"checkpoint {ckpt} exists without its trajectory file {out}; delete the checkpoint or pass "
-            "overwrite=True"
-        )
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        traj = TrajectoryFile.create(out, identity)
-
-    start_step = state.step
-    last_saved = [state]  # the last completed state: snapshot written if due
-
-    def snapshot(s: State) -> None:
-        traj.append(s, {name: _observable_value(name, fn, s) for name, fn in observables.items()})
-
-    def on_step(s: State) -> None:
-        if s.step % snapshot_every == 0:
-            snapshot(s)
-        last_saved[0] = s
-        if checkpoint_every is not None and s.step % checkpoint_every == 0:
-            checkpoint(s)
-
-    def checkpoint(s: State) -> None:
-        traj.flush()
-        save_checkpoint(ckpt, s, n_snapshots=traj.n_snapshots, fingerprint=fingerprint)
-
-    try:
-        if traj.n_snapshots == 0:
-            snapshot(state)
-        result = _integrate(integrator, force_fn, state, n_steps, progress=progress, on_step=on_step)
-        checkpoint(result.state)
-    except BaseException:
-        # KeyboardInterrupt, NonFiniteError or a failing force: keep the last completed (finite) state.
-        checkpoint(last_saved[0])
-        raise
-    finally:
-        traj.close()
-    return RunResult(state=result.state, path=out, n_snapshots=traj.n_snapshots, start_step=start_step)
+        recorder.finish(result.state)
+    n_snapshots = recorder.traj.n_snapshots
+    return RunResult(state=result.state, path=out, n_snapshots=n_snapshots, start_step=state.step)
 
 
 def _integrate(
@@ -183,26 +169,18 @@ def _integrate(
     n_steps: int,
     *,
     progress: bool,
+    guard: Guard,
     on_step: Callable[[State], None] | None,
 ) -> RunResult:
     start_step = state.step
     with tqdm(total=n_steps, initial=start_step, unit="step", desc="dynamics", disable=not progress) as bar:
         while state.step < n_steps:
             state = integrator.step(state, force_fn)
-            _check_finite(state)
+            guard(state)
             if on_step is not None:
                 on_step(state)
             bar.update(1)
     return RunResult(state=state, path=None, n_snapshots=0, start_step=start_step)
-
-
-def _check_finite(state: State) -> None:
-    # the first non-finite array is the likely cause of the others; one device sync when all are finite
-    arrays = {name: x for name in ("q", "f", "v") if (x := getattr(state, name)) is not None}
-    finite = torch.stack([torch.isfinite(x).all() for x in arrays.values()])
-    if not bool(finite.all()):
-        first_bad = next(name for name, ok in zip(arrays, finite.tolist(), strict=True) if not ok)
-        raise NonFiniteError(state.step, first_bad)
 
 
 def _check_run_args(n_steps, snapshot_every, checkpoint_every, observables, out) -> None:
@@ -252,12 +230,3 @@ def _identity(integrator, state, seed, snapshot_every, observables, metadata) ->
 def _sha256(x: torch.Tensor) -> str:
     return hashlib.sha256(np.ascontiguousarray(x.detach().cpu().numpy()).tobytes()).hexdigest()
 
-
-def _observable_value(name: str, fn: Observable, state: State) -> np.ndarray:
-    value = fn(state)
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    value = np.asarray(value)
-    if value.dtype.kind not in "biufc":
-        raise TypeError(f"observable {name!r} returned {value.dtype} values; it must return numbers")
-    return value

@@ -255,7 +255,7 @@ def test_checkpoint_of_another_run_or_corrupt_is_refused(tmp_path):
     with pytest.raises(ResumeError, match="belongs to another run"):
         run(LANGEVIN, force, q_start(), 3, seed=0, out=a, progress=False)
     checkpoint_path(a).write_bytes(b"garbage")
-    with pytest.raises(ResumeError, match="is unreadable"):
+    with pytest.raises(ResumeError, match=r"is corrupt: unreadable or truncated.*delete it to restart"):
         run(LANGEVIN, force, q_start(), 3, seed=0, out=a, progress=False)
 
 
