@@ -6,8 +6,10 @@ import errno as errno_codes
 import os
 import re
 
+from latsym._errors import LatsymError
 
-class StorageError(OSError):
+
+class StorageError(LatsymError, OSError):
     """Writing to storage failed (disk full, read-only, missing or non-directory parent...).
 
     An ``OSError`` (``errno`` and ``filename`` are those of the failure) whose message names the
@@ -41,7 +43,7 @@ def _errno(cause: BaseException) -> int | None:
     return int(match[1]) if match and int(match[1]) in errno_codes.errorcode else None
 
 
-class CorruptFileError(ValueError):
+class CorruptFileError(LatsymError, ValueError):
     """A file written by :func:`save_verified` fails its checksums, or cannot be read at all.
 
     Attributes:
@@ -55,7 +57,7 @@ class CorruptFileError(ValueError):
         super().__init__(f"{self.path} is corrupt: {detail}")
 
 
-class FileLockedError(RuntimeError):
+class FileLockedError(LatsymError, RuntimeError):
     """Another live process holds the lock on a file (see :class:`FileLock`).
 
     Attributes:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from latsym._errors import LatsymError
 from latsym.plugin._options import (
     DEVICE_HELP,
     THREADS_HELP,
@@ -132,7 +133,7 @@ def run_generate(cls: type, args: argparse.Namespace) -> int:
                                        **overrides})
         plugin = plugin_from_args(cls, args)
         path = generate(plugin, args.out, options, overwrite=args.overwrite, progress=not args.no_progress)
-    except ValueError as exc:  # DatasetError included
+    except (ValueError, LatsymError) as exc:  # DatasetError, lock and storage errors included
         return _fail(prog, exc)
     except OSError as exc:
         return _fail(prog, _storage_message(exc))
@@ -222,7 +223,6 @@ def load_network_for(plugin, path: Path, prog: str, ignore_trained_params: bool)
 def run_simulate(cls: type, args: argparse.Namespace) -> int:
     import torch
 
-    from latsym.dynamics import NonFiniteError, ResumeError
     from latsym.forcefield import network_force, simulate
 
     prog = f"latsym {cls.name} simulate"
@@ -258,7 +258,7 @@ def run_simulate(cls: type, args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             progress=not args.no_progress,
         )
-    except (ValueError, ResumeError, NonFiniteError) as exc:
+    except (ValueError, LatsymError) as exc:  # resume, divergence, lock and storage errors included
         return _fail(prog, exc)
     except OSError as exc:
         return _fail(prog, _storage_message(exc))
