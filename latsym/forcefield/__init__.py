@@ -6,12 +6,25 @@
 - :class:`NetworkRegistry`: one plugin's network presets, filled without import-order effects, and
   the versioned network file (:meth:`NetworkRegistry.save` / :meth:`NetworkRegistry.load`);
 - :func:`generate` / :func:`load_dataset`: training data sets from a plugin's reference solver
-  (random configurations and snapshots of reference-driven quenches) in HDF5.
+  (random configurations and snapshots of reference-driven quenches) in HDF5;
+- :func:`train`: fit a plugin's network to one of its data sets, with exact resume, early stopping,
+  a report and plots; :func:`force_metrics`, :func:`predict` and :func:`evaluate` measure a network;
+- :func:`configure_train_parser` / :func:`run_train`: the command ``latsym <model> train``, and the
+  option types the commands share (:func:`device_arg`, :func:`positive_int`).
 
 Model-agnostic: it knows nothing of any model; plugins (``latsym.plugin.ModelPlugin``) plug their
 physics into it.
 """
 
+from latsym.forcefield._cli import (
+    DEVICE_HELP,
+    INTERRUPTED,
+    THREADS_HELP,
+    configure_train_parser,
+    device_arg,
+    positive_int,
+    run_train,
+)
 from latsym.forcefield._data import (
     Dataset,
     DatasetError,
@@ -22,10 +35,16 @@ from latsym.forcefield._data import (
     random_configuration,
 )
 from latsym.forcefield._layout import FieldLayout
+from latsym.forcefield._metrics import evaluate, force_metrics, predict
 from latsym.forcefield._network import FORMAT, ForceField, NetworkFileError, NetworkRegistry
+from latsym.forcefield._train import SCHEDULES, TrainingError, TrainReport, train
 
 __all__ = [
+    "DEVICE_HELP",
     "FORMAT",
+    "INTERRUPTED",
+    "SCHEDULES",
+    "THREADS_HELP",
     "Dataset",
     "DatasetError",
     "FieldLayout",
@@ -33,8 +52,18 @@ __all__ = [
     "GenerationOptions",
     "NetworkFileError",
     "NetworkRegistry",
+    "TrainReport",
+    "TrainingError",
+    "configure_train_parser",
+    "device_arg",
+    "evaluate",
+    "force_metrics",
     "generate",
     "load_dataset",
+    "positive_int",
+    "predict",
     "quench_initial_state",
     "random_configuration",
+    "run_train",
+    "train",
 ]
