@@ -260,8 +260,8 @@ def _build_network(plugin: Any, name: str | None, config: dict[str, Any], seed: 
             raise TypeError(f"network {name!r} does not accept config {config}: {exc}") from exc
     if not isinstance(net, ForceField):
         raise TypeError(
-            f"the {plugin.name} network {name!r} is a {type(net).__name__}, not a "
-            "latsym.forcefield.ForceField"
+            f"the {plugin.name} network {name!r} builds a {type(net).__module__}.{type(net).__qualname__}, "
+            "not a latsym.forcefield.ForceField"
         )
     return net
 
