@@ -578,3 +578,17 @@ def test_cli_output_that_cannot_be_written_exits_2(data, tmp_path, capsys, monke
     err = capsys.readouterr().err
     checkpoint = tmp_path / "full" / "checkpoint.pt"
     assert err == f"latsym springs train: cannot write {checkpoint}: No space left on device\n"
+
+
+def test_a_data_set_whose_parameters_the_plugin_does_not_take_is_refused(data, tmp_path):
+    @dataclasses.dataclass(frozen=True)
+    class StiffnessOnly:
+        k: float = 1.0
+
+    class Stiff(SpringsPlugin):
+        Params = StiffnessOnly
+
+    unknown = r"\['dt', 'gamma', 'kappa', 'mass', 'temperature'\]"
+    with pytest.raises(DatasetError, match=r"parameters do not make a springs model: unknown springs "
+                                           r"parameter\(s\) " + unknown):
+        run(data, tmp_path, Stiff)
