@@ -164,6 +164,11 @@ def train(
             f"with holdout_every={holdout_every}"
         )
     net = _build_network(plugin, network, network_config or {}, seed)
+    if net.plugin != registry.plugin or net.name not in registry:
+        raise TypeError(
+            f"the {plugin.name} network {net.name or network!r} is not a preset of its registry "
+            f"({registry.plugin}: {', '.join(registry)}), so its file could not be saved; register it"
+        )
     plugin.check_training(net, dataset)
     net.fit_input_scale(torch.as_tensor(dataset.q[train_idx]))
     net = net.to(device=device, dtype=dtype)

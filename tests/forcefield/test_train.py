@@ -448,6 +448,13 @@ def test_a_plugin_without_networks_is_refused(data, tmp_path):
         def networks(self):
             return {"plain": torch.nn.Identity}
 
+    class Unregistered(SpringsPlugin):
+        def networks(self):
+            return {"stray": type("Stray", (LinearSprings,), {"name": "stray"})}
+
+    with pytest.raises(TypeError, match=r"network 'stray' is not a preset of its registry \(springs: linear, "
+                                        r"onsite\), so its file could not be saved"):
+        run(data, tmp_path, Unregistered, network="stray")
     with pytest.raises(ValueError, match="springs plugin has no network registry"):
         run(data, tmp_path, NoRegistry)
     not_a_force_field = r"'plain' builds a torch\.nn\.\S+\.Identity, not a latsym\.forcefield\.ForceField"
