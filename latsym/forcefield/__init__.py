@@ -11,12 +11,25 @@
   (:func:`network_force`), with replicas, checkpoints, exact resume and HDF5 trajectories;
 - :func:`analyze` / :func:`load_trajectory`: a trajectory's observables and the plugin's own
   analysis, as JSON and PNG.
+- :func:`train`: fit a plugin's network to one of its data sets, with exact resume, early stopping,
+  a report and plots; :func:`force_metrics`, :func:`predict` and :func:`evaluate` measure a network;
+- :func:`configure_train_parser` / :func:`run_train`: the command ``latsym <model> train``, and the
+  option types the commands share (:func:`device_arg`, :func:`positive_int`).
 
 Model-agnostic: it knows nothing of any model; plugins (``latsym.plugin.ModelPlugin``) plug their
 physics into it.
 """
 
 from latsym.forcefield._analysis import TrajectoryError, analyze, load_trajectory
+from latsym.forcefield._cli import (
+    DEVICE_HELP,
+    INTERRUPTED,
+    THREADS_HELP,
+    configure_train_parser,
+    device_arg,
+    positive_int,
+    run_train,
+)
 from latsym.forcefield._data import (
     Dataset,
     DatasetError,
@@ -27,11 +40,17 @@ from latsym.forcefield._data import (
     random_configuration,
 )
 from latsym.forcefield._layout import FieldLayout
+from latsym.forcefield._metrics import evaluate, force_metrics, predict
 from latsym.forcefield._network import FORMAT, ForceField, NetworkFileError, NetworkRegistry
 from latsym.forcefield._simulate import initial_fields, network_force, simulate
+from latsym.forcefield._train import SCHEDULES, TrainingError, TrainReport, train
 
 __all__ = [
+    "DEVICE_HELP",
     "FORMAT",
+    "INTERRUPTED",
+    "SCHEDULES",
+    "THREADS_HELP",
     "Dataset",
     "DatasetError",
     "FieldLayout",
@@ -39,14 +58,24 @@ __all__ = [
     "GenerationOptions",
     "NetworkFileError",
     "NetworkRegistry",
+    "TrainReport",
+    "TrainingError",
     "TrajectoryError",
     "analyze",
+    "configure_train_parser",
+    "device_arg",
+    "evaluate",
+    "force_metrics",
     "generate",
     "initial_fields",
     "load_dataset",
     "load_trajectory",
     "network_force",
+    "positive_int",
+    "predict",
     "quench_initial_state",
     "random_configuration",
+    "run_train",
     "simulate",
+    "train",
 ]

@@ -1,4 +1,5 @@
-"""The commands every plugin gets: ``latsym <plugin> info | generate | simulate | analyze``.
+"""The commands every plugin gets: ``latsym <plugin> info | generate | train | simulate | analyze``
+(``train`` is :func:`latsym.forcefield.run_train`).
 
 Each command is a pair ``configure(cls, parser)`` / ``run(cls, args) -> exit status`` over the
 plugin class ``cls``; :meth:`ModelPlugin.cli_commands` binds them. Bad input and storage failures
@@ -15,17 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from latsym._errors import LatsymError
-from latsym.plugin._options import (
-    DEVICE_HELP,
-    THREADS_HELP,
-    device_arg,
-    lattice_size,
-    positive_int,
-    read_config,
-    size_text,
-)
-
-INTERRUPTED = "interrupted; the progress is saved: run the same command again to resume"
+from latsym.forcefield import DEVICE_HELP, INTERRUPTED, THREADS_HELP, device_arg, positive_int
+from latsym.plugin._options import lattice_size, read_config, size_text
 
 
 def add_common_options(cls: type, p: argparse.ArgumentParser) -> None:

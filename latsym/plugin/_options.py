@@ -1,4 +1,5 @@
-"""``argparse`` option types and helps shared by the plugin commands."""
+"""``argparse`` option types of the plugin commands (the lattice size, the model parameters); the
+device, thread and count options are :mod:`latsym.forcefield`'s."""
 
 from __future__ import annotations
 
@@ -6,55 +7,6 @@ import argparse
 import json
 from pathlib import Path
 from typing import Any
-
-#: Help text of the ``--threads`` option.
-THREADS_HELP = (
-    "torch CPU threads (default: torch's choice); on a small machine shared with other jobs, 1 is "
-    "often many times faster"
-)
-
-#: Help text of the ``--device`` option.
-DEVICE_HELP = "torch device, e.g. cpu, cuda or cuda:1 (default cpu)"
-
-
-def positive_int(text: str) -> int:
-    """The ``argparse`` type of a positive integer option (``--threads``, ``--replicas``).
-
-    >>> positive_int("2")
-    2
-    """
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return int(text)
-
-
-def device_arg(text: str):
-    """The ``argparse`` type of ``--device``: a torch device that exists on this machine.
-
-    >>> device_arg("cpu")
-    device(type='cpu')
-    """
-    import torch
-
-    try:
-        device = torch.device(text)
-    except RuntimeError as exc:
-        raise argparse.ArgumentTypeError(f"not a torch device: {text!r} ({exc})") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise argparse.ArgumentTypeError(
-                f"{text!r}, but CUDA is not available here (torch {torch.__version__}, "
-                f"{'built without CUDA' if torch.version.cuda is None else 'no GPU visible'}); use cpu"
-            )
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise argparse.ArgumentTypeError(
-                f"{text!r}, but this machine has {torch.cuda.device_count()} CUDA device(s)"
-            )
-    elif device.type != "cpu":
-        backend = getattr(torch, device.type, None)
-        if backend is None or not getattr(backend, "is_available", lambda: False)():
-            raise argparse.ArgumentTypeError(f"{text!r}: that backend is not available here; use cpu")
-    return device
 
 
 def lattice_size(text: str, dim: int = 2) -> tuple[int, ...]:

@@ -373,8 +373,10 @@ class ModelPlugin(abc.ABC):
 
     @classmethod
     def cli_commands(cls) -> dict[str, CLICommand]:
-        """The subcommands of ``latsym <name>``: ``info``, ``generate``, ``simulate`` and ``analyze``
-        (:mod:`latsym.plugin._commands`); override to add yours or drop some."""
+        """The subcommands of ``latsym <name>``: ``info``, ``generate``, ``train``, ``simulate`` and
+        ``analyze`` (:mod:`latsym.plugin._commands`, :func:`latsym.forcefield.run_train`); override to
+        add yours or drop some."""
+        from latsym.forcefield import configure_train_parser, run_train
         from latsym.plugin import _commands as c
 
         def bound(configure, run, help_text):
@@ -386,6 +388,11 @@ class ModelPlugin(abc.ABC):
             "generate": bound(c.configure_generate, c.run_generate,
                               "make a training data set: reference forces of random configurations and "
                               "quench snapshots"),
+            "train": CLICommand(
+                "train a force-field network on a generated data set (report, parity plot, checkpoints)",
+                lambda p: configure_train_parser(p, cls),
+                lambda args: run_train(cls, args),
+            ),
             "simulate": bound(c.configure_simulate, c.run_simulate,
                               "run (or resume) a simulation and write its HDF5 trajectory"),
             "analyze": bound(c.configure_analyze, c.run_analyze,

@@ -190,7 +190,7 @@ class HolsteinPlugin(ModelPlugin):
     @classmethod
     def cli_commands(cls) -> dict[str, CLICommand]:
         """latsym's commands, with ``generate --random-std`` (the standard deviation of the random
-        distortions) beside ``--random-scale`` and the Holstein trainer's ``train``."""
+        distortions) beside ``--random-scale``, and ``train`` offering the presets of this lattice."""
         commands = super().cli_commands()
         generate = commands["generate"]
 
@@ -269,22 +269,21 @@ def _check_hypercubic(cls: type, lattice, dim: int) -> None:
 
 
 def _configure_train(cls: type[HolsteinPlugin], p: argparse.ArgumentParser) -> None:
-    from latsym_holstein.train import configure_parser
+    from latsym.forcefield import configure_train_parser
 
-    configure_parser(p, networks=None if cls.network_defaults is None else list(cls.network_defaults))
+    configure_train_parser(p, cls, None if cls.network_defaults is None else list(cls.network_defaults))
 
 
 def _run_train(cls: type[HolsteinPlugin], args: argparse.Namespace) -> int:
-    from latsym_holstein.train import run_from_args
+    """latsym's trainer, after refusing a preset this lattice does not offer (``network_defaults``)."""
+    from latsym.forcefield import run_train
 
     prog = f"latsym {cls.name} train"
-    if cls.network_defaults is None:
-        return run_from_args(args, prog=prog)
-    if args.network not in cls.network_defaults:
+    if cls.network_defaults is not None and args.network not in cls.network_defaults:
         print(
             f"{prog}: network preset {args.network!r} is not available on this lattice; "
             f"available: {', '.join(cls.network_defaults)}",
             file=sys.stderr,
         )
         return 2
-    return run_from_args(args, prog=prog, network_defaults=cls.network_defaults[args.network])
+    return run_train(cls, args, prog=prog)
