@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from latsym._errors import LatsymError
 from latsym.dynamics import atomic_save
 from latsym.forcefield._data import Dataset, DatasetError, load_dataset
 from latsym.forcefield._metrics import force_metrics, metrics_by_kind, predict
@@ -56,7 +57,7 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _OVERWRITE = "pass resume=False (--overwrite) to start afresh, or choose another output folder (--out)"
 
 
-class TrainingError(ValueError):
+class TrainingError(LatsymError, ValueError):
     """A training run cannot start or resume (e.g. ``out_dir`` holds a run with other settings)."""
 
 
