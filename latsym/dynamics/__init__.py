@@ -32,7 +32,7 @@ from latsym.dynamics._errors import DivergenceError, NonFiniteError, ResumeError
 from latsym.dynamics._integrators import Brownian, Integrator, LangevinVV
 from latsym.dynamics._runner import RunResult, run
 from latsym.dynamics._state import State
-from latsym.io import StorageError, atomic_save
+from latsym.io import atomic_save
 
 __all__ = [
     "Brownian",
@@ -44,7 +44,6 @@ __all__ = [
     "ResumeError",
     "RunResult",
     "State",
-    "StorageError",
     "atomic_save",
     "checkpoint_path",
     "run",

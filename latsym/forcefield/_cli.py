@@ -65,7 +65,7 @@ def device_arg(text: str) -> torch.device:
     return device
 
 
-def configure_train_parser(p: argparse.ArgumentParser, plugin_cls: type,
+def configure_train_parser(p: argparse.ArgumentParser, plugin_cls: Any,
                            networks: Sequence[str] | None = None) -> None:
     """Add the options of ``latsym <model> train`` to ``p``.
 
@@ -126,7 +126,7 @@ def configure_train_parser(p: argparse.ArgumentParser, plugin_cls: type,
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming from --out")
 
 
-def run_train(plugin_cls: type, args: argparse.Namespace, *, prog: str | None = None,
+def run_train(plugin_cls: Any, args: argparse.Namespace, *, prog: str | None = None,
               network_defaults: dict[str, Any] | None = None) -> int:
     """Run ``latsym <model> train`` from the options of :func:`configure_train_parser`; the model's
     parameters are the data set's. Returns the exit status: 0, 2 on bad input or an output folder

@@ -365,10 +365,9 @@ class ModelPlugin(abc.ABC):
 
     # -- command line ---------------------------------------------------------------------------
 
-    #: ``generate --preset`` choices: overrides of :class:`~latsym.forcefield.GenerationOptions`
-    #: (the first is the default).
+    # ``generate --preset`` choices: overrides of GenerationOptions (the first is the default)
     generation_presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {"small": {}}
-    #: The lattice of ``simulate`` and ``generate`` without ``--size`` (unit cells per side).
+    # the lattice of ``simulate`` and ``generate`` without ``--size`` (unit cells per side)
     default_size: ClassVar[tuple[int, ...]] = (16, 16)
 
     @classmethod

@@ -21,7 +21,9 @@ from latsym.forcefield import generate as _generate
 from latsym.forcefield import load_dataset as _load_dataset
 from latsym_holstein.params import HolsteinParams
 
-__all__ = ["INITIAL_Q_STD", "PRESETS", "Dataset", "DatasetError", "GenerationOptions", "generate",
+# Re-exported for the code written against this module before latsym.forcefield held them:
+# Dataset, DatasetError, GenerationOptions.
+__all__ = ["INITIAL_Q_STD", "PRESETS", "generate",
            "load_dataset", "preset"]
 
 #: Standard deviation of the high-temperature initial distortions, sqrt(5/0.18) (physics.md reads

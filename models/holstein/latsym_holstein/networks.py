@@ -35,14 +35,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from latsym.forcefield import ForceField, NetworkFileError, NetworkRegistry
+from latsym.forcefield import ForceField, NetworkFileError, NetworkRegistry  # noqa: F401 (re-exported)
 
+# Re-exported for the code written against this module before latsym.forcefield held them:
+# ForceField, NetworkFileError.
 __all__ = [
     "GNN_WIDTHS",
     "NETWORKS",
-    "ForceField",
     "GNNForceField",
-    "NetworkFileError",
     "available_networks",
     "build_network",
     "load_network",

@@ -19,7 +19,7 @@ from latsym.forcefield import (
     DEVICE_HELP,
     SCHEDULES,
     THREADS_HELP,
-    TrainingError,
+    TrainingError,  # noqa: F401 (re-exported)
     TrainReport,
     configure_train_parser,
     device_arg,
@@ -32,12 +32,12 @@ from latsym.forcefield import (
 )
 from latsym.forcefield import train as _train
 
+# Re-exported for the code written against this module before latsym.forcefield held them:
+# TrainReport, TrainingError.
 __all__ = [
     "DEVICE_HELP",
     "SCHEDULES",
     "THREADS_HELP",
-    "TrainReport",
-    "TrainingError",
     "configure_parser",
     "device_arg",
     "evaluate",
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 
-def plugin_class(dataset_path: str | os.PathLike) -> type:
+def plugin_class(dataset_path: str | os.PathLike) -> Any:
     """The Holstein plugin class whose data set ``dataset_path`` is: :class:`HolsteinPlugin` or the
     subclass of that ``name`` defined in this program (the latest defined, if several are), else
     :class:`HolsteinPlugin`, which the trainer then refuses the data set of another model with.
