@@ -44,11 +44,11 @@ import torch
 from tqdm.auto import tqdm
 
 from latsym._errors import LatsymError
-from latsym.dynamics import atomic_save
 from latsym.forcefield._data import Dataset, DatasetError, load_dataset
 from latsym.forcefield._metrics import force_metrics, metrics_by_kind, predict
 from latsym.forcefield._network import ForceField
 from latsym.forcefield._report import plot_errors, plot_parity, write_report
+from latsym.io import CorruptFileError, load_verified, save_verified
 
 CHECKPOINT_FORMAT = "latsym-forcefield-train-checkpoint/1"
 #: The learning-rate schedules of :func:`train`.
@@ -362,7 +362,7 @@ class _Run:
             "scheduler": self.scheduler.state_dict(),
             **state,
         }
-        atomic_save(payload, self.checkpoint)
+        save_verified(self.checkpoint, payload)
 
     def resume(self, epochs: int) -> dict[str, Any]:
         """Restore network, optimiser and scheduler from the checkpoint; returns the loop state.
@@ -382,6 +382,10 @@ class _Run:
                 f"{path} is not a latsym training checkpoint (format {found!r}, expected "
                 f"{CHECKPOINT_FORMAT!r}); {_OVERWRITE}"
             )
+        try:  # every tensor and the rest against their SHA-256: a flipped byte is never trained on
+            payload = load_verified(path)
+        except CorruptFileError as exc:
+            raise TrainingError(f"checkpoint {path} is corrupt ({exc}); {_OVERWRITE}") from exc
         stored = payload["fingerprint"]
         if stored != self.fingerprint:
             ours = self.fingerprint

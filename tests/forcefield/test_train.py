@@ -5,6 +5,7 @@ import argparse
 import dataclasses
 import errno
 import json
+import re
 
 import numpy as np
 import pytest
@@ -215,6 +216,29 @@ def test_resume_refuses_other_settings_and_bad_checkpoints(data, tmp_path):
     torch.save({"format": "something else"}, tmp_path / "checkpoint.pt")
     with pytest.raises(TrainingError, match=r"not a latsym training checkpoint \(format 'something else'"):
         run(data, tmp_path, epochs=2)
+
+
+def test_a_corrupted_checkpoint_is_refused_not_trained_on(data, tmp_path):
+    run(data, tmp_path, epochs=1)
+    good = (tmp_path / "checkpoint.pt").read_bytes()
+    reference = run(data, tmp_path / "reference", epochs=2).history
+    rng = np.random.default_rng(7)
+    refused = 0
+    for position in rng.integers(len(good) // 4, len(good) - 64, size=8):
+        flipped = bytearray(good)
+        flipped[position] ^= 0xFF
+        (tmp_path / "checkpoint.pt").write_bytes(bytes(flipped))
+        try:
+            resumed = run(data, tmp_path, epochs=2)
+        except TrainingError as exc:
+            assert re.search("corrupt|unreadable|not a latsym training checkpoint", str(exc))
+            refused += 1
+        else:  # a byte the checkpoint does not depend on (zip padding, names): the same run
+            losses = [(h["train_loss"], h["val_loss"]) for h in (resumed.history[1], reference[1])]
+            assert losses[0] == losses[1]
+    assert refused >= 4
+    (tmp_path / "checkpoint.pt").write_bytes(good)
+    assert run(data, tmp_path, epochs=2).epochs == 2
 
 
 def test_fewer_epochs_than_the_folder_holds_are_refused(data, tmp_path):
@@ -577,10 +601,10 @@ def test_cli_output_that_cannot_be_written_exits_2(data, tmp_path, capsys, monke
     err = capsys.readouterr().err
     assert err == f"latsym springs train: cannot write {tmp_path / 'file' / 'run'}: Not a directory\n"
 
-    def disk_full(payload, path):
+    def disk_full(path, payload):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(train_module, "atomic_save", disk_full)
+    monkeypatch.setattr(train_module, "save_verified", disk_full)
     assert run_train(SpringsPlugin, command(data, tmp_path / "full", "--epochs", "1")) == 2
     err = capsys.readouterr().err
     checkpoint = tmp_path / "full" / "checkpoint.pt"
