@@ -227,6 +227,9 @@ def run_simulate(cls: type, args: argparse.Namespace) -> int:
         plugin = plugin_from_args(cls, args)
     except ValueError as exc:
         return _fail(prog, exc)
+    if args.ignore_trained_params and args.network is None:
+        return _fail(prog, "--ignore-trained-params applies to a --network only; the reference forces always "
+                     "use --config's parameters")
     if args.cuda_graph and (args.network is None or args.device.type != "cuda"):
         return _fail(prog, "--cuda-graph needs --device cuda and a --network (the reference forces run "
                      "on the CPU)")

@@ -430,6 +430,13 @@ def test_cuda_without_a_gpu_is_refused_with_the_reason(tmp_path, capsys):
     assert "--device: 'cuda', but CUDA is not available here (torch " in capsys.readouterr().err
 
 
+def test_ignore_trained_params_without_a_network_is_refused(tmp_path, capsys):
+    argv = ["holstein", "simulate", "--out", str(tmp_path / "run"), "--ignore-trained-params"]
+    assert main(argv) == 2
+    assert "--ignore-trained-params applies to a --network only" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_simulate_refuses_a_network_of_another_dimension(tmp_path, capsys):
     argv = ["holstein-sc", "simulate", "--out", str(tmp_path / "run"), "--steps", "2",
             "--network", "pretrained"]
