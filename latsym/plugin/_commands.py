@@ -52,6 +52,21 @@ def _storage_message(exc: OSError) -> str:
     return f"cannot write{where}: {exc.strerror or exc}"
 
 
+def _guarded(prog: str, action):
+    """``(action(), None)``, or ``(None, exit status)`` after a one-line message: 2 for bad input and
+    latsym's errors (resume, divergence, lock, data set), 2 for a storage failure, 130 after Ctrl-C
+    (the long-run machinery has saved the progress)."""
+    try:
+        return action(), None
+    except (ValueError, LatsymError) as exc:
+        return None, _fail(prog, exc)
+    except OSError as exc:
+        return None, _fail(prog, _storage_message(exc))
+    except KeyboardInterrupt:
+        print(f"{prog}: {INTERRUPTED}", file=sys.stderr)
+        return None, 130
+
+
 # -- info -------------------------------------------------------------------------------------------
 
 
@@ -124,14 +139,12 @@ def run_generate(cls: type, args: argparse.Namespace) -> int:
         options = GenerationOptions(**{"shape": cls.default_size, **cls.generation_presets[args.preset],
                                        **overrides})
         plugin = plugin_from_args(cls, args)
-        path = generate(plugin, args.out, options, overwrite=args.overwrite, progress=not args.no_progress)
-    except (ValueError, LatsymError) as exc:  # DatasetError, lock and storage errors included
+    except ValueError as exc:
         return _fail(prog, exc)
-    except OSError as exc:
-        return _fail(prog, _storage_message(exc))
-    except KeyboardInterrupt:
-        print(f"{prog}: {INTERRUPTED}", file=sys.stderr)
-        return 130
+    path, status = _guarded(prog, lambda: generate(plugin, args.out, options, overwrite=args.overwrite,
+                                                   progress=not args.no_progress))
+    if status is not None:
+        return status
     print(f"wrote {options.n_configurations} configurations of {size_text(options.shape)} to {path}")
     return 0
 
@@ -245,21 +258,14 @@ def run_simulate(cls: type, args: argparse.Namespace) -> int:
 
             force = CUDAGraphForce(force)
     trajectory = args.out / "quench.h5"
-    try:
-        result = simulate(
-            plugin, trajectory, args.size, args.steps, force=force, seed=args.seed,
-            snapshot_every=args.snapshot_every, checkpoint_every=args.checkpoint_every,
-            dynamics=args.dynamics, dtype=dtype, device=args.device, replicas=args.replicas,
-            overwrite=args.overwrite,
-            progress=not args.no_progress,
-        )
-    except (ValueError, LatsymError) as exc:  # resume, divergence, lock and storage errors included
-        return _fail(prog, exc)
-    except OSError as exc:
-        return _fail(prog, _storage_message(exc))
-    except KeyboardInterrupt:
-        print(f"{prog}: {INTERRUPTED}", file=sys.stderr)
-        return 130
+    result, status = _guarded(prog, lambda: simulate(
+        plugin, trajectory, args.size, args.steps, force=force, seed=args.seed,
+        snapshot_every=args.snapshot_every, checkpoint_every=args.checkpoint_every,
+        dynamics=args.dynamics, dtype=dtype, device=args.device, replicas=args.replicas,
+        overwrite=args.overwrite, progress=not args.no_progress,
+    ))
+    if status is not None:
+        return status
     print(f"trajectory: {result.path} ({result.n_snapshots} snapshots, step {result.state.step})")
     if args.analyze:
         return analyze_and_report(plugin, trajectory, args.out, cls.analysis_options(args))
