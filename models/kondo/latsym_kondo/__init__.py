@@ -2,7 +2,8 @@
 
 Classical unit spins coupled to itinerant electrons on the triangular lattice: the parameters, the
 exact-diagonalization effective fields and free energy at fixed filling, and observables (scalar
-chirality, spin structure factor). Conventions: ``kondo.md`` and the docstring of :mod:`latsym_kondo.ed`.
+chirality, spin structure factor) and reference spin configurations. Conventions: the docstring
+of :mod:`latsym_kondo.ed`.
 """
 
 from latsym_kondo.ed import (
@@ -25,11 +26,14 @@ from latsym_kondo.observables import (
     structure_factor,
 )
 from latsym_kondo.params import KondoParams
+from latsym_kondo.states import ORDERED_STATES, TETRAHEDRON, ordered_state, random_spins
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ORDERED_STATES",
     "PAULI",
+    "TETRAHEDRON",
     "UNIT_TOL",
     "KondoParams",
     "KondoResult",
@@ -44,5 +48,7 @@ __all__ = [
     "m_point_intensities",
     "m_points",
     "occupations",
+    "ordered_state",
+    "random_spins",
     "structure_factor",
 ]

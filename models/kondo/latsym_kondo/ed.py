@@ -293,7 +293,9 @@ def occupations(energies: np.ndarray, n_electrons: float, temperature: float) ->
     energies = np.asarray(energies, dtype=np.float64)
     if energies.ndim != 1 or energies.size < 2 or not np.all(np.isfinite(energies)):
         raise ValueError("energies must be a finite 1-d array of at least 2 levels")
-    if not math.isfinite(float(np.ptp(energies))):
+    with np.errstate(over="ignore"):
+        spread = float(np.ptp(energies))
+    if not math.isfinite(spread):
         raise ValueError("the spread of the energies overflows float64")
     if not 0 < n_electrons < energies.size:
         raise ValueError(f"n_electrons must lie strictly between 0 and {energies.size}, got {n_electrons}")
