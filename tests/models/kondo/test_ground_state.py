@@ -32,7 +32,7 @@ def relax(spins: np.ndarray, step: float, tolerance: float, max_steps: int) -> t
 @pytest.mark.slow
 def test_relaxation_from_random_spins_reaches_the_tetrahedral_state():
     size = 12
-    spins, steps = relax(random_spins((3, size, size), seed=1), step=4.0, tolerance=1e-4, max_steps=300)
+    spins, steps = relax(random_spins((3, size, size), seed=1), step=6.0, tolerance=1e-4, max_steps=300)
     assert steps < 300, "the relaxation did not converge"
     chi = chirality(spins)
     assert np.abs(np.abs(chi) - 4 / (3 * math.sqrt(3))).max() < 1e-3
