@@ -54,7 +54,7 @@ from latsym_kondo.params import KondoParams
 UNIT_TOL = 1e-6
 # Upper bound on the memory of one stack of matrices handed to eigh, in bytes.
 _CHUNK_BYTES = 2**27
-# Pauli matrices sigma^x, sigma^y, sigma^z, shape (3, 2, 2).
+#: The Pauli matrices ``σ^x, σ^y, σ^z``, shape ``(3, 2, 2)``, complex128.
 PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=np.complex128)
 
 
