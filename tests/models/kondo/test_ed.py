@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from latsym_kondo import (
     KondoParams,
     check_spins,
@@ -163,6 +165,28 @@ def test_occupations_hold_the_electrons_at_every_temperature():
         f, mu = occupations(levels, 13.0, temperature)
         assert np.all((f >= 0) & (f <= 1)) and math.isfinite(mu)
         assert abs(f.sum() - 13.0) <= 1e-9
+
+
+@given(
+    shells=st.lists(st.floats(-5, 5), min_size=2, max_size=12),
+    multiplicity=st.lists(st.integers(1, 4), min_size=12, max_size=12),
+    fraction=st.floats(0.01, 0.99),
+    log_temperature=st.floats(-300, 300),
+)
+def test_occupations_property(shells, multiplicity, fraction, log_temperature):
+    """For any levels (with exact and rounding-level degeneracies), electron count and T in
+    [1e-300, 1e300]: the electrons are held, 0 ≤ f ≤ 1, f falls with ε and a shell shares equally."""
+    levels = np.repeat(shells, multiplicity[: len(shells)])
+    levels = levels * (1 + 1e-15 * (np.arange(levels.size) % 3))  # split shells by rounding only
+    n_electrons = fraction * levels.size
+    f, mu = occupations(levels, n_electrons, 10.0**log_temperature)
+    assert math.isfinite(mu) and np.all((f >= 0) & (f <= 1))
+    assert abs(f.sum() - n_electrons) <= 1e-9 * levels.size
+    order = np.argsort(levels, kind="stable")
+    assert np.all(np.diff(f[order]) <= 1e-12)
+    for value in np.unique(np.round(levels, 9)):
+        same = np.round(levels, 9) == value
+        assert np.ptp(f[same]) <= 1e-12
 
 
 def test_degenerate_levels_share_their_electrons_and_the_gap_centre_holds_mu_as_t_vanishes():
