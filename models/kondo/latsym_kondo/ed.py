@@ -56,6 +56,7 @@ UNIT_TOL = 1e-6
 _CHUNK_BYTES = 2**27
 #: The Pauli matrices ``σ^x, σ^y, σ^z``, shape ``(3, 2, 2)``, complex128.
 PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=np.complex128)
+PAULI.flags.writeable = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,6 +12,7 @@ import numpy as np
 #: The four unit vectors of a regular tetrahedron, shape ``(4, 3)``; sublattice ``(x mod 2, y mod 2)``
 #: carries row ``2 (x mod 2) + (y mod 2)``.
 TETRAHEDRON = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(3)
+TETRAHEDRON.flags.writeable = False
 
 #: The names :func:`ordered_state` accepts, and the side each needs to divide.
 ORDERED_STATES = {"tetrahedral": 2, "stripe": 2, "120": 3, "ferromagnet": 1}

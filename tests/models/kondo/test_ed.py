@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from latsym_kondo import (
+    PAULI,
     KondoParams,
     check_spins,
     ed_solve,
@@ -121,6 +122,13 @@ def test_hamiltonian_is_hermitian_with_the_documented_basis():
     np.testing.assert_array_equal(h[0::2, 0::2].real - np.diag(np.diag(h[0::2, 0::2].real)),
                                   hopping_matrix(3, 4, t=0.5))
     assert np.all(h[0::2, 1::2][~np.eye(12, dtype=bool)] == 0)  # no spin flip between sites
+
+
+def test_pauli_matrices_are_read_only_and_satisfy_the_algebra():
+    assert not PAULI.flags.writeable
+    np.testing.assert_array_equal(PAULI[0] @ PAULI[1], 1j * PAULI[2])
+    for a in range(3):
+        np.testing.assert_array_equal(PAULI[a] @ PAULI[a], np.eye(2))
 
 
 def test_hopping_matrix_has_six_neighbours_per_site_and_doubles_on_sides_of_two():
