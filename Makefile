@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test setup docs clean
 
-$(STAMP): pyproject.toml models/holstein/pyproject.toml tools/setup_env.sh
+$(STAMP): pyproject.toml models/holstein/pyproject.toml models/kondo/pyproject.toml tools/setup_env.sh
 	bash tools/setup_env.sh
 
 setup: $(STAMP)

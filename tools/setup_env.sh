@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv in the checkout and install latsym and latsym-holstein (editable) with the dev extra.
+# Create .venv in the checkout and install latsym, latsym-holstein and latsym-kondo (editable) with the dev extra.
 # Unattended and idempotent: make calls it only when the install stamp is older than the metadata.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,6 @@ if ! command -v gfortran >/dev/null 2>&1; then
     pip_install --no-deps "escnn>=1.0.10"
 fi
 
-pip_install -e ".[dev]" -e models/holstein
+pip_install -e ".[dev]" -e models/holstein -e models/kondo
 touch "$VENV/.installed"
 echo "setup: environment ready in $VENV"
