@@ -95,7 +95,10 @@ class ForceField(nn.Module):
 
         Raises:
             TypeError: ``q`` is not a tensor of the network's floating dtype.
-            ValueError: ``q`` has the wrong number of axes or per-site axes, or is empty.
+            ValueError: ``q`` has the wrong number of axes or per-site axes, is empty, or holds NaN or
+                infinite entries (checked eagerly, not while a CUDA graph captures the call: a
+                :class:`~latsym.dynamics.CUDAGraphForce` recomputes a non-finite output eagerly, and
+                that call raises).
         """
         if not isinstance(q, torch.Tensor):
             raise TypeError(f"q must be a torch.Tensor, got {type(q).__name__}; use torch.as_tensor(q)")
@@ -109,6 +112,8 @@ class ForceField(nn.Module):
             )
         if q.numel() == 0:
             raise ValueError(f"q is empty (shape {tuple(q.shape)}): there are no sites to compute forces on")
+        if not (q.is_cuda and torch.cuda.is_current_stream_capturing()):  # a check syncs the host
+            _check_finite_fields(q)
         if q.ndim == n:
             return self.forces(q[None])[0]
         return self.forces(q)
@@ -139,6 +144,19 @@ class ForceField(nn.Module):
     def n_parameters(self) -> int:
         """Number of trainable parameters."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+
+def _check_finite_fields(q: torch.Tensor) -> None:
+    """Refuse (``ValueError``) fields with NaN or infinite entries, naming how many and where the first
+    is, as the reference solvers refuse them: a network's output on them is meaningless."""
+    if bool(torch.isfinite(q).all()):
+        return
+    bad = ~torch.isfinite(q)
+    where = tuple(int(i) for i in torch.nonzero(bad)[0])
+    raise ValueError(
+        f"q has {int(bad.sum())} non-finite entries (NaN or inf) among its {q.numel()} values, the first "
+        f"at index {where}; the network needs finite fields"
+    )
 
 
 class NetworkRegistry(Mapping[str, NetworkFactory]):

@@ -75,6 +75,19 @@ def test_forward_checks_layout_dtype_and_emptiness():
         net(torch.ones(0, 2, 4, 4, dtype=torch.float64))
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_forward_refuses_non_finite_fields_as_the_reference_solvers_do(bad):
+    net = registry_with_scale(site_shape=(2,)).build("scale").double()
+    q = torch.ones(3, 2, 4, 4, dtype=torch.float64)
+    q[1, 0, 2, 3] = q[2, 1, 0, 0] = bad
+    match = (r"q has 2 non-finite entries \(NaN or inf\) among its 96 values, the first at index "
+             r"\(1, 0, 2, 3\); the network needs finite fields")
+    with pytest.raises(ValueError, match=match):
+        net(q)
+    with pytest.raises(ValueError, match=r"1 non-finite entries .* index \(0, 2, 3\)"):
+        net(q[1])  # one configuration: the index is in its own axes
+
+
 def test_save_and_load_round_trip(tmp_path):
     registry = registry_with_scale()
     net = registry.build("scale", factor=3.0).double()
