@@ -211,6 +211,9 @@ def generate(
         DatasetError: ``out`` exists but is not a data set of this model, options and parameters (pass
             ``overwrite=True`` or another path), or is corrupt.
         ValueError: the plugin refuses the lattice size (``check_cells``).
+        latsym.dynamics.DivergenceError: a quench left the plugin's ``divergence_bound`` (a time step
+            too large); its trajectory keeps the last state within it, and the data set the
+            configurations done before.
     """
     options = options or GenerationOptions()
     plugin.check_cells(options.shape)
@@ -398,6 +401,7 @@ def _generate_quenches(file: h5py.File, plugin: Any, options: GenerationOptions,
             checkpoint_every=options.snapshot_every,
             metadata={"params": plugin.params_dict(), "quench": index},
             progress=progress,
+            bound=plugin.divergence_bound(options.random_scale),
         )
         with h5py.File(result.path, "r") as traj:
             rows = slice(1, None)  # the random start is not a quench snapshot

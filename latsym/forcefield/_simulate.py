@@ -89,6 +89,10 @@ def simulate(
 
     Raises:
         ValueError: a bad shape, seed, replica count or dynamics name.
+        latsym.dynamics.DivergenceError: a state left the plugin's
+            :meth:`~latsym.plugin.ModelPlugin.divergence_bound` (or became NaN/inf:
+            :class:`~latsym.dynamics.NonFiniteError`); the checkpoint keeps the last state within it,
+            and nothing later is written.
     """
     integrator = plugin.integrator(dynamics)
     if not isinstance(shape, tuple | list) or not all(_is_int(s) and s >= 1 for s in shape):
@@ -129,6 +133,7 @@ def simulate(
         metadata=meta,
         overwrite=overwrite,
         progress=progress,
+        bound=plugin.divergence_bound(),
     )
 
 

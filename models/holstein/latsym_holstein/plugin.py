@@ -144,6 +144,26 @@ class HolsteinPlugin(ModelPlugin):
         p = self.params
         return {"dt": p.dt, "gamma": p.gamma, "temperature": p.temperature, "mass": p.mass}
 
+    #: The divergence bound in units of the model's displacement scale (see :meth:`divergence_bound`).
+    divergence_margin: ClassVar[float] = 10.0
+
+    def divergence_bound(self, scale=None) -> float:
+        """``max |Q|`` beyond which a quench has diverged (in the units of ``Q``, those in which ``g Q``
+        and ``k Q²`` are energies): :attr:`divergence_margin` (10) times the larger of the largest
+        static distortion ``g / (2 (k − 2d|κ|))`` (the force balance with ``|⟨n_i⟩ − 1/2| ≤ 1/2``;
+        ≈ 6.25 for the defaults on the square lattice, the CDW amplitude) and the standard deviation of
+        the random start ``scale`` (default :data:`~latsym_holstein.data.INITIAL_Q_STD` ≈ 5.27). The
+        thermal fluctuations, ``sqrt(T / (k − 2d|κ|))``, are far smaller.
+
+        >>> round(HolsteinPlugin().divergence_bound(), 1)
+        62.5
+        """
+        from latsym_holstein.data import INITIAL_Q_STD
+
+        p = self.params
+        static = abs(p.g) / (2 * (p.k - 2 * self.dim * abs(p.kappa)))
+        return self.divergence_margin * max(static, INITIAL_Q_STD if scale is None else float(scale))
+
     def observables(self):
         from latsym_holstein.simulate import quench_observables
 
