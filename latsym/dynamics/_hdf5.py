@@ -7,8 +7,9 @@ Layout (``N`` snapshots, fields of shape ``(*shape)``)::
     /observables/<name> (N, *obs_shape)
 
 Attributes: ``format``, ``latsym_version``, ``integrator`` (JSON), ``seed``, ``snapshot_every``,
-``observables`` (JSON list), ``initial_state`` (JSON: shape, dtype, device, SHA-256 of q0 and v0) and
-``metadata`` (JSON).
+``observables`` (JSON list), ``initial_state`` (JSON: shape, dtype, device, SHA-256 of q0 and v0),
+``metadata`` (JSON) and, where the run gave one, ``environment`` (JSON: the settings the forces'
+round-off depends on, e.g. BLAS thread counts; not part of the run's identity).
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ class TrajectoryFile:
 
     @classmethod
     def create(
-        cls, path: Path, identity: dict, first: State, observables: dict[str, np.ndarray]
+        cls, path: Path, identity: dict, first: State, observables: dict[str, np.ndarray],
+        environment: str | None = None,
     ) -> TrajectoryFile:
-        """A new file at ``path`` holding ``identity`` (str or int attributes), the version and ``first``.
+        """A new file at ``path`` holding ``identity`` (str or int attributes), the version, the
+        ``environment`` attribute (JSON; omitted if ``None``) and ``first``.
 
         The file is written under a temporary name, flushed with its first snapshot and then renamed to
         ``path``: a process killed meanwhile leaves no ``path`` (and a temporary that
@@ -65,6 +68,8 @@ class TrajectoryFile:
         traj = cls(file, path)  # errors name the final path
         try:
             attrs = {"format": FORMAT, "latsym_version": __version__, **identity}
+            if environment is not None:
+                attrs["environment"] = environment
             traj._write("write the attributes of", lambda: _set_attrs(file, attrs))
             traj.append(first, observables)
             traj.flush()
@@ -113,6 +118,10 @@ class TrajectoryFile:
 
         self._write("truncate", lambda: self._file.visititems(resize))
         self.n_snapshots = n
+
+    def attribute(self, name: str):
+        """The file attribute ``name`` as a Python value, ``None`` if the file has none."""
+        return _attr(self._file, name)
 
     def row(self, i: int) -> dict[str, np.ndarray]:
         """Snapshot ``i``: ``step``, ``time``, ``q``, ``v`` (if stored) and ``f``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -33,8 +35,10 @@ class Recorder:
         snapshot_every: int,
         checkpoint_every: int | None,
         observables: Mapping[str, Observable],
+        environment: str | None = None,
     ):
         self.out = out
+        self.environment = environment
         self.ckpt = checkpoint_path(out)
         self.identity = identity
         self.fingerprint = fingerprint
@@ -53,6 +57,7 @@ class Recorder:
         if self.out.exists():
             self.traj = TrajectoryFile.open(self.out, self.identity)
             try:
+                self._compare_environment()
                 state = self._resume(state, n_steps)
             except BaseException:
                 self._close_quietly()
@@ -63,7 +68,9 @@ class Recorder:
                 "checkpoint or pass overwrite=True"
             )
         else:
-            self.traj = TrajectoryFile.create(self.out, self.identity, state, self._observe(state))
+            self.traj = TrajectoryFile.create(
+                self.out, self.identity, state, self._observe(state), environment=self.environment
+            )
             self.checkpoint(state)
         self.last = state
         return state
@@ -96,6 +103,29 @@ class Recorder:
             except StorageError as err:
                 exc.add_note(f"the final checkpoint could not be written, the previous one is kept: {err}")
         self._close_quietly()
+
+    def _compare_environment(self) -> None:
+        """Warn when the run resumes under other settings than those recorded when it started."""
+        recorded = self.traj.attribute("environment")
+        if recorded is None or self.environment is None:
+            return  # a file of an older version, or a run that records none
+        started, now = json.loads(recorded), json.loads(self.environment)
+        changed = sorted(key for key in started.keys() | now.keys() if started.get(key) != now.get(key))
+        if not changed:
+            return
+        details = "; ".join(f"{key}: started with {_setting(started.get(key))}, now {_setting(now.get(key))}"
+                            for key in changed)
+        restore = ", ".join(f"{key}={started[key]}" if started.get(key) is not None else f"{key} unset"
+                            for key in changed)
+        warnings.warn(
+            f"resuming {self.out} under other settings than it started with ({details}); the forces' "
+            f"round-off depends on them, so the resumed trajectory may differ from an uninterrupted one "
+            f"in the last bits (about 1e-15 relative, growing along a chaotic trajectory). To match, "
+            f"resume with the settings it started with ({restore}; environment variables are read when "
+            "Python starts, e.g. `OMP_NUM_THREADS=1 latsym ...`)",
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
     def _resume(self, state: State, n_steps: int) -> State:
         n_done = 0
@@ -145,6 +175,10 @@ class Recorder:
             self.traj.close()
         except StorageError:
             pass  # the file abandoned itself; the exception being handled matters more
+
+
+def _setting(value) -> str:
+    return "unset" if value is None else repr(value)
 
 
 def _same_bits(value, stored) -> bool:

@@ -54,6 +54,7 @@ def run(
     progress: bool = True,
     bound: float | Mapping[str, float] | None = None,
     check: Check | None = None,
+    environment: Mapping[str, str | int | float | None] | None = None,
 ) -> RunResult:
     """Integrate from ``(q0, v0)`` to step ``n_steps``, writing snapshots and checkpoints to ``out``.
 
@@ -95,6 +96,11 @@ def run(
       :class:`DivergenceError` (a :class:`NonFiniteError`). In both cases the checkpoint holds the
       last state that passed (finite, within the bound), and nothing later is written.
 
+    - ``environment`` (settings outside the run's identity that the forces' round-off depends on,
+      e.g. BLAS thread counts) is stored as the attribute ``environment`` (JSON) when the file is
+      created; a resume under other settings warns (``RuntimeWarning``) naming each setting's
+      value then and now, and how to match them.
+
     Without ``out`` nothing is written (``checkpoint_every`` must then be ``None``).
 
     Args:
@@ -119,6 +125,8 @@ def run(
             may change it.
         check: divergence guard ``State -> str | None`` called every step: a reason the state is
             unphysical (e.g. ``"energy per site 1e6 > 10"``), or ``None``.
+        environment: JSON-serialisable ``{setting: value}`` (``None`` for unset) that the forces'
+            last bits depend on, e.g. ``{"OMP_NUM_THREADS": "1"}``; see above.
 
     >>> import torch
     >>> from latsym.dynamics import LangevinVV
@@ -139,6 +147,8 @@ def run(
     if out.is_dir():
         raise ValueError(f"out={str(out)!r} is a directory; pass a file path, e.g. {out / 'run.h5'}")
     identity = _identity(integrator, state, seed, snapshot_every, observables, metadata)
+    if environment is not None and not isinstance(environment, Mapping):
+        raise TypeError(f"environment must be a dict of settings, got {type(environment).__name__}")
     recorder = Recorder(
         out,
         identity=identity,
@@ -146,6 +156,7 @@ def run(
         snapshot_every=snapshot_every,
         checkpoint_every=checkpoint_every,
         observables=observables,
+        environment=None if environment is None else _json(dict(environment), "environment"),
     )
     with FileLock(out):
         state = recorder.start(state, n_steps, overwrite=overwrite)
@@ -206,10 +217,7 @@ def _identity(integrator, state, seed, snapshot_every, observables, metadata) ->
     """Everything that defines the trajectory file's content, as HDF5-storable attribute values."""
     if metadata is not None and not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a JSON-serialisable dict, got {type(metadata).__name__}")
-    try:
-        metadata_json = json.dumps(dict(metadata or {}), sort_keys=True)
-    except TypeError as exc:
-        raise TypeError(f"metadata must be a JSON-serialisable dict: {exc}") from exc
+    metadata_json = _json(dict(metadata or {}), "metadata")
     initial = {
         "shape": list(state.q.shape),
         "dtype": str(state.q.dtype).removeprefix("torch."),
@@ -225,6 +233,13 @@ def _identity(integrator, state, seed, snapshot_every, observables, metadata) ->
         "initial_state": json.dumps(initial, sort_keys=True),
         "metadata": metadata_json,
     }
+
+
+def _json(values: dict, name: str) -> str:
+    try:
+        return json.dumps(values, sort_keys=True)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be a JSON-serialisable dict: {exc}") from exc
 
 
 def _sha256(x: torch.Tensor) -> str:

@@ -402,6 +402,7 @@ def _generate_quenches(file: h5py.File, plugin: Any, options: GenerationOptions,
             metadata={"params": plugin.params_dict(), "quench": index},
             progress=progress,
             bound=plugin.divergence_bound(options.random_scale),
+            environment=plugin.reference_environment(),
         )
         with h5py.File(result.path, "r") as traj:
             rows = slice(1, None)  # the random start is not a quench snapshot

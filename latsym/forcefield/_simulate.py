@@ -85,7 +85,9 @@ def simulate(
 
     Returns:
         The :class:`latsym.dynamics.RunResult`. The trajectory's metadata holds ``model``,
-        ``params``, ``shape``, ``layout``, ``force`` (and ``replicas``).
+        ``params``, ``shape``, ``layout``, ``force`` (and ``replicas``); a run of the reference
+        forces records the plugin's ``reference_environment()`` too (the attribute
+        ``environment``), and its resume under other settings warns.
 
     Raises:
         ValueError: a bad shape, seed, replica count or dynamics name.
@@ -134,6 +136,7 @@ def simulate(
         overwrite=overwrite,
         progress=progress,
         bound=plugin.divergence_bound(),
+        environment=plugin.reference_environment() if force is None else None,
     )
 
 

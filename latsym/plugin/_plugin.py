@@ -316,6 +316,14 @@ class ModelPlugin(abc.ABC):
             raise ValueError(f"{self.name} has no dynamics {name!r}; available: {', '.join(factories)}")
         return factories[name]()
 
+    def reference_environment(self) -> dict[str, Any]:
+        """The settings of this process that the last bits of :meth:`reference_forces` depend on, as
+        a JSON-able ``{setting: value}`` (``None``: unset), e.g. the BLAS thread count of a solver
+        built on LAPACK; name them so that ``setting=value`` tells a user what to set (environment
+        variables). Runs driven by the reference forces record them (the trajectory attribute
+        ``environment``) and warn on a resume under other values. The default records none."""
+        return {}
+
     def divergence_bound(self, scale=None):
         """The divergence guard of the model's simulations and data-set quenches: the largest
         ``max |q|`` a physical state of the model reaches from a random start of magnitude ``scale``

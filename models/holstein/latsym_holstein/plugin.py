@@ -144,6 +144,21 @@ class HolsteinPlugin(ModelPlugin):
         p = self.params
         return {"dt": p.dt, "gamma": p.gamma, "temperature": p.temperature, "mass": p.mass}
 
+    def reference_environment(self) -> dict[str, str | int | None]:
+        """The BLAS thread settings the ED forces' round-off depends on
+        (:func:`~latsym_holstein.ed.blas_thread_settings`: ``OMP_NUM_THREADS`` and the others, as set
+        when the process started, ``None`` where unset), and when none is set the CPUs this process
+        may use (``"cpus (BLAS's default thread count)"``), which BLAS then takes as its thread count."""
+        import os
+
+        from latsym_holstein.ed import blas_thread_settings
+
+        settings: dict[str, str | int | None] = dict(blas_thread_settings())
+        if all(value is None for value in settings.values()):
+            cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+            settings["cpus (BLAS's default thread count)"] = cpus
+        return settings
+
     #: The divergence bound in units of the model's displacement scale (see :meth:`divergence_bound`).
     divergence_margin: ClassVar[float] = 10.0
 
