@@ -60,6 +60,8 @@ class Recorder:
                 self._compare_environment()
                 state = self._resume(state, n_steps)
             except BaseException:
+                if self.traj.extended_from is not None:
+                    self.traj.restore_size()  # leave a file that cannot be resumed as it was found
                 self._close_quietly()
                 raise
         elif self.ckpt.exists():
@@ -86,7 +88,8 @@ class Recorder:
     def checkpoint(self, state: State) -> None:
         """Flush the trajectory, then checkpoint ``state`` with the number of snapshots flushed."""
         self.traj.flush()
-        save_checkpoint(self.ckpt, state, n_snapshots=self.traj.n_snapshots, fingerprint=self.fingerprint)
+        save_checkpoint(self.ckpt, state, n_snapshots=self.traj.n_snapshots, fingerprint=self.fingerprint,
+                        trajectory_sha256=self.traj.digest())
 
     def finish(self, state: State) -> None:
         """Checkpoint the final state and close the trajectory."""
@@ -128,12 +131,25 @@ class Recorder:
         )
 
     def _resume(self, state: State, n_steps: int) -> State:
-        n_done = 0
+        n_done, digest, hasher = 0, None, None
         if self.ckpt.exists():
-            state, n_done = load_checkpoint(self.ckpt, fingerprint=self.fingerprint, device=state.q.device)
+            state, n_done, digest = load_checkpoint(
+                self.ckpt, fingerprint=self.fingerprint, device=state.q.device
+            )
             if n_done <= self.traj.n_snapshots:
                 self._cross_check(state, n_done)
-        self.traj.truncate(n_done)
+                hasher = self.traj.prefix_digest(n_done)
+                if digest is not None and hasher.hexdigest() != digest:
+                    self._mismatch(state, f"the bytes of its {n_done} snapshots differ from those it "
+                                   "recorded")
+        if self.traj.extended_from is not None and (digest is None or n_done > self.traj.n_snapshots):
+            raise ResumeError(
+                f"{self.out} was cut short by a failed write (a full disk?) and "
+                + ("there is no checkpoint " if not self.ckpt.exists() else "its checkpoint has no record ")
+                + "to verify the snapshots it keeps; its snapshots are lost: choose another path or pass "
+                "overwrite=True to restart"
+            )
+        self.traj.truncate(n_done, hasher)
         if state.step > n_steps:
             raise ValueError(
                 f"{self.out} already holds this run up to step {state.step} > n_steps={n_steps}; "

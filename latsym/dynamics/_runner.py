@@ -76,8 +76,9 @@ def run(
       (:func:`latsym.io.save_verified`). A process killed at any moment leaves a resumable pair.
     - If ``out`` exists, the run resumes: the file's attributes must match this call (otherwise
       :class:`ResumeError`; ``overwrite=True`` starts afresh), the checkpoint must pass its checksums
-      and agree with the trajectory (snapshot count, and step, time, q, v, f of the snapshot of its
-      step, bit for bit), snapshots after the checkpoint are dropped, and integration continues from
+      and agree with the trajectory (snapshot count, step, time, q, v, f of the snapshot of its step,
+      and the SHA-256 of the bytes of every snapshot it counts, which it records), snapshots after
+      the checkpoint are dropped, and integration continues from
       the checkpoint (from step 0 if there is none). A corrupt or mismatched checkpoint is refused
       with :class:`ResumeError` saying what to delete. The resumed trajectory is bitwise identical
       to an uninterrupted one on the same device. Calling again with a larger ``n_steps`` extends a
@@ -90,7 +91,10 @@ def run(
       resumes.
     - If writing fails (disk full, read-only, a parent that is not a directory...),
       :class:`latsym.io.StorageError` (an ``OSError``) names the file and the cause; the last good
-      checkpoint is kept and no new one is written.
+      checkpoint is kept and no new one is written. Once the cause is fixed, re-running resumes:
+      a trajectory file that the failed write left shorter than its recorded end is extended back
+      to it with zeros, and resumed if the snapshots the checkpoint counts pass its SHA-256 (else
+      :class:`ResumeError`, and the file is left as found).
     - If fields, velocities or forces become NaN/inf, :class:`NonFiniteError` is raised naming the
       step and array; if a state fails the optional guard (``bound``, ``check``),
       :class:`DivergenceError` (a :class:`NonFiniteError`). In both cases the checkpoint holds the
