@@ -248,6 +248,20 @@ def test_a_full_disk_during_a_trajectory_flush_keeps_the_last_checkpoint(tmp_pat
     assert_same_file(reference, out)
 
 
+def test_a_full_disk_while_writing_a_snapshot_keeps_the_last_checkpoint(tmp_path, reference, monkeypatch):
+    out = tmp_path / "run.h5"
+    enospc = OSError(errno.ENOSPC, "No space left on device")
+    # 5 datasets a snapshot: the 38th write is one of snapshot 7's (step 14), after the checkpoint of step 12
+    monkeypatch.setattr(h5py.Dataset, "__setitem__", failing_on_call(38, enospc, h5py.Dataset.__setitem__))
+    match = rf"could not write a snapshot to the trajectory file {out}: No space"
+    with pytest.raises(StorageError, match=match):
+        run(LANGEVIN, force, q_start(), 30, out=out, **KWARGS)
+    monkeypatch.undo()
+    assert torch.load(checkpoint_path(out), weights_only=True)["step"] == 12
+    assert run(LANGEVIN, force, q_start(), 30, out=out, **KWARGS).start_step == 12
+    assert_same_file(reference, out)
+
+
 def test_a_full_disk_during_a_checkpoint_keeps_the_previous_one(tmp_path, reference, monkeypatch):
     out = tmp_path / "run.h5"
     enospc = OSError(errno.ENOSPC, "No space left on device")
