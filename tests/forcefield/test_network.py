@@ -67,8 +67,21 @@ def test_forward_checks_layout_dtype_and_emptiness():
         net(torch.ones(3, 4, 4, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"\(2, L1, L2\)"):
         net(torch.ones(3, 3, 4, 4, dtype=torch.float64))
-    with pytest.raises(TypeError, match=r"network.to\(torch.int64\)"):
+    with pytest.raises(TypeError, match=r"dtype torch.int64, but the network computes in torch.float64; "
+                       r"convert it: q.to\(torch.float64\)$"):
         net(torch.ones(2, 4, 4, dtype=torch.int64))
+    with pytest.raises(TypeError, match=r"complex128, but the network takes real fields .*q.real.to"):
+        net(torch.ones(2, 4, 4, dtype=torch.complex128))
+    with pytest.raises(TypeError, match=r"float32 but the network is torch.float64; .*network.to\(torch"):
+        net(torch.ones(2, 4, 4, dtype=torch.float32))
+    meta = torch.ones(3, 2, 4, 4, dtype=torch.float64, device="meta")
+    with pytest.raises(ValueError, match=r"q is a meta tensor .* network is on cpu: .*network.to\('meta'\)"):
+        net(meta)
+    on_meta = registry_with_scale(site_shape=(2,)).build("scale").double().to("meta")
+    shapes = on_meta(meta)  # shape inference: no values, no finiteness check
+    assert shapes.shape == (3, 2, 4, 4) and shapes.device.type == "meta"
+    with pytest.raises(ValueError, match=r"q is on cpu but the network is on meta: .*network.to\('cpu'\)"):
+        on_meta(q)
     with pytest.raises(TypeError, match="as_tensor"):
         net(np.ones((2, 4, 4)))
     with pytest.raises(ValueError, match="empty"):
