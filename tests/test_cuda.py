@@ -193,6 +193,18 @@ def test_every_preset_replays_from_a_cuda_graph(name, shape):
     assert force.replays == 3 and force.eager_calls == 0
 
 
+def test_non_finite_fields_are_refused_by_the_eager_recomputation_not_inside_the_graph():
+    net = randomised("latsym", torch.float32).to(CUDA)
+    force = CUDAGraphForce(network_force_fn(net))
+    q = torch.randn(12, 12, generator=torch.Generator().manual_seed(0)).to(CUDA)
+    force(q)  # captured: the finiteness check did not run (nor sync) inside the capture
+    bad = q.clone()
+    bad[3, 5] = float("nan")
+    with pytest.raises(ValueError, match=r"1 non-finite entries .* index \(3, 5\); the network needs finite"):
+        force(bad)
+    assert force.replays == 1 and force.eager_calls == 1
+
+
 def test_graph_output_is_a_copy_and_other_shapes_are_refused():
     force = CUDAGraphForce(lambda q: 2.0 * q)
     a = force(torch.ones(4, 4, device=CUDA))

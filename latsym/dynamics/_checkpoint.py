@@ -23,8 +23,11 @@ def checkpoint_path(out: str | os.PathLike) -> Path:
     return Path(str(out) + ".ckpt")
 
 
-def save_checkpoint(path: Path, state: State, *, n_snapshots: int, fingerprint: str) -> None:
-    """Write ``state`` and the snapshot count to ``path`` atomically, with a SHA-256 of every part.
+def save_checkpoint(
+    path: Path, state: State, *, n_snapshots: int, fingerprint: str, trajectory_sha256: str
+) -> None:
+    """Write ``state``, the snapshot count and the SHA-256 of those snapshots' bytes
+    (:meth:`TrajectoryFile.digest`) to ``path`` atomically, with a SHA-256 of every part.
 
     Raises:
         StorageError: writing failed; the previous checkpoint is intact.
@@ -33,6 +36,7 @@ def save_checkpoint(path: Path, state: State, *, n_snapshots: int, fingerprint: 
         "format": _FORMAT,
         "fingerprint": fingerprint,
         "n_snapshots": n_snapshots,
+        "trajectory_sha256": trajectory_sha256,
         "step": state.step,
         "time": state.time,
         "q": state.q.detach().cpu(),
@@ -43,8 +47,9 @@ def save_checkpoint(path: Path, state: State, *, n_snapshots: int, fingerprint: 
     save_verified(path, payload)
 
 
-def load_checkpoint(path: Path, *, fingerprint: str, device: torch.device) -> tuple[State, int]:
-    """Read and verify a checkpoint written by :func:`save_checkpoint`; returns ``(state, n_snapshots)``.
+def load_checkpoint(path: Path, *, fingerprint: str, device: torch.device) -> tuple[State, int, str | None]:
+    """Read and verify a checkpoint written by :func:`save_checkpoint`; returns ``(state, n_snapshots,
+    trajectory_sha256)`` (the digest is ``None`` in checkpoints of versions that did not record it).
 
     Raises:
         ResumeError: the file is unreadable, truncated or fails its checksums, or belongs to a run
@@ -78,4 +83,4 @@ def load_checkpoint(path: Path, *, fingerprint: str, device: torch.device) -> tu
         time=payload["time"],
         generator=generator,
     )
-    return state, payload["n_snapshots"]
+    return state, payload["n_snapshots"], payload.get("trajectory_sha256")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -33,8 +35,10 @@ class Recorder:
         snapshot_every: int,
         checkpoint_every: int | None,
         observables: Mapping[str, Observable],
+        environment: str | None = None,
     ):
         self.out = out
+        self.environment = environment
         self.ckpt = checkpoint_path(out)
         self.identity = identity
         self.fingerprint = fingerprint
@@ -53,8 +57,11 @@ class Recorder:
         if self.out.exists():
             self.traj = TrajectoryFile.open(self.out, self.identity)
             try:
+                self._compare_environment()
                 state = self._resume(state, n_steps)
             except BaseException:
+                if self.traj.extended_from is not None:
+                    self.traj.restore_size()  # leave a file that cannot be resumed as it was found
                 self._close_quietly()
                 raise
         elif self.ckpt.exists():
@@ -63,7 +70,9 @@ class Recorder:
                 "checkpoint or pass overwrite=True"
             )
         else:
-            self.traj = TrajectoryFile.create(self.out, self.identity, state, self._observe(state))
+            self.traj = TrajectoryFile.create(
+                self.out, self.identity, state, self._observe(state), environment=self.environment
+            )
             self.checkpoint(state)
         self.last = state
         return state
@@ -79,7 +88,8 @@ class Recorder:
     def checkpoint(self, state: State) -> None:
         """Flush the trajectory, then checkpoint ``state`` with the number of snapshots flushed."""
         self.traj.flush()
-        save_checkpoint(self.ckpt, state, n_snapshots=self.traj.n_snapshots, fingerprint=self.fingerprint)
+        save_checkpoint(self.ckpt, state, n_snapshots=self.traj.n_snapshots, fingerprint=self.fingerprint,
+                        trajectory_sha256=self.traj.digest())
 
     def finish(self, state: State) -> None:
         """Checkpoint the final state and close the trajectory."""
@@ -97,13 +107,49 @@ class Recorder:
                 exc.add_note(f"the final checkpoint could not be written, the previous one is kept: {err}")
         self._close_quietly()
 
+    def _compare_environment(self) -> None:
+        """Warn when the run resumes under other settings than those recorded when it started."""
+        recorded = self.traj.attribute("environment")
+        if recorded is None or self.environment is None:
+            return  # a file of an older version, or a run that records none
+        started, now = json.loads(recorded), json.loads(self.environment)
+        changed = sorted(key for key in started.keys() | now.keys() if started.get(key) != now.get(key))
+        if not changed:
+            return
+        details = "; ".join(f"{key}: started with {_setting(started.get(key))}, now {_setting(now.get(key))}"
+                            for key in changed)
+        restore = ", ".join(f"{key}={started[key]}" if started.get(key) is not None else f"{key} unset"
+                            for key in changed)
+        warnings.warn(
+            f"resuming {self.out} under other settings than it started with ({details}); the forces' "
+            f"round-off depends on them, so the resumed trajectory may differ from an uninterrupted one "
+            f"in the last bits (about 1e-15 relative, growing along a chaotic trajectory). To match, "
+            f"resume with the settings it started with ({restore}; environment variables are read when "
+            "Python starts, e.g. `OMP_NUM_THREADS=1 latsym ...`)",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
     def _resume(self, state: State, n_steps: int) -> State:
-        n_done = 0
+        n_done, digest, hasher = 0, None, None
         if self.ckpt.exists():
-            state, n_done = load_checkpoint(self.ckpt, fingerprint=self.fingerprint, device=state.q.device)
+            state, n_done, digest = load_checkpoint(
+                self.ckpt, fingerprint=self.fingerprint, device=state.q.device
+            )
             if n_done <= self.traj.n_snapshots:
                 self._cross_check(state, n_done)
-        self.traj.truncate(n_done)
+                hasher = self.traj.prefix_digest(n_done)
+                if digest is not None and hasher.hexdigest() != digest:
+                    self._mismatch(state, f"the bytes of its {n_done} snapshots differ from those it "
+                                   "recorded")
+        if self.traj.extended_from is not None and (digest is None or n_done > self.traj.n_snapshots):
+            raise ResumeError(
+                f"{self.out} was cut short by a failed write (a full disk?) and "
+                + ("there is no checkpoint " if not self.ckpt.exists() else "its checkpoint has no record ")
+                + "to verify the snapshots it keeps; its snapshots are lost: choose another path or pass "
+                "overwrite=True to restart"
+            )
+        self.traj.truncate(n_done, hasher)
         if state.step > n_steps:
             raise ValueError(
                 f"{self.out} already holds this run up to step {state.step} > n_steps={n_steps}; "
@@ -145,6 +191,10 @@ class Recorder:
             self.traj.close()
         except StorageError:
             pass  # the file abandoned itself; the exception being handled matters more
+
+
+def _setting(value) -> str:
+    return "unset" if value is None else repr(value)
 
 
 def _same_bits(value, stored) -> bool:

@@ -54,6 +54,7 @@ def run(
     progress: bool = True,
     bound: float | Mapping[str, float] | None = None,
     check: Check | None = None,
+    environment: Mapping[str, str | int | float | None] | None = None,
 ) -> RunResult:
     """Integrate from ``(q0, v0)`` to step ``n_steps``, writing snapshots and checkpoints to ``out``.
 
@@ -75,8 +76,9 @@ def run(
       (:func:`latsym.io.save_verified`). A process killed at any moment leaves a resumable pair.
     - If ``out`` exists, the run resumes: the file's attributes must match this call (otherwise
       :class:`ResumeError`; ``overwrite=True`` starts afresh), the checkpoint must pass its checksums
-      and agree with the trajectory (snapshot count, and step, time, q, v, f of the snapshot of its
-      step, bit for bit), snapshots after the checkpoint are dropped, and integration continues from
+      and agree with the trajectory (snapshot count, step, time, q, v, f of the snapshot of its step,
+      and the SHA-256 of the bytes of every snapshot it counts, which it records), snapshots after
+      the checkpoint are dropped, and integration continues from
       the checkpoint (from step 0 if there is none). A corrupt or mismatched checkpoint is refused
       with :class:`ResumeError` saying what to delete. The resumed trajectory is bitwise identical
       to an uninterrupted one on the same device. Calling again with a larger ``n_steps`` extends a
@@ -89,11 +91,19 @@ def run(
       resumes.
     - If writing fails (disk full, read-only, a parent that is not a directory...),
       :class:`latsym.io.StorageError` (an ``OSError``) names the file and the cause; the last good
-      checkpoint is kept and no new one is written.
+      checkpoint is kept and no new one is written. Once the cause is fixed, re-running resumes:
+      a trajectory file that the failed write left shorter than its recorded end is extended back
+      to it with zeros, and resumed if the snapshots the checkpoint counts pass its SHA-256 (else
+      :class:`ResumeError`, and the file is left as found).
     - If fields, velocities or forces become NaN/inf, :class:`NonFiniteError` is raised naming the
       step and array; if a state fails the optional guard (``bound``, ``check``),
       :class:`DivergenceError` (a :class:`NonFiniteError`). In both cases the checkpoint holds the
       last state that passed (finite, within the bound), and nothing later is written.
+
+    - ``environment`` (settings outside the run's identity that the forces' round-off depends on,
+      e.g. BLAS thread counts) is stored as the attribute ``environment`` (JSON) when the file is
+      created; a resume under other settings warns (``RuntimeWarning``) naming each setting's
+      value then and now, and how to match them.
 
     Without ``out`` nothing is written (``checkpoint_every`` must then be ``None``).
 
@@ -119,6 +129,8 @@ def run(
             may change it.
         check: divergence guard ``State -> str | None`` called every step: a reason the state is
             unphysical (e.g. ``"energy per site 1e6 > 10"``), or ``None``.
+        environment: JSON-serialisable ``{setting: value}`` (``None`` for unset) that the forces'
+            last bits depend on, e.g. ``{"OMP_NUM_THREADS": "1"}``; see above.
 
     >>> import torch
     >>> from latsym.dynamics import LangevinVV
@@ -139,6 +151,8 @@ def run(
     if out.is_dir():
         raise ValueError(f"out={str(out)!r} is a directory; pass a file path, e.g. {out / 'run.h5'}")
     identity = _identity(integrator, state, seed, snapshot_every, observables, metadata)
+    if environment is not None and not isinstance(environment, Mapping):
+        raise TypeError(f"environment must be a dict of settings, got {type(environment).__name__}")
     recorder = Recorder(
         out,
         identity=identity,
@@ -146,6 +160,7 @@ def run(
         snapshot_every=snapshot_every,
         checkpoint_every=checkpoint_every,
         observables=observables,
+        environment=None if environment is None else _json(dict(environment), "environment"),
     )
     with FileLock(out):
         state = recorder.start(state, n_steps, overwrite=overwrite)
@@ -206,10 +221,7 @@ def _identity(integrator, state, seed, snapshot_every, observables, metadata) ->
     """Everything that defines the trajectory file's content, as HDF5-storable attribute values."""
     if metadata is not None and not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a JSON-serialisable dict, got {type(metadata).__name__}")
-    try:
-        metadata_json = json.dumps(dict(metadata or {}), sort_keys=True)
-    except TypeError as exc:
-        raise TypeError(f"metadata must be a JSON-serialisable dict: {exc}") from exc
+    metadata_json = _json(dict(metadata or {}), "metadata")
     initial = {
         "shape": list(state.q.shape),
         "dtype": str(state.q.dtype).removeprefix("torch."),
@@ -225,6 +237,13 @@ def _identity(integrator, state, seed, snapshot_every, observables, metadata) ->
         "initial_state": json.dumps(initial, sort_keys=True),
         "metadata": metadata_json,
     }
+
+
+def _json(values: dict, name: str) -> str:
+    try:
+        return json.dumps(values, sort_keys=True)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be a JSON-serialisable dict: {exc}") from exc
 
 
 def _sha256(x: torch.Tensor) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from latsym._errors import LatsymError
 from latsym.forcefield._train import _DTYPES, SCHEDULES, train
 
 #: Help text of a ``--threads`` option (``train``, ``simulate``).
@@ -150,7 +151,7 @@ def run_train(plugin_cls: Any, args: argparse.Namespace, *, prog: str | None = N
             batch_size=args.batch_size, device=args.device, dtype=args.dtype,
             progress=not args.no_progress, resume=not args.overwrite, plots=not args.no_plots,
         )
-    except (ValueError, TypeError) as exc:  # DatasetError, TrainingError included
+    except (ValueError, TypeError, LatsymError) as exc:  # data set, training, lock and storage errors
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

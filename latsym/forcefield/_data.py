@@ -49,6 +49,7 @@ from latsym._errors import LatsymError
 from latsym._version import __version__
 from latsym.dynamics import run
 from latsym.forcefield._layout import FieldLayout
+from latsym.io import FileLock
 
 FORMAT = "latsym-dataset/1"
 _KIND_RANDOM, _KIND_QUENCH = 0, 1
@@ -210,7 +211,11 @@ def generate(
     Raises:
         DatasetError: ``out`` exists but is not a data set of this model, options and parameters (pass
             ``overwrite=True`` or another path), or is corrupt.
+        latsym.io.FileLockedError: another process is generating ``out`` (the message names it).
         ValueError: the plugin refuses the lattice size (``check_cells``).
+        latsym.dynamics.DivergenceError: a quench left the plugin's ``divergence_bound`` (a time step
+            too large); its trajectory keeps the last state within it, and the data set the
+            configurations done before.
     """
     options = options or GenerationOptions()
     plugin.check_cells(options.shape)
@@ -218,20 +223,20 @@ def generate(
     if out.is_dir():
         raise DatasetError(f"{out} is a directory; give the data set a file name, e.g. {out / 'data.h5'}")
     work = out.with_name(out.name + ".work")
-    if overwrite:
-        out.unlink(missing_ok=True)
+    with FileLock(out):  # a second process on the same data set, overwrite too, is refused
+        if overwrite:
+            out.unlink(missing_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
+        identity = _identity(plugin, options)
+        if out.exists():
+            file = _open_for_resume(out, identity, options, plugin.name)
+        else:
+            shutil.rmtree(work, ignore_errors=True)  # quench files left over from a deleted data set
+            file = _create(out, identity)
+        with file:
+            _generate_random(file, plugin, options, progress, batch_size)
+            _generate_quenches(file, plugin, options, progress, work)
         shutil.rmtree(work, ignore_errors=True)
-    identity = _identity(plugin, options)
-    if out.exists():
-        file = _open_for_resume(out, identity, options, plugin.name)
-    else:
-        shutil.rmtree(work, ignore_errors=True)  # quench files left over from a deleted data set
-        out.parent.mkdir(parents=True, exist_ok=True)
-        file = _create(out, identity)
-    with file:
-        _generate_random(file, plugin, options, progress, batch_size)
-        _generate_quenches(file, plugin, options, progress, work)
-    shutil.rmtree(work, ignore_errors=True)
     return out
 
 
@@ -398,6 +403,8 @@ def _generate_quenches(file: h5py.File, plugin: Any, options: GenerationOptions,
             checkpoint_every=options.snapshot_every,
             metadata={"params": plugin.params_dict(), "quench": index},
             progress=progress,
+            bound=plugin.divergence_bound(options.random_scale),
+            environment=plugin.reference_environment(),
         )
         with h5py.File(result.path, "r") as traj:
             rows = slice(1, None)  # the random start is not a quench snapshot

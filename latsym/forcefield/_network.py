@@ -94,24 +94,57 @@ class ForceField(nn.Module):
         returned in the same shape.
 
         Raises:
-            TypeError: ``q`` is not a tensor of the network's floating dtype.
-            ValueError: ``q`` has the wrong number of axes or per-site axes, or is empty.
+            TypeError: ``q`` is not a tensor of the network's floating dtype (the message names the
+                conversion).
+            ValueError: ``q`` is on another device than the network (a meta ``q`` is accepted by a
+                network on the meta device: shape inference), has the wrong number of axes or
+                per-site axes, is empty, or holds NaN or
+                infinite entries (checked eagerly, not while a CUDA graph captures the call: a
+                :class:`~latsym.dynamics.CUDAGraphForce` recomputes a non-finite output eagerly, and
+                that call raises).
         """
         if not isinstance(q, torch.Tensor):
             raise TypeError(f"q must be a torch.Tensor, got {type(q).__name__}; use torch.as_tensor(q)")
         n = len(self.site_shape) + self.dim
         if q.ndim not in (n, n + 1) or tuple(q.shape[-n:][: len(self.site_shape)]) != self.site_shape:
             raise self.shape_error(q)
-        if q.dtype != self.input_scale.dtype:
-            raise TypeError(
-                f"q has dtype {q.dtype} but the network is {self.input_scale.dtype}; convert one of them, "
-                f"e.g. q.to({self.input_scale.dtype}) or network.to({q.dtype})"
-            )
+        self._check_dtype_and_device(q)
         if q.numel() == 0:
             raise ValueError(f"q is empty (shape {tuple(q.shape)}): there are no sites to compute forces on")
+        capturing = q.is_cuda and torch.cuda.is_current_stream_capturing()  # a check would sync the host
+        if q.device.type != "meta" and not capturing:
+            _check_finite_fields(q)
         if q.ndim == n:
             return self.forces(q[None])[0]
         return self.forces(q)
+
+    def _check_dtype_and_device(self, q: torch.Tensor) -> None:
+        dtype, device = self.input_scale.dtype, self.input_scale.device
+        if q.is_complex():
+            raise TypeError(
+                f"q has dtype {q.dtype}, but the network takes real fields ({dtype}); pass real "
+                f"configurations, e.g. q.real.to({dtype}) if the imaginary part is zero"
+            )
+        if not q.is_floating_point():
+            raise TypeError(
+                f"q has dtype {q.dtype}, but the network computes in {dtype}; convert it: q.to({dtype})"
+            )
+        if q.dtype != dtype:
+            raise TypeError(
+                f"q has dtype {q.dtype} but the network is {dtype}; convert one of them, "
+                f"e.g. q.to({dtype}) or network.to({q.dtype})"
+            )
+        if q.device != device:
+            if q.device.type == "meta":
+                raise ValueError(
+                    f"q is a meta tensor (a shape {tuple(q.shape)} without values) but the network is on "
+                    f"{device}: pass configurations with values, or move the network with "
+                    "network.to('meta') to infer shapes only"
+                )
+            raise ValueError(
+                f"q is on {q.device} but the network is on {device}: move one of them, "
+                f"network.to({str(q.device)!r}) or q.to({str(device)!r})"
+            )
 
     def shape_error(self, q: torch.Tensor, *, batched_only: bool = False) -> ValueError:
         """The ``ValueError`` for a field ``q`` of the wrong shape."""
@@ -139,6 +172,19 @@ class ForceField(nn.Module):
     def n_parameters(self) -> int:
         """Number of trainable parameters."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+
+def _check_finite_fields(q: torch.Tensor) -> None:
+    """Refuse (``ValueError``) fields with NaN or infinite entries, naming how many and where the first
+    is, as the reference solvers refuse them: a network's output on them is meaningless."""
+    if bool(torch.isfinite(q).all()):
+        return
+    bad = ~torch.isfinite(q)
+    where = tuple(int(i) for i in torch.nonzero(bad)[0])
+    raise ValueError(
+        f"q has {int(bad.sum())} non-finite entries (NaN or inf) among its {q.numel()} values, the first "
+        f"at index {where}; the network needs finite fields"
+    )
 
 
 class NetworkRegistry(Mapping[str, NetworkFactory]):

@@ -85,10 +85,16 @@ def simulate(
 
     Returns:
         The :class:`latsym.dynamics.RunResult`. The trajectory's metadata holds ``model``,
-        ``params``, ``shape``, ``layout``, ``force`` (and ``replicas``).
+        ``params``, ``shape``, ``layout``, ``force`` (and ``replicas``); a run of the reference
+        forces records the plugin's ``reference_environment()`` too (the attribute
+        ``environment``), and its resume under other settings warns.
 
     Raises:
         ValueError: a bad shape, seed, replica count or dynamics name.
+        latsym.dynamics.DivergenceError: a state left the plugin's
+            :meth:`~latsym.plugin.ModelPlugin.divergence_bound` (or became NaN/inf:
+            :class:`~latsym.dynamics.NonFiniteError`); the checkpoint keeps the last state within it,
+            and nothing later is written.
     """
     integrator = plugin.integrator(dynamics)
     if not isinstance(shape, tuple | list) or not all(_is_int(s) and s >= 1 for s in shape):
@@ -129,6 +135,8 @@ def simulate(
         metadata=meta,
         overwrite=overwrite,
         progress=progress,
+        bound=plugin.divergence_bound(),
+        environment=plugin.reference_environment() if force is None else None,
     )
 
 

@@ -48,7 +48,7 @@ from latsym.forcefield._data import Dataset, DatasetError, load_dataset
 from latsym.forcefield._metrics import force_metrics, metrics_by_kind, predict
 from latsym.forcefield._network import ForceField
 from latsym.forcefield._report import plot_errors, plot_parity, write_report
-from latsym.io import CorruptFileError, load_verified, save_verified
+from latsym.io import CorruptFileError, FileLock, load_verified, remove_stale_temporaries, save_verified
 
 CHECKPOINT_FORMAT = "latsym-forcefield-train-checkpoint/1"
 #: The learning-rate schedules of :func:`train`.
@@ -148,7 +148,8 @@ def train(
             :class:`TrainingError` when ``out_dir`` is a file, holds a run with other settings or of
             more epochs, or an unreadable checkpoint, or when the loss becomes non-finite.
         TypeError: a ``network_config`` key the preset does not take.
-        OSError: ``out_dir`` cannot be written.
+        OSError: ``out_dir`` cannot be written; :class:`latsym.io.FileLockedError` when another
+            process trains into it (the message names it).
     """
     _check_settings(epochs=epochs, patience_lr=patience_lr, batch_size=batch_size, seed=seed,
                     early_stopping=early_stopping, lr=lr, lr_factor=lr_factor, schedule=schedule)
@@ -185,22 +186,25 @@ def train(
     }
     out_dir = _output_folder(out_dir)
     run = _Run(net, optimizer, scheduler, schedule, fingerprint, out_dir / "checkpoint.pt")
-    state = run.resume(epochs) if resume and run.checkpoint.exists() else _fresh_state()
-    run.run_epochs(state, dataset, train_idx, held_idx, epochs=epochs, seed=seed, batch_size=batch_size,
-                   early_stopping=early_stopping, progress=progress)
-    settings = {
-        "plugin": plugin.name,
-        "dataset": str(Path(dataset_path).resolve()),
-        "dataset_options": dataset.options.to_dict(),
-        "params": dataset.params,
-        "n_train": len(train_idx),
-        "n_held_out": len(held_idx),
-        "epochs_requested": epochs,
-        "early_stopping": early_stopping,
-        "device": str(device),
-        **fingerprint,
-    }
-    return _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots)
+    with FileLock(run.checkpoint):  # one training process per folder
+        for name in ("checkpoint.pt", "model.pt"):  # of writes a killed process left unfinished
+            remove_stale_temporaries(out_dir / name)
+        state = run.resume(epochs) if resume and run.checkpoint.exists() else _fresh_state()
+        run.run_epochs(state, dataset, train_idx, held_idx, epochs=epochs, seed=seed,
+                       batch_size=batch_size, early_stopping=early_stopping, progress=progress)
+        settings = {
+            "plugin": plugin.name,
+            "dataset": str(Path(dataset_path).resolve()),
+            "dataset_options": dataset.options.to_dict(),
+            "params": dataset.params,
+            "n_train": len(train_idx),
+            "n_held_out": len(held_idx),
+            "epochs_requested": epochs,
+            "early_stopping": early_stopping,
+            "device": str(device),
+            **fingerprint,
+        }
+        return _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots)
 
 
 def _check_settings(*, epochs, patience_lr, batch_size, seed, early_stopping, lr, lr_factor,

@@ -316,6 +316,29 @@ class ModelPlugin(abc.ABC):
             raise ValueError(f"{self.name} has no dynamics {name!r}; available: {', '.join(factories)}")
         return factories[name]()
 
+    def reference_environment(self) -> dict[str, Any]:
+        """The settings of this process that the last bits of :meth:`reference_forces` depend on, as
+        a JSON-able ``{setting: value}`` (``None``: unset), e.g. the BLAS thread count of a solver
+        built on LAPACK; name them so that ``setting=value`` tells a user what to set (environment
+        variables). Runs driven by the reference forces record them (the trajectory attribute
+        ``environment``) and warn on a resume under other values. The default records none."""
+        return {}
+
+    def divergence_bound(self, scale=None):
+        """The divergence guard of the model's simulations and data-set quenches: the largest
+        ``max |q|`` a physical state of the model reaches from a random start of magnitude ``scale``
+        (as in :meth:`random_configuration`; ``None``: the model's default), in the units of the
+        fields ``q``; or a dict bounding any of ``"q"``, ``"v"`` (units of ``q`` per unit time) and
+        ``"f"`` (units of the force); ``None`` (the default): no bound, only NaN or infinity stop a run.
+
+        :func:`latsym.forcefield.simulate` and :func:`latsym.forcefield.generate` pass it to
+        :func:`latsym.dynamics.run` as ``bound``: a state beyond it (a time step too large, most often)
+        stops the run with :class:`~latsym.dynamics.DivergenceError` before it is saved, and the
+        checkpoint keeps the last state within it. Take a generous multiple of the model's physical
+        scale (e.g. its largest static displacement and the start's magnitude), so that no physical
+        state ever reaches it."""
+        return None
+
     def observables(self) -> dict[str, Callable[..., Any]]:
         """Observables recorded with every snapshot of a simulation: name -> function of the
         dynamics :class:`~latsym.dynamics.State` (its ``q`` is ``(B?, *site_shape, L1, …, Ld)``)

@@ -248,6 +248,20 @@ def test_a_full_disk_during_a_trajectory_flush_keeps_the_last_checkpoint(tmp_pat
     assert_same_file(reference, out)
 
 
+def test_a_full_disk_while_writing_a_snapshot_keeps_the_last_checkpoint(tmp_path, reference, monkeypatch):
+    out = tmp_path / "run.h5"
+    enospc = OSError(errno.ENOSPC, "No space left on device")
+    # 5 datasets a snapshot: the 38th write is one of snapshot 7's (step 14), after the checkpoint of step 12
+    monkeypatch.setattr(h5py.Dataset, "__setitem__", failing_on_call(38, enospc, h5py.Dataset.__setitem__))
+    match = rf"could not write a snapshot to the trajectory file {out}: No space"
+    with pytest.raises(StorageError, match=match):
+        run(LANGEVIN, force, q_start(), 30, out=out, **KWARGS)
+    monkeypatch.undo()
+    assert torch.load(checkpoint_path(out), weights_only=True)["step"] == 12
+    assert run(LANGEVIN, force, q_start(), 30, out=out, **KWARGS).start_step == 12
+    assert_same_file(reference, out)
+
+
 def test_a_full_disk_during_a_checkpoint_keeps_the_previous_one(tmp_path, reference, monkeypatch):
     out = tmp_path / "run.h5"
     enospc = OSError(errno.ENOSPC, "No space left on device")
@@ -310,11 +324,44 @@ def test_a_real_write_failure_raises_storage_error_without_crashing(tmp_path):
     stdout, _ = proc.communicate(timeout=120)
     assert proc.returncode == 3, stdout  # not -11
     assert str(out) in stdout and "File too large" in stdout
-    assert torch.load(checkpoint_path(out), weights_only=True)["step"] < 24
-    # The kernel cut the file short of what HDF5 had written: resume says so and what to do.
-    with pytest.raises(ResumeError, match=r"not a readable HDF5 file.*overwrite=True"):
-        run(LANGEVIN, force, torch.zeros(64, 64, dtype=torch.float64), 24, out=out, seed=1,
-            checkpoint_every=4, progress=False)
+    kept = torch.load(checkpoint_path(out), weights_only=True)["step"]
+    assert 0 < kept < 24
+    # The kernel cut the file short of the end HDF5 had recorded: the resume extends it, verifies the
+    # snapshots the checkpoint counts byte for byte, and continues to the uninterrupted trajectory.
+    kwargs = dict(seed=1, checkpoint_every=4, progress=False)
+    q0 = torch.zeros(64, 64, dtype=torch.float64)
+    assert run(LANGEVIN, force, q0, 24, out=out, **kwargs).start_step == kept
+    assert_same_file(run(LANGEVIN, force, q0, 24, out=tmp_path / "ref.h5", **kwargs).path, out)
+
+
+def test_a_file_cut_short_without_a_checkpoint_to_verify_it_is_refused_and_left_as_found(tmp_path):
+    out = tmp_path / "run.h5"
+    run(LANGEVIN, force, q_start(), 12, out=out, **KWARGS)
+    with h5py.File(out, "a") as f:  # a larger recorded end of file, whose last bytes are then lost
+        f.create_dataset("padding", data=np.zeros(4096))
+    size = out.stat().st_size - 8192
+    os.truncate(out, size)
+    checkpoint_path(out).unlink()
+    with pytest.raises(ResumeError, match=r"cut short by a failed write .*there is no checkpoint to verify"):
+        run(LANGEVIN, force, q_start(), 30, out=out, **KWARGS)
+    assert out.stat().st_size == size
+
+
+def test_snapshots_that_differ_from_the_checkpoints_record_are_refused(tmp_path, reference):
+    out = tmp_path / "run.h5"
+    run(LANGEVIN, force, q_start(), 12, out=out, **KWARGS)
+    good = out.read_bytes()
+    with h5py.File(out, "r+") as f:
+        f["q"][2, 0, 1, 1] += 1e-12  # an early snapshot: the checkpoint's own step is intact
+    match = r"\(step 12\) does not match .*the bytes of its 7 snapshots differ"
+    with pytest.raises(ResumeError, match=match):
+        run(LANGEVIN, force, q_start(), 30, out=out, **KWARGS)
+    out.write_bytes(good)  # a checkpoint of a version that recorded no digest still resumes
+    payload = torch.load(checkpoint_path(out), weights_only=True)
+    del payload["latsym_checksums"], payload["trajectory_sha256"]
+    save_verified(checkpoint_path(out), payload)
+    assert run(LANGEVIN, force, q_start(), 30, out=out, **KWARGS).start_step == 12
+    assert_same_file(reference, out)
 
 
 UNSTABLE = Brownian(gamma=1.0, temperature=0.0, dt=0.5)  # f = +q: q grows by 1.5 per step

@@ -3,6 +3,7 @@
 import json
 import math
 import re
+import warnings
 
 import h5py
 import numpy as np
@@ -366,3 +367,32 @@ def test_observable_changing_shape_is_refused(tmp_path):
     growing = {"bad": lambda s: torch.zeros(s.step + 1)}
     with pytest.raises(ValueError, match=r"'observables/bad' at step 1 has shape \(2,\)"):
         run(LANGEVIN, force, q_start(), 3, seed=0, out=tmp_path / "x.h5", observables=growing, progress=False)
+
+
+def test_the_environment_is_recorded_and_a_resume_under_other_settings_warns(tmp_path):
+    out = tmp_path / "run.h5"
+    kwargs = dict(seed=1, out=out, snapshot_every=2, progress=False)
+    start = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": None}
+    run(LANGEVIN, force, q_start(), 4, environment=start, **kwargs)
+    with h5py.File(out) as f:
+        assert json.loads(f.attrs["environment"]) == {"MKL_NUM_THREADS": None, "OMP_NUM_THREADS": "1"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same settings: silent
+        run(LANGEVIN, force, q_start(), 6, environment=dict(start), **kwargs)
+    match = (r"resuming .*run.h5 under other settings than it started with \(MKL_NUM_THREADS: started with "
+             r"unset, now '2'; OMP_NUM_THREADS: started with '1', now '4'\).* last bits.*To match, "
+             r"resume with the settings it started with \(MKL_NUM_THREADS unset, OMP_NUM_THREADS=1;")
+    with pytest.warns(RuntimeWarning, match=match):
+        res = run(LANGEVIN, force, q_start(), 8, environment={"OMP_NUM_THREADS": "4", "MKL_NUM_THREADS": "2"},
+                  **kwargs)
+    assert res.start_step == 6  # a warning, not a refusal: the environment is not the run's identity
+    with h5py.File(out) as f:  # the record stays that of the start
+        assert json.loads(f.attrs["environment"])["OMP_NUM_THREADS"] == "1"
+
+
+def test_bad_environments_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="environment must be a dict of settings, got list"):
+        run(LANGEVIN, force, q_start(), 2, seed=0, out=tmp_path / "a.h5", environment=["x"], progress=False)
+    with pytest.raises(TypeError, match="environment must be a JSON-serialisable dict"):
+        run(LANGEVIN, force, q_start(), 2, seed=0, out=tmp_path / "b.h5", environment={"x": object()},
+            progress=False)

@@ -67,12 +67,38 @@ def test_forward_checks_layout_dtype_and_emptiness():
         net(torch.ones(3, 4, 4, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"\(2, L1, L2\)"):
         net(torch.ones(3, 3, 4, 4, dtype=torch.float64))
-    with pytest.raises(TypeError, match=r"network.to\(torch.int64\)"):
+    with pytest.raises(TypeError, match=r"dtype torch.int64, but the network computes in torch.float64; "
+                       r"convert it: q.to\(torch.float64\)$"):
         net(torch.ones(2, 4, 4, dtype=torch.int64))
+    with pytest.raises(TypeError, match=r"complex128, but the network takes real fields .*q.real.to"):
+        net(torch.ones(2, 4, 4, dtype=torch.complex128))
+    with pytest.raises(TypeError, match=r"float32 but the network is torch.float64; .*network.to\(torch"):
+        net(torch.ones(2, 4, 4, dtype=torch.float32))
+    meta = torch.ones(3, 2, 4, 4, dtype=torch.float64, device="meta")
+    with pytest.raises(ValueError, match=r"q is a meta tensor .* network is on cpu: .*network.to\('meta'\)"):
+        net(meta)
+    on_meta = registry_with_scale(site_shape=(2,)).build("scale").double().to("meta")
+    shapes = on_meta(meta)  # shape inference: no values, no finiteness check
+    assert shapes.shape == (3, 2, 4, 4) and shapes.device.type == "meta"
+    with pytest.raises(ValueError, match=r"q is on cpu but the network is on meta: .*network.to\('cpu'\)"):
+        on_meta(q)
     with pytest.raises(TypeError, match="as_tensor"):
         net(np.ones((2, 4, 4)))
     with pytest.raises(ValueError, match="empty"):
         net(torch.ones(0, 2, 4, 4, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_forward_refuses_non_finite_fields_as_the_reference_solvers_do(bad):
+    net = registry_with_scale(site_shape=(2,)).build("scale").double()
+    q = torch.ones(3, 2, 4, 4, dtype=torch.float64)
+    q[1, 0, 2, 3] = q[2, 1, 0, 0] = bad
+    match = (r"q has 2 non-finite entries \(NaN or inf\) among its 96 values, the first at index "
+             r"\(1, 0, 2, 3\); the network needs finite fields")
+    with pytest.raises(ValueError, match=match):
+        net(q)
+    with pytest.raises(ValueError, match=r"1 non-finite entries .* index \(0, 2, 3\)"):
+        net(q[1])  # one configuration: the index is in its own axes
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -5,7 +5,11 @@ import argparse
 import dataclasses
 import errno
 import json
+import os
 import re
+import socket
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +32,7 @@ from latsym.forcefield import (
     train,
 )
 from latsym.group import point_group
+from latsym.io import FileLockedError
 from latsym.lattice import square
 from latsym.plugin import ModelPlugin
 
@@ -255,6 +260,42 @@ def test_an_output_folder_that_is_a_file_is_refused(data, tmp_path):
     (tmp_path / "out").write_text("")
     with pytest.raises(TrainingError, match="out is a file, but a training run writes a folder"):
         run(data, tmp_path / "out")
+
+
+def lock_held_by(path, pid):
+    record = {"pid": pid, "host": socket.gethostname(), "started": "then", "token": "x"}
+    Path(str(path) + ".lock").write_text(json.dumps(record))
+
+
+def test_a_second_process_on_the_folder_is_refused_and_stale_temporaries_are_removed(data, tmp_path):
+    run(data, tmp_path, epochs=1)
+    before = (tmp_path / "checkpoint.pt").read_bytes()
+    lock_held_by(tmp_path / "checkpoint.pt", os.getppid())  # a live process trains into the folder
+    with pytest.raises(FileLockedError, match=rf"in use by pid {os.getppid()}"):
+        run(data, tmp_path, epochs=2)
+    with pytest.raises(FileLockedError, match=rf"in use by pid {os.getppid()}"):
+        run(data, tmp_path, epochs=2, resume=False)
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lock_held_by(tmp_path / "checkpoint.pt", dead.pid)  # ... that was killed while saving
+    stale = [tmp_path / f".{name}.tmp{dead.pid}" for name in ("checkpoint.pt", "model.pt")]
+    for path in stale:
+        path.write_bytes(b"partial")
+    with pytest.warns(RuntimeWarning, match="taking over the stale lock"):
+        assert run(data, tmp_path, epochs=2).epochs == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "model.pt", "report.json",
+                                                           "report.txt"]
+
+
+def test_a_second_process_on_a_data_set_is_refused_overwrite_included(data, tmp_path):
+    out = tmp_path / "springs.h5"
+    out.write_bytes(data.read_bytes())
+    lock_held_by(out, os.getppid())
+    for overwrite in (False, True):
+        with pytest.raises(FileLockedError, match=rf"in use by pid {os.getppid()}"):
+            generate(SpringsPlugin(), out, OPTIONS, overwrite=overwrite, progress=False)
+    assert out.read_bytes() == data.read_bytes()
 
 
 def test_early_stopping(data, tmp_path):
@@ -577,6 +618,14 @@ def test_cli_fewer_epochs_than_the_folder_holds_exits_2(data, tmp_path, capsys):
     assert run_train(SpringsPlugin, command(data, tmp_path, "--epochs", "1")) == 2
     err = capsys.readouterr().err
     assert "holds a training run of 2 epochs, more than the 1 asked for" in err and "--out" in err
+
+
+def test_cli_a_folder_in_use_by_another_process_exits_2_naming_it(data, tmp_path, capsys):
+    lock_held_by(tmp_path / "checkpoint.pt", os.getppid())
+    assert run_train(SpringsPlugin, command(data, tmp_path, "--epochs", "1"), prog="prog") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"prog: {tmp_path / 'checkpoint.pt'} is in use by pid {os.getppid()}")
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_cli_ctrl_c_keeps_the_finished_epochs_and_the_command_resumes(data, tmp_path, capsys, monkeypatch):

@@ -144,6 +144,41 @@ class HolsteinPlugin(ModelPlugin):
         p = self.params
         return {"dt": p.dt, "gamma": p.gamma, "temperature": p.temperature, "mass": p.mass}
 
+    def reference_environment(self) -> dict[str, str | int | None]:
+        """The BLAS thread settings the ED forces' round-off depends on
+        (:func:`~latsym_holstein.ed.blas_thread_settings`: ``OMP_NUM_THREADS`` and the others, as set
+        when the process started, ``None`` where unset), and when none is set the CPUs this process
+        may use (``"cpus (BLAS's default thread count)"``), which BLAS then takes as its thread count."""
+        import os
+
+        from latsym_holstein.ed import blas_thread_settings
+
+        settings: dict[str, str | int | None] = dict(blas_thread_settings())
+        if all(value is None for value in settings.values()):
+            cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+            settings["cpus (BLAS's default thread count)"] = cpus
+        return settings
+
+    #: The divergence bound in units of the model's displacement scale (see :meth:`divergence_bound`).
+    divergence_margin: ClassVar[float] = 10.0
+
+    def divergence_bound(self, scale=None) -> float:
+        """``max |Q|`` beyond which a quench has diverged (in the units of ``Q``, those in which ``g Q``
+        and ``k Q²`` are energies): :attr:`divergence_margin` (10) times the larger of the largest
+        static distortion ``g / (2 (k − 2d|κ|))`` (the force balance with ``|⟨n_i⟩ − 1/2| ≤ 1/2``;
+        ≈ 6.25 for the defaults on the square lattice, the CDW amplitude) and the standard deviation of
+        the random start ``scale`` (default :data:`~latsym_holstein.data.INITIAL_Q_STD` ≈ 5.27). The
+        thermal fluctuations, ``sqrt(T / (k − 2d|κ|))``, are far smaller.
+
+        >>> round(HolsteinPlugin().divergence_bound(), 1)
+        62.5
+        """
+        from latsym_holstein.data import INITIAL_Q_STD
+
+        p = self.params
+        static = abs(p.g) / (2 * (p.k - 2 * self.dim * abs(p.kappa)))
+        return self.divergence_margin * max(static, INITIAL_Q_STD if scale is None else float(scale))
+
     def observables(self):
         from latsym_holstein.simulate import quench_observables
 

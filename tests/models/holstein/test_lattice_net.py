@@ -146,6 +146,11 @@ def test_bad_input():
         net(torch.zeros(6, 6, dtype=torch.float32))
     with pytest.raises(ValueError, match=r"smaller than the stencil.*spans \(5, 5\) cells"):
         net(torch.zeros(4, 6, dtype=torch.float64))
+    for bad in (float("nan"), float("inf")):  # refused as ED refuses them, not answered with NaN
+        q = torch.zeros(2, 6, 6, dtype=torch.float64)
+        q[1, 4, 2] = bad
+        with pytest.raises(ValueError, match=r"1 non-finite entries \(NaN or inf\) .* index \(1, 4, 2\)"):
+            net(q)
     cubic = small(LatticeForceField, "sc")
     with pytest.raises(ValueError, match=r"\(L1, L2, L3\) or \(batch, L1, L2, L3\) on the sc lattice"):
         cubic(torch.zeros(6, 6, dtype=torch.float64))

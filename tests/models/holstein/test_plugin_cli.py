@@ -279,6 +279,33 @@ def test_simulate_and_analyze_end_to_end(tmp_path, capsys):
     assert "different run" in capsys.readouterr().err
 
 
+def test_divergence_bound_is_a_multiple_of_the_physical_displacement_scale():
+    assert HolsteinPlugin().divergence_bound() == pytest.approx(10 * 3.5 / (2 * (1.0 - 4 * 0.18)))  # 62.5
+    assert HolsteinPlugin(HolsteinParams(g=10.0)).divergence_bound() == pytest.approx(10 * 10 / 0.56)
+    # a weak coupling: the random start's standard deviation sets the scale
+    weak = HolsteinPlugin(HolsteinParams(g=1.0))
+    assert weak.divergence_bound() == pytest.approx(10 * np.sqrt(5 / 0.18))
+    assert weak.divergence_bound(scale=20.0) == pytest.approx(200.0)
+
+
+def test_a_quench_with_a_huge_time_step_stops_before_saving_a_diverged_state(tmp_path, capsys):
+    config = tmp_path / "dt5.json"
+    config.write_text(json.dumps({"dt": 5.0}))
+    run_dir = tmp_path / "run"
+    argv = ["holstein", "simulate", "--out", str(run_dir), "--size", "4", "--steps", "200",
+            "--snapshot-every", "1", "--config", str(config), "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("latsym holstein simulate: the dynamics diverged at step ")
+    assert "exceeds the bound 62.5; reduce dt" in err
+    step = int(err.split("at step ")[1].split(":")[0])
+    assert 1 <= step < 200
+    with h5py.File(run_dir / "quench.h5") as f:  # every state written is physical, the last of step - 1
+        assert f["step"][-1] == step - 1 and np.abs(f["q"][()]).max() <= 62.5
+    checkpoint = torch.load(run_dir / "quench.h5.ckpt", weights_only=True)
+    assert checkpoint["step"] == step - 1 and float(checkpoint["q"].abs().max()) <= 62.5
+
+
 def test_analyze_command_options_and_errors(tmp_path, capsys, monkeypatch):
     import latsym.forcefield as forcefield_module
 
@@ -541,6 +568,12 @@ def test_subclass_model_follows_its_dimension():
         CubicPlugin.from_config({"kappa": 0.18})
     with pytest.raises(TypeError, match="expects parameters of type CubicParams"):
         CubicPlugin(HolsteinParams(kappa=0.12))
+
+
+def test_subclass_divergence_bound_follows_its_dimension():
+    # g / (2 (k - 2d|kappa|)) with d = 3, kappa = 0.12: 3.5 / 0.56, the square lattice's value again
+    assert CubicPlugin().divergence_bound() == pytest.approx(10 * 3.5 / (2 * (1.0 - 6 * 0.12)))
+    assert CubicPlugin(CubicParams(kappa=0.15)).divergence_bound() == pytest.approx(10 * 3.5 / 0.2)
 
 
 def test_subclass_networks_take_its_default_config():

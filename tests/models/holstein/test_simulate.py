@@ -293,3 +293,28 @@ def test_cubic_ed_force_fn_and_observables():
     assert observed == {"order_parameter": pytest.approx(3.0), "order_abs": pytest.approx(3.0)}
     with pytest.raises(ValueError, match=r"need k > 6\|kappa\|"):
         ed_force_fn(HolsteinParams(), 3)
+
+
+def test_an_ed_quench_records_the_blas_threads_and_warns_when_resumed_under_others(tmp_path, monkeypatch):
+    import latsym_holstein.ed as ed
+
+    out = tmp_path / "q.h5"
+    kwargs = dict(params=PARAMS, seed=2, snapshot_every=2, progress=False)
+    monkeypatch.setitem(ed._BLAS_THREAD_SETTINGS, "OMP_NUM_THREADS", "1")
+    quench(out, (4, 4), 4, **kwargs)
+    with h5py.File(out) as f:
+        recorded = json.loads(f.attrs["environment"])
+    assert recorded == {**ed.blas_thread_settings(), "OMP_NUM_THREADS": "1"}
+    monkeypatch.setitem(ed._BLAS_THREAD_SETTINGS, "OMP_NUM_THREADS", "3")  # another thread count
+    with pytest.warns(RuntimeWarning, match=r"OMP_NUM_THREADS: started with '1', now '3'.*OMP_NUM_THREADS=1"):
+        assert quench(out, (4, 4), 6, **kwargs).start_step == 4
+    # unset variables: the CPUs BLAS then takes as its thread count are recorded instead
+    for name in ed.BLAS_THREAD_VARIABLES:
+        monkeypatch.setitem(ed._BLAS_THREAD_SETTINGS, name, None)
+    quench(tmp_path / "default.h5", (4, 4), 2, **kwargs)
+    with h5py.File(tmp_path / "default.h5") as f:
+        assert json.loads(f.attrs["environment"])["cpus (BLAS's default thread count)"] >= 1
+    # a quench driven by another force (a network...) records none: it does not use the ED's BLAS
+    quench(tmp_path / "custom.h5", (4, 4), 2, force=harmonic, **kwargs)
+    with h5py.File(tmp_path / "custom.h5") as f:
+        assert "environment" not in f.attrs
