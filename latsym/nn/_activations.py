@@ -28,6 +28,7 @@ from latsym.nn._irreps import (
     typed,
 )
 from latsym.nn._linear import _check_channels
+from latsym.nn._split import irrep_name, join_irrep, split_irrep, trivial_irrep
 
 
 def parity(f: Callable[[torch.Tensor], torch.Tensor], *, atol: float = 1e-9) -> int:
@@ -51,15 +52,15 @@ def _name(f) -> str:
 
 
 def _trivial(group: Group):
-    return next(ir for ir in _irreps_of(group) if is_trivial(ir))
+    return trivial_irrep(group)
 
 
 def activated_irrep(irrep, f):
     """The irrep of ``f(x)`` for ``x`` in a one-dimensional ``irrep``; raises when f breaks equivariance."""
     if irrep.dim != 1:
         raise ValueError(
-            f"a pointwise function on the {irrep.dim}-dimensional irrep {irrep.label} breaks equivariance; "
-            "use NormActivation or Gate for multi-dimensional irreps"
+            f"a pointwise function on the {irrep.dim}-dimensional irrep {irrep_name(irrep)} breaks "
+            "equivariance; use NormActivation or Gate for multi-dimensional irreps"
         )
     if is_trivial(irrep):
         return irrep
@@ -70,7 +71,7 @@ def activated_irrep(irrep, f):
         return _trivial(irrep.group)
     raise ValueError(
         f"{_name(f)} is neither odd nor even, so it breaks equivariance on the non-trivial irrep "
-        f"{irrep.label} (which flips sign under some elements); use an odd function such as tanh, "
+        f"{irrep_name(irrep)} (which flips sign under some elements); use an odd function such as tanh, "
         "or gate the field with an invariant scalar (Gate)"
     )
 
@@ -150,13 +151,14 @@ def _gated_irrep(gate, irrep):
     """The irrep of ``s * x`` for a scalar ``s`` in the 1-dim irrep ``gate`` and ``x`` in ``irrep``."""
     if is_trivial(gate):
         return irrep
-    product = gate.matrices * irrep.matrices
-    for candidate in _irreps_of(irrep.group):
-        if candidate.dim == irrep.dim and np.allclose(candidate.matrices, product, atol=1e-10):
-            return candidate
+    g, x = split_irrep(gate), split_irrep(irrep)  # a 1-dim gate is trivial on the Lie factors
+    product = g.finite.matrices * x.finite.matrices
+    for candidate in _irreps_of(x.finite.group):
+        if candidate.dim == x.finite.dim and np.allclose(candidate.matrices, product, atol=1e-10):
+            return join_irrep(irrep.group, candidate, x.lie)
     raise ValueError(
-        f"a gate in {gate.label} times {irrep.label} is not one of the core's irreps in the same basis; "
-        "use an invariant gate (or an even gate activation, which makes the gate invariant)"
+        f"a gate in {irrep_name(gate)} times {irrep_name(irrep)} is not one of the core's irreps in the "
+        "same basis; use an invariant gate (or an even gate activation, which makes the gate invariant)"
     )
 
 
