@@ -6,7 +6,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from latsym.group import SO3, U1, TimeReversal, point_group
+from latsym.group import SO3, U1, GroupError, TimeReversal, point_group
 from latsym.lattice import PeriodicLattice, square, triangular
 from latsym.nn import (
     BatchNorm,
@@ -15,12 +15,15 @@ from latsym.nn import (
     Gate,
     Irreps,
     LatticePool,
+    Linear,
     Norm,
     NormActivation,
+    Restrict,
+    Sequential,
     TensorProduct,
     TensorSquare,
 )
-from latsym.testing import assert_equivariant, irreps, layer_stacks, lie_groups
+from latsym.testing import EquivarianceError, assert_equivariant, irreps, layer_stacks, lie_groups
 
 C6V = point_group("6mm", dim=2)
 D4 = point_group("4mm", dim=2)
@@ -141,3 +144,49 @@ def test_random_lattice_stacks(data, kind):
                   else (CHARGE, PeriodicLattice(square(), 4)))
     stack = data.draw(layer_stacks(P, lattice=lattice, depth=(1, 2), max_mul=1))
     assert_equivariant(stack, samples=2)
+
+
+# -- Restrict: SO(3) → U(1) about z (a magnetic field along z), finite factors as for finite groups --
+
+
+@fixture_ok
+@given(data=st.data(), sub=st.sampled_from(["6mm", "2mm", "3m"]))
+def test_restrict_spin_rotations_to_the_axial_subgroup(dtype, data, sub):
+    field = data.draw(irreps(MAGNETIC, max_mul=2, max_terms=3, max_l=3))
+    H = point_group(sub, dim=2) * U1() * TimeReversal()
+    restrict = Restrict(field, H)
+    assert restrict.irreps_out.group == H and restrict.irreps_out.dim == field.dim
+    assert_equivariant(restrict.to(dtype), restrict.input_type, restrict.irreps_out, dtype=dtype, samples=4)
+    Q = restrict.change_of_basis_inv
+    assert torch.allclose(Q @ Q.T, torch.eye(field.dim, dtype=Q.dtype), atol=1e-6)
+
+
+def test_restrict_branches_l_into_charges():
+    H = C6V * U1() * TimeReversal()
+    restrict = Restrict("A1:2:odd", H, group=MAGNETIC)
+    assert str(restrict.irreps_out) == "1xA1:1:odd + 1xA1:2:odd + 1xA1:0:odd"  # m = ±1, ±2, 0
+    assert torch.equal(restrict.change_of_basis_inv, torch.eye(5, dtype=torch.float64))  # the real basis
+
+
+def test_restricted_stack_mixes_what_so3_kept_apart():
+    """After the field, S_z (charge 0) and an invariant scalar may be mixed by a Linear."""
+    H = C6V * U1() * TimeReversal()
+    restrict = Restrict("A1:1:odd + A1:0:odd", H, group=MAGNETIC)
+    mix = Linear(restrict.irreps_out, "A1:0:odd", group=H).double()
+    assert mix.weight_numel == 2  # S_z and the T-odd scalar
+    stack = Sequential(restrict, mix)
+    assert_equivariant(stack, restrict.input_type, mix.irreps_out, samples=4)
+    with pytest.raises(EquivarianceError):  # but it is not SO(3)-equivariant any more
+        assert_equivariant(stack, Irreps("A1:1:odd + A1:0:odd", MAGNETIC),
+                           Irreps("A1:0:odd", MAGNETIC), samples=4)
+
+
+@pytest.mark.parametrize(("subgroup", "error", "match"), [
+    (C6V * TimeReversal(), TypeError, "one factor per factor"),  # finite: not a subgroup description
+    (C6V * U1(), GroupError, "has 2 factors but"),
+    (C6V * SO3("other") * TimeReversal(), GroupError, "cannot restrict SO3 to other"),
+    (point_group("4mm", dim=2) * U1() * TimeReversal(), GroupError, "not a subgroup"),
+])
+def test_restrict_refuses_what_is_not_a_subgroup(subgroup, error, match):
+    with pytest.raises(error, match=match):
+        Restrict("A1:1:odd", subgroup, group=MAGNETIC)
