@@ -221,3 +221,18 @@ def test_linear_on_a_bare_lie_group():
     lin = Linear("2x1 + 0", "1 + 2x0", group=SO3()).double()
     assert lin.weight_numel == 2 + 2
     assert_equivariant(lin)
+
+
+@pytest.mark.parametrize("kwargs", [{"kinds": ("spin", "orbital")}, {"kinds": ()}, {"symbols": ()}])
+def test_lie_groups_strategy_refuses_unknown_kinds(kwargs):
+    with pytest.raises(ValueError, match="kinds are some of"):
+        lie_groups(**kwargs)
+
+
+def test_kronecker_order_of_two_finite_factors_and_a_lie_factor():
+    """G × T × SO3 and G × SO3 × T are different orders of the same factors: both work."""
+    for P in (C6V * TimeReversal() * SO3(), C6V * SO3() * TimeReversal()):
+        label = "E1:odd:2" if P.factors[1] == TimeReversal() else "E1:2:odd"
+        lin = Linear(f"2x{label}", label, group=P).double()
+        assert lin.weight_numel == 2
+        assert_equivariant(lin, samples=3)
