@@ -236,3 +236,16 @@ def test_kronecker_order_of_two_finite_factors_and_a_lie_factor():
         lin = Linear(f"2x{label}", label, group=P).double()
         assert lin.weight_numel == 2
         assert_equivariant(lin, samples=3)
+
+
+def test_layers_and_irreps_pickle_and_copy():
+    import copy
+    import pickle
+
+    ir = Irreps("2xA1:1:odd + E1:0:even", MAGNETIC)
+    assert pickle.loads(pickle.dumps(ir)) == ir
+    lin = Linear(ir, ir).double()
+    twin = copy.deepcopy(lin)
+    x = ir.randn(3, -1, dtype=torch.float64)
+    torch.testing.assert_close(twin(x), lin(x))
+    assert_equivariant(twin, samples=2)
