@@ -105,3 +105,15 @@ def test_default_input_of_neighbourhood_is_the_invariant_scalar():
     assert [(mul, ir.name.replace(":0", "")) for mul, ir in nb.irreps_out] == \
         [(mul, ir.label) for mul, ir in finite.irreps_out]
     assert len(real_irreps(C6V * TimeReversal())) == 12
+
+
+@pytest.mark.slow
+def test_cubic_lattice_with_m3m_spins():
+    """Three dimensions: m-3m × SO3 × T on the simple cubic lattice (96 finite elements)."""
+    from latsym.lattice import simple_cubic
+
+    P = point_group("m-3m") * SO3() * TimeReversal()
+    conv = LatticeConv(PeriodicLattice(simple_cubic(), 3), "A1g:1:odd + T1u:0:even", "A1g:1:odd + T1u:1:odd",
+                       1.0, group=P).double()
+    assert conv.weight_numel == 3  # A1g → A1g: centre, 6 neighbours; A1g → T1u: the neighbours (l = 1 both)
+    assert_equivariant(conv, samples=1)
