@@ -51,10 +51,6 @@ def _name(f) -> str:
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _trivial(group: Group):
-    return trivial_irrep(group)
-
-
 def activated_irrep(irrep, f):
     """The irrep of ``f(x)`` for ``x`` in a one-dimensional ``irrep``; raises when f breaks equivariance."""
     if irrep.dim != 1:
@@ -68,7 +64,7 @@ def activated_irrep(irrep, f):
     if p == -1:
         return irrep
     if p == 1:
-        return _trivial(irrep.group)
+        return trivial_irrep(irrep.group)
     raise ValueError(
         f"{_name(f)} is neither odd nor even, so it breaks equivariance on the non-trivial irrep "
         f"{irrep_name(irrep)} (which flips sign under some elements); use an odd function such as tanh, "
@@ -314,7 +310,7 @@ class Norm(torch.nn.Module):
         self.irreps_in = Irreps(irreps_in, group)
         if not (is_real_number(epsilon) and epsilon >= 0):
             raise ValueError(f"epsilon must be a number >= 0, got {epsilon!r}")
-        self.irreps_out = Irreps([(self.irreps_in.num_irreps, _trivial(self.irreps_in.group))],
+        self.irreps_out = Irreps([(self.irreps_in.num_irreps, trivial_irrep(self.irreps_in.group))],
                                  self.irreps_in.group)
         self.squared, self.epsilon, self.channel_dim = bool(squared), float(epsilon), channel_dim
 
