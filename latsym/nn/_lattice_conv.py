@@ -53,7 +53,9 @@ class LatticeConv(torch.nn.Module):
         radius: stencil radius in the lattice's length unit.
         group: the symmetry group (default: the group of ``irreps_in``, or, when ``irreps_in`` is a
             string, the lattice's site group, or its ``point_group`` with ``centre``); it must act on
-            the lattice.
+            the lattice. With Lie factors (``G * SO3() * TimeReversal()``, ``G * U1()``) the
+            finite part ties the weights on orbits of offsets and the Lie factors act by Schur's
+            lemma (a spin's ``l = 1`` only reaches ``l = 1``).
         bias: learn a bias on invariant output irreps.
         centre: ``None`` (the group acts about every site) or the Cartesian point, shape ``(d,)``,
             that the group fixes.
