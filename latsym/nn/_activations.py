@@ -132,6 +132,8 @@ class Activation(torch.nn.Module):
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "Activation", self)
         if isinstance(self.irreps_in, RepType):
             return self.acts[0](x)
+        if not self._runs:  # no channels (a Gate without extra scalars)
+            return x
         if len(self._runs) == 1:
             f = self._runs[0][1]
             return x if f is None else f(x)

@@ -190,3 +190,11 @@ def test_restricted_stack_mixes_what_so3_kept_apart():
 def test_restrict_refuses_what_is_not_a_subgroup(subgroup, error, match):
     with pytest.raises(error, match=match):
         Restrict("A1:1:odd", subgroup, group=MAGNETIC)
+
+
+def test_gate_without_extra_scalars():
+    """Only gates and gated spins (no free scalars): the empty scalar part passes through."""
+    gate = Gate("", torch.tanh, "2xA1:0:even", torch.sigmoid, "A1:1:odd + A1:2:even", group=MAGNETIC).double()
+    assert str(gate.irreps_out) == "1xA1:1:odd + 1xA1:2:even"
+    assert gate(torch.randn(4, 10, dtype=torch.float64)).shape == (4, 8)
+    assert_equivariant(gate, samples=3)
