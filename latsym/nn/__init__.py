@@ -1,5 +1,9 @@
 """Equivariant PyTorch layers for lattice fields typed by irreps of a point group × internal group.
 
+The internal group may be finite (Z2, time reversal) or have compact Lie factors (spin rotations
+SO3, phases U1): ``Irreps("A1:1:odd", point_group("6mm", dim=2) * SO3() * TimeReversal())`` is a
+classical spin; the point group moves the sites and the Lie factors act by Schur's lemma.
+
 Fields are tensors ``(batch, channels, *lattice_shape)`` whose channels are ordered by an
 :class:`Irreps` (or a :class:`RepType`, e.g. a permutation field); every per-site layer takes
 ``channel_dim`` (default 1) so per-site features ``(..., dim)`` work with ``channel_dim=-1``.

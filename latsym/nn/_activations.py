@@ -28,6 +28,7 @@ from latsym.nn._irreps import (
     typed,
 )
 from latsym.nn._linear import _check_channels
+from latsym.nn._split import irrep_name, join_irrep, split_irrep, trivial_irrep
 
 
 def parity(f: Callable[[torch.Tensor], torch.Tensor], *, atol: float = 1e-9) -> int:
@@ -50,16 +51,12 @@ def _name(f) -> str:
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _trivial(group: Group):
-    return next(ir for ir in _irreps_of(group) if is_trivial(ir))
-
-
 def activated_irrep(irrep, f):
     """The irrep of ``f(x)`` for ``x`` in a one-dimensional ``irrep``; raises when f breaks equivariance."""
     if irrep.dim != 1:
         raise ValueError(
-            f"a pointwise function on the {irrep.dim}-dimensional irrep {irrep.label} breaks equivariance; "
-            "use NormActivation or Gate for multi-dimensional irreps"
+            f"a pointwise function on the {irrep.dim}-dimensional irrep {irrep_name(irrep)} breaks "
+            "equivariance; use NormActivation or Gate for multi-dimensional irreps"
         )
     if is_trivial(irrep):
         return irrep
@@ -67,10 +64,10 @@ def activated_irrep(irrep, f):
     if p == -1:
         return irrep
     if p == 1:
-        return _trivial(irrep.group)
+        return trivial_irrep(irrep.group)
     raise ValueError(
         f"{_name(f)} is neither odd nor even, so it breaks equivariance on the non-trivial irrep "
-        f"{irrep.label} (which flips sign under some elements); use an odd function such as tanh, "
+        f"{irrep_name(irrep)} (which flips sign under some elements); use an odd function such as tanh, "
         "or gate the field with an invariant scalar (Gate)"
     )
 
@@ -135,6 +132,8 @@ class Activation(torch.nn.Module):
         _check_channels(x, self.channel_dim, self.irreps_in.dim, "Activation", self)
         if isinstance(self.irreps_in, RepType):
             return self.acts[0](x)
+        if not self._runs:  # no channels (a Gate without extra scalars)
+            return x
         if len(self._runs) == 1:
             f = self._runs[0][1]
             return x if f is None else f(x)
@@ -150,13 +149,14 @@ def _gated_irrep(gate, irrep):
     """The irrep of ``s * x`` for a scalar ``s`` in the 1-dim irrep ``gate`` and ``x`` in ``irrep``."""
     if is_trivial(gate):
         return irrep
-    product = gate.matrices * irrep.matrices
-    for candidate in _irreps_of(irrep.group):
-        if candidate.dim == irrep.dim and np.allclose(candidate.matrices, product, atol=1e-10):
-            return candidate
+    g, x = split_irrep(gate), split_irrep(irrep)  # a 1-dim gate is trivial on the Lie factors
+    product = g.finite.matrices * x.finite.matrices
+    for candidate in _irreps_of(x.finite.group):
+        if candidate.dim == x.finite.dim and np.allclose(candidate.matrices, product, atol=1e-10):
+            return join_irrep(irrep.group, candidate, x.lie)
     raise ValueError(
-        f"a gate in {gate.label} times {irrep.label} is not one of the core's irreps in the same basis; "
-        "use an invariant gate (or an even gate activation, which makes the gate invariant)"
+        f"a gate in {irrep_name(gate)} times {irrep_name(irrep)} is not one of the core's irreps in the "
+        "same basis; use an invariant gate (or an even gate activation, which makes the gate invariant)"
     )
 
 
@@ -312,7 +312,7 @@ class Norm(torch.nn.Module):
         self.irreps_in = Irreps(irreps_in, group)
         if not (is_real_number(epsilon) and epsilon >= 0):
             raise ValueError(f"epsilon must be a number >= 0, got {epsilon!r}")
-        self.irreps_out = Irreps([(self.irreps_in.num_irreps, _trivial(self.irreps_in.group))],
+        self.irreps_out = Irreps([(self.irreps_in.num_irreps, trivial_irrep(self.irreps_in.group))],
                                  self.irreps_in.group)
         self.squared, self.epsilon, self.channel_dim = bool(squared), float(epsilon), channel_dim
 

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from latsym._errors import format_bytes
-from latsym.group import Group, Irrep, Representation, real_irreps
+from latsym.group import CompactGroup, Group, Irrep, LieIrrep, Representation, real_irreps
+from latsym.nn._split import irrep_key, irrep_name, irrep_order, is_trivial, trivial_irrep
 
 #: a term that starts like a number: (multiplicity, separator, label), each possibly malformed
 #: The largest multiplicity of one term (and of ``irreps * n`` and ``RepType(mul=...)``): a million
@@ -39,7 +40,9 @@ def _irreps_of(group: Group) -> tuple[Irrep, ...]:
     return tuple(real_irreps(group))
 
 
-def _lookup(group: Group, label: str) -> Irrep:
+def _lookup(group: CompactGroup, label: str) -> Irrep | LieIrrep:
+    if not group.is_finite:
+        return group.irrep(label)  # a GroupError (a ValueError) names the factors' labels
     for irrep in _irreps_of(group):
         if irrep.label == label:
             return irrep
@@ -47,16 +50,11 @@ def _lookup(group: Group, label: str) -> Irrep:
     raise ValueError(f"{group.name} has no irrep labelled {label!r}; its irreps are: {known}")
 
 
-def is_trivial(irrep: Irrep) -> bool:
-    """Whether ``irrep`` is the trivial (invariant) irrep of its group."""
-    return irrep.dim == 1 and bool(np.allclose(irrep.matrices, 1.0))
-
-
 class MulIrrep(NamedTuple):
     """One term ``mul x irrep`` of an :class:`Irreps`."""
 
     mul: int
-    irrep: Irrep
+    irrep: Irrep | LieIrrep
 
     @property
     def dim(self) -> int:
@@ -64,7 +62,7 @@ class MulIrrep(NamedTuple):
         return self.mul * self.irrep.dim
 
     def __str__(self) -> str:
-        return f"{self.mul}x{self.irrep.label}"
+        return f"{self.mul}x{irrep_name(self.irrep)}"
 
 
 class SortResult(NamedTuple):
@@ -76,11 +74,14 @@ class SortResult(NamedTuple):
 
 
 class Irreps:
-    """An immutable, hashable sum of real irreps of a finite group, with multiplicities.
+    """An immutable, hashable sum of real irreps with multiplicities, of a finite group or of a group
+    with compact Lie factors (``G * SO3() * TimeReversal()``, ``G * U1()``).
 
     Args:
         irreps: a string such as ``"9xA1 + 3xA2 + 11xE"`` (``"E"`` means ``"1xE"``; for a product
-            ``G * K`` the labels are the core's product labels such as ``"2xA1:odd + E:even"``), another
+            ``G * K`` the labels are the core's product labels such as ``"2xA1:odd + E:even"``, and
+            for ``G * SO3() * TimeReversal()`` the factors' labels joined by ``:`` in factor order,
+            e.g. ``"2xA1:1:odd"`` for two classical spins), another
             ``Irreps``, an :class:`~latsym.group.Irrep`, or a sequence of ``(mul, irrep)`` pairs where
             ``irrep`` is an ``Irrep`` or a label.
         group: the group whose irreps are meant; needed when ``irreps`` holds only labels.
@@ -97,6 +98,13 @@ class Irreps:
     [slice(0, 2, None), slice(2, 4, None)]
     >>> irreps.representation_matrices().shape
     torch.Size([8, 4, 4])
+
+    With a Lie factor the group has infinitely many elements; :meth:`matrix` gives one element's:
+
+    >>> from latsym.group import SO3, TimeReversal
+    >>> spins = Irreps("2xA1:1:odd + E:0:even", G * SO3() * TimeReversal())
+    >>> spins.dim, str(spins)
+    (8, '2xA1:1:odd + 1xE:0:even')
     """
 
     __slots__ = ("_group", "_terms")
@@ -110,7 +118,7 @@ class Irreps:
             if group is None:
                 raise TypeError(f"a string needs its group: Irreps({irreps!r}, group)")
             terms = tuple(_parse(irreps, group))
-        elif isinstance(irreps, Irrep):
+        elif isinstance(irreps, Irrep | LieIrrep):
             group = _same_group(group, irreps)
             terms = (MulIrrep(1, irreps),)
         elif isinstance(irreps, RepType):
@@ -126,7 +134,7 @@ class Irreps:
                 )
             terms_list = []
             for item in irreps:
-                if isinstance(item, Irrep):
+                if isinstance(item, Irrep | LieIrrep):
                     mul, ir = 1, item
                 else:
                     try:
@@ -139,7 +147,7 @@ class Irreps:
                     if group is None:
                         raise TypeError("labels need their group: Irreps([(2, 'A1')], group)")
                     ir = _lookup(group, ir)
-                elif isinstance(ir, Irrep):
+                elif isinstance(ir, Irrep | LieIrrep):
                     group = _same_group(group, ir)
                 else:
                     raise TypeError(f"expected an Irrep or a label, got {ir!r}")
@@ -190,7 +198,7 @@ class Irreps:
     def count(self, irrep: Irrep | str) -> int:
         """Total multiplicity of ``irrep`` (an ``Irrep`` or a label)."""
         ir = _lookup(self._group, irrep) if isinstance(irrep, str) else irrep
-        return sum(t.mul for t in self._terms if t.irrep.index == ir.index)
+        return sum(t.mul for t in self._terms if irrep_key(t.irrep) == irrep_key(ir))
 
     def slices(self) -> list[slice]:
         """The channel range of each term, in order."""
@@ -212,7 +220,7 @@ class Irreps:
         for mul, ir in self._terms:
             if mul == 0:
                 continue
-            if out and out[-1].irrep.index == ir.index:
+            if out and irrep_key(out[-1].irrep) == irrep_key(ir):
                 out[-1] = MulIrrep(out[-1].mul + mul, ir)
             else:
                 out.append(MulIrrep(mul, ir))
@@ -220,7 +228,7 @@ class Irreps:
 
     def sort(self) -> SortResult:
         """Sort the terms by the core's irrep order (stable); returns ``(irreps, p, inv)``."""
-        inv = tuple(sorted(range(len(self)), key=lambda i: self._terms[i].irrep.index))
+        inv = tuple(sorted(range(len(self)), key=lambda i: irrep_order(self._terms[i].irrep)))
         p = [0] * len(inv)
         for new, old in enumerate(inv):
             p[old] = new
@@ -255,10 +263,11 @@ class Irreps:
         return self._group == other._group and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self._group.fingerprint, self._key()))
+        group = self._group.fingerprint if self._group.is_finite else self._group
+        return hash((group, self._key()))
 
-    def _key(self) -> tuple[tuple[int, int], ...]:
-        return tuple((t.mul, t.irrep.index) for t in self._terms)
+    def _key(self) -> tuple[tuple, ...]:
+        return tuple((t.mul, irrep_key(t.irrep)) for t in self._terms)
 
     def __str__(self) -> str:
         return " + ".join(str(t) for t in self._terms)
@@ -278,7 +287,9 @@ class Irreps:
 
     def D(self, g: int, *, dtype: torch.dtype | None = None,
           device: torch.device | str | None = None) -> torch.Tensor:
-        """The ``(dim, dim)`` matrix of group element ``g`` (an index ``0 .. |G|-1``)."""
+        """The ``(dim, dim)`` matrix of group element ``g`` (an index ``0 .. |G|-1``); finite groups
+        only (see :meth:`matrix`)."""
+        self._need_finite("D(g)")
         try:
             g = operator.index(g)
         except TypeError:
@@ -291,10 +302,50 @@ class Irreps:
                                device=device)
 
     def representation(self) -> Representation:
-        """The core :class:`~latsym.group.Representation` with these block-diagonal matrices."""
+        """The core :class:`~latsym.group.Representation` with these block-diagonal matrices (finite
+        groups only)."""
         return Representation(self._group, self._matrices())
 
+    def matrix(self, element, *, dtype: torch.dtype | None = None,
+               device: torch.device | str | None = None) -> torch.Tensor:
+        """The block-diagonal ``(dim, dim)`` matrix of any group element: an index for a finite
+        group, a rotation matrix for :class:`~latsym.group.SO3`, an angle for
+        :class:`~latsym.group.U1`, a tuple ``(g, R, t)`` for ``G * SO3() * TimeReversal()``
+        (one component per factor). ``x ↦ matrix @ x`` is the element's action on the channels.
+
+        >>> import numpy as np
+        >>> from latsym.group import SO3, TimeReversal, point_group
+        >>> P = point_group("4mm", dim=2) * SO3() * TimeReversal()
+        >>> spin = Irreps("A1:1:odd + A1:0:even", P)  # a classical spin and an invariant scalar
+        >>> R = SO3.rotation([0, 0, 1], np.pi / 2)
+        >>> spin.matrix((0, R, 1), dtype=torch.float64).round(decimals=12) + 0.0  # R, then T
+        tensor([[ 0.,  1.,  0.,  0.],
+                [-1.,  0.,  0.,  0.],
+                [ 0.,  0., -1.,  0.],
+                [ 0.,  0.,  0.,  1.]], dtype=torch.float64)
+        """
+        if self._group.is_finite:
+            return self.D(self._group.check_element(element), dtype=dtype, device=device)
+        element = self._group.check_element(element)
+        _check_dense(1, self.dim, f"the matrix of a {self.dim}-channel field of {self._group.name}")
+        out = np.zeros((self.dim, self.dim))
+        start = 0
+        for mul, irrep in self._terms:
+            block = irrep.matrix(element)
+            for _ in range(mul):
+                out[start:start + irrep.dim, start:start + irrep.dim] = block
+                start += irrep.dim
+        return torch.tensor(out, dtype=dtype or torch.get_default_dtype(), device=device)
+
+    def _need_finite(self, what: str) -> None:
+        if not self._group.is_finite:
+            raise TypeError(
+                f"{what} lists matrices by element index, which only a finite group has; "
+                f"{self._group.name} has a Lie factor: use irreps.matrix(element) for one element"
+            )
+
     def _matrices(self) -> np.ndarray:
+        self._need_finite("representation matrices")
         return _block_diagonal(self._group, self._key())
 
     def randn(self, *size: int, normalization: str = "component", dtype: torch.dtype | None = None,
@@ -482,7 +533,10 @@ def _parse(text: str, group: Group) -> Iterator[MulIrrep]:
 
 
 def _parse_term(term: str, text: str, group: Group) -> MulIrrep:
-    """One term ``MULxLABEL`` or ``LABEL``; a term that starts like a number is a multiplicity."""
+    """One term ``MULxLABEL`` or ``LABEL``; a term that starts like a number is a multiplicity,
+    except a term without an ``x`` of a group whose labels may start with a digit (``"1"`` of SO3)."""
+    if not group.is_finite and re.fullmatch(r"[^\sxX×*]+", term):
+        return MulIrrep(1, _lookup(group, term))
     if not term[:1] or term[0] not in "+-.0123456789":  # no labels start like a number
         if not re.fullmatch(r"\S+", term):
             raise ValueError(
@@ -499,8 +553,7 @@ def _parse_term(term: str, text: str, group: Group) -> MulIrrep:
     elif not label:
         problem = "no irrep label follows it"
     if problem is not None:
-        known = [ir.label for ir in _irreps_of(group)]
-        example = label if label in known else known[0]
+        example = _example_label(group, label)
         where = "" if term == text.strip() else f" (in {text!r})"
         raise ValueError(
             f"bad multiplicity in {term!r}{where}: {problem}; a multiplicity must be a "
@@ -512,6 +565,14 @@ def _parse_term(term: str, text: str, group: Group) -> MulIrrep:
         )
     irrep = _lookup(group, label)
     return MulIrrep(_check_mul(int(mul), irrep.dim), irrep)
+
+
+def _example_label(group: CompactGroup, label: str) -> str:
+    """``label`` if it names an irrep of ``group``, else the trivial irrep's label (for messages)."""
+    try:
+        return irrep_name(_lookup(group, label))
+    except ValueError:
+        return irrep_name(trivial_irrep(group))
 
 
 def channels_last(x: torch.Tensor, channel_dim: int | None) -> torch.Tensor:

@@ -10,6 +10,7 @@ from latsym.lattice import LatticeError, PeriodicLattice
 from latsym.nn._irreps import typed
 from latsym.nn._linear import Linear
 from latsym.nn._neighbourhood import Neighbourhood
+from latsym.nn._split import finite_part
 from latsym.nn._stencil_kernel import StencilKernel
 
 
@@ -52,7 +53,9 @@ class LatticeConv(torch.nn.Module):
         radius: stencil radius in the lattice's length unit.
         group: the symmetry group (default: the group of ``irreps_in``, or, when ``irreps_in`` is a
             string, the lattice's site group, or its ``point_group`` with ``centre``); it must act on
-            the lattice.
+            the lattice. With Lie factors (``G * SO3() * TimeReversal()``, ``G * U1()``) the
+            finite part ties the weights on orbits of offsets and the Lie factors act by Schur's
+            lemma (a spin's ``l = 1`` only reaches ``l = 1``).
         bias: learn a bias on invariant output irreps.
         centre: ``None`` (the group acts about every site) or the Cartesian point, shape ``(d,)``,
             that the group fixes.
@@ -180,13 +183,15 @@ def _site_centred(lattice: PeriodicLattice, group: Group, radius: float, irreps_
     """The neighbourhood of a group acting about every site, or an error that points to ``centre``
     when the group is a symmetry of the lattice about its centre only."""
     lat = lattice.lattice
-    if group.matrices is not None and group.matrices.shape[1:] == (lat.dim, lat.dim):
+    spatial = finite_part(group)
+    acts = spatial is not None and spatial.matrices is not None
+    if acts and spatial.matrices.shape[1:] == (lat.dim, lat.dim):
         for s in range(lat.n_basis):
             try:
-                lat.check_group(group, sublattice=s)
+                lat.check_group(spatial, sublattice=s)
             except LatticeError as exc:
                 try:
-                    lat.check_group(group, centre=lat.centre)
+                    lat.check_group(spatial, centre=lat.centre)
                 except LatticeError:
                     raise exc from None
                 raise LatticeError(

@@ -19,6 +19,7 @@ from latsym.nn._irreps import (
     is_trivial,
     typed,
 )
+from latsym.nn._split import irrep_key, irrep_name
 
 
 class LinearPath(NamedTuple):
@@ -115,7 +116,7 @@ class Linear(BiasAndBases):
         fan_in = [0] * len(ir_out)
         for i_out, (mul_out, out) in enumerate(ir_out):
             for i_in, (mul_in, inp) in enumerate(ir_in):
-                if inp.index == out.index and mul_in * mul_out > 0:
+                if irrep_key(inp) == irrep_key(out) and mul_in * mul_out > 0:
                     k = len(out.endomorphism_basis)
                     self.paths.append(LinearPath(i_in, i_out, k, (k, mul_out, mul_in)))
                     fan_in[i_out] += k * mul_in
@@ -182,7 +183,7 @@ class Linear(BiasAndBases):
 
 
 def _zero_map_message(ir_in: Irreps, ir_out: Irreps) -> str:
-    labels = sorted({t.irrep.label for t in ir_out if t.mul}, key=str)
+    labels = sorted({irrep_name(t.irrep) for t in ir_out if t.mul})
     return (
         f"Linear from {ir_in or 'no channels'} to {ir_out} is identically zero: by Schur's lemma an "
         f"equivariant map only connects equal irreps, and no output irrep ({', '.join(labels)}) appears "

@@ -8,7 +8,20 @@ import torch.nn.functional as F
 
 from latsym.group import Group, permutation_representation
 from latsym.lattice import LatticeError, PeriodicLattice, Stencil
-from latsym.nn._irreps import ExactConstants, Irreps, _irreps_of, check_input, is_trivial, typed
+from latsym.nn._irreps import ExactConstants, Irreps, check_input, typed
+from latsym.nn._split import finite_part, join_irrep, split_irrep, trivial_irrep
+
+
+def spatial_part(group, lattice: PeriodicLattice) -> Group:
+    """The finite part of ``group`` that moves the sites of ``lattice`` (the group itself for a
+    finite group; ``G × T`` for ``G × SO3 × T``), or a clear error when there is none."""
+    spatial = finite_part(group)
+    if spatial is None or spatial.matrices is None or spatial.matrices.shape[1] != lattice.dim:
+        raise ValueError(
+            f"{group.name} does not act on {lattice.dim}-dimensional positions; use the lattice's point "
+            "group (times internal groups such as Z2, TimeReversal, SO3 or U1)"
+        )
+    return spatial
 
 
 class Neighbourhood(ExactConstants):
@@ -31,8 +44,10 @@ class Neighbourhood(ExactConstants):
     Args:
         lattice: the periodic lattice; fields are ``(batch, channels, *lattice_shape)``.
         group: the symmetry group: the lattice's site group (default), a subgroup, or a product
-            ``G * K`` with an internal group. It must map the lattice to itself about a site of
-            every sublattice.
+            ``G * K`` with internal groups, finite or Lie (``G * SO3() * TimeReversal()``: the
+            Lie factors act on the gathered values as on the input, and the output irreps are
+            ``(σ, l)`` with σ from the finite part's decomposition). It must map the lattice to
+            itself about a site of every sublattice.
         radius: stencil radius, in the lattice's length unit (the centre is included).
         irreps_in: the type of the input field (default: one invariant scalar); strings are parsed
             with ``group``.
@@ -55,18 +70,14 @@ class Neighbourhood(ExactConstants):
         if not isinstance(lattice, PeriodicLattice):
             raise TypeError(f"lattice must be a latsym.lattice.PeriodicLattice, got {type(lattice).__name__}")
         group = lattice.lattice.group if group is None else group
-        if group.matrices is None or group.matrices.shape[1] != lattice.dim:
-            raise ValueError(
-                f"{group.name} does not act on {lattice.dim}-dimensional positions; use the lattice's point "
-                "group (times an internal group)"
-            )
+        spatial = spatial_part(group, lattice)
         self.lattice = lattice
         self.group = group
         self.radius = float(radius)
-        trivial = next(ir for ir in _irreps_of(group) if is_trivial(ir))
+        trivial = trivial_irrep(group)
         self.irreps_in = Irreps([(1, trivial)], group) if irreps_in is None else typed(irreps_in, group)
         try:
-            self.stencils = [Stencil(lattice.lattice, radius, sublattice=s, group=group)
+            self.stencils = [Stencil(lattice.lattice, radius, sublattice=s, group=spatial)
                              for s in range(lattice.lattice.n_basis)]
         except LatticeError as exc:
             if lattice.lattice.n_basis == 1:
@@ -225,15 +236,25 @@ def _projection(stencil: Stencil, field_type) -> tuple[np.ndarray, Irreps]:
     rows, terms = [], []  # one block of rows per input copy, in input order
     start = 0
     for mul, irrep in irreps_in:
-        dec = P.tensor(Irreps(irrep).representation()).decompose()  # vector index: point * d + i
-        d = irrep.dim
+        split = split_irrep(irrep)  # the finite part moves the points; a Lie part rides along
+        dec = P.tensor(Irreps(split.finite).representation()).decompose()  # vector index: point * d + i
+        d, lie_dim = irrep.dim, split.lie_dim
+        Q = np.kron(dec.change_of_basis_inv, np.eye(lie_dim))  # rows (copy component, l)
+        rows_order, out_terms, row = [], [], 0
+        for ir, m in dec.terms:  # m copies of ir ⊗ lie, each in the canonical order (f, l)
+            joined = join_irrep(group, ir, split.lie)
+            out_terms.append((m, joined))
+            for _ in range(m):
+                rows_order.append(row + split_irrep(joined).perm)
+                row += joined.dim
+        Q = Q[np.concatenate(rows_order)] if rows_order else Q
         for _ in range(mul):
             block = np.zeros((n * d, irreps_in.dim * n))
             for i in range(d):
-                # column (channel c, point p) = c * n + p; the decomposition's column p * d + i
-                block[:, (start + i) * n + np.arange(n)] = dec.change_of_basis_inv[:, np.arange(n) * d + i]
+                # column (channel c, point p) = c * n + p; the decomposition's column p * d + perm[i]
+                block[:, (start + i) * n + np.arange(n)] = Q[:, np.arange(n) * d + split.perm[i]]
             rows.append(block)
-            terms.extend((m, ir) for ir, m in dec.terms)
+            terms.extend(out_terms)
             start += d
     layout = Irreps(terms, group)
     matrix = np.concatenate(rows) if rows else np.zeros((0, irreps_in.dim * n))

@@ -11,7 +11,8 @@ from latsym.lattice._lattice import TOL
 from latsym.lattice._neighbourhood import _points_within
 from latsym.nn._irreps import is_real_number, typed
 from latsym.nn._linear import BiasAndBases, _irreps
-from latsym.nn._neighbourhood import StencilGeometry, check_lattice_field, convolve_folded
+from latsym.nn._neighbourhood import StencilGeometry, check_lattice_field, convolve_folded, spatial_part
+from latsym.nn._split import irrep_key, lie_intertwiners, split_irrep
 
 
 class StencilKernel(BiasAndBases):
@@ -35,7 +36,11 @@ class StencilKernel(BiasAndBases):
 
     Args:
         lattice: the periodic lattice (reference size).
-        group: orthogonal Cartesian matrices (a point group, or ``G * K`` with an internal group).
+        group: orthogonal Cartesian matrices (a point group, or ``G * K`` with an internal group),
+            or a product with Lie factors (``G * SO3() * TimeReversal()``, ``G * U1()``): its finite
+            part moves the sites and the Lie factors act on the values by Schur's lemma (the kernel
+            basis of ``(σ, l) → (σ', l')`` is the finite part's basis times the identity for
+            ``l = l'``, and nothing otherwise).
         centre: the Cartesian point the group fixes, shape ``(d,)``.
         radius: stencil radius in the lattice's length unit.
         irreps_in, irreps_out: :class:`Irreps` or :class:`RepType` of ``group``.
@@ -47,11 +52,7 @@ class StencilKernel(BiasAndBases):
         super().__init__()
         if not isinstance(lattice, PeriodicLattice):
             raise TypeError(f"lattice must be a latsym.lattice.PeriodicLattice, got {type(lattice).__name__}")
-        if group.matrices is None or group.matrices.shape[1] != lattice.dim:
-            raise ValueError(
-                f"{group.name} does not act on {lattice.dim}-dimensional positions; use the lattice's point "
-                "group (times an internal group)"
-            )
+        spatial = spatial_part(group, lattice)
         if not is_real_number(radius):
             raise TypeError(f"radius must be a number, got {type(radius).__name__}")
         if not np.isfinite(radius) or radius < 0:
@@ -59,7 +60,7 @@ class StencilKernel(BiasAndBases):
         lat = lattice.lattice
         self.centre = lat._check_point(centre, "centre")
         self.centre.setflags(write=False)
-        lat.check_group(group, centre=self.centre)
+        lat.check_group(spatial, centre=self.centre)
         self.lattice, self.group, self.radius = lattice, group, float(radius)
         self.irreps_in = typed(irreps_in, group)
         self.irreps_out = typed(irreps_out, group)
@@ -69,18 +70,18 @@ class StencilKernel(BiasAndBases):
         offsets = np.concatenate([p[0] for p in points])
         source = np.concatenate([p[1] for p in points])
         disp = np.concatenate([p[2] for p in points])
-        action = _action(lat, group, self.centre, out_sub, disp)
+        action = _action(lat, spatial, self.centre, out_sub, disp)
         self.n_points = len(disp)
 
         ir_in, ir_out = _irreps(self.irreps_in), _irreps(self.irreps_out)
         self.paths: list[tuple[int, int, int]] = []  # (i_out, i_in, number of basis kernels)
         bases, fan_in = [], [0] * len(ir_out)
-        cache: dict[tuple[int, int], np.ndarray] = {}
+        cache: dict[tuple, np.ndarray] = {}
         for i_out, (mul_out, out) in enumerate(ir_out):
             for i_in, (mul_in, inp) in enumerate(ir_in):
-                key = (out.index, inp.index)
+                key = (irrep_key(out), irrep_key(inp))
                 if key not in cache:
-                    cache[key] = _kernel_basis(action, out.matrices, inp.matrices)
+                    cache[key] = _split_kernel_basis(group, action, out, inp)
                 basis = cache[key]
                 if len(basis) and mul_out * mul_in:
                     self.paths.append((i_out, i_in, len(basis)))
@@ -179,6 +180,21 @@ def _action(lattice, group: Group, centre: np.ndarray, out_sub: np.ndarray, disp
                 raise LatticeError(f"element {group.names[g]!r} does not map the stencil to itself")
             action[g, x] = keys[key]
     return action
+
+
+def _split_kernel_basis(group, action: np.ndarray, irrep_out, irrep_in) -> np.ndarray:
+    """The kernel basis of two irreps of ``group``, ``(k, dim_out, dim_in, n_points)``: the finite
+    part's orbit-tied basis (:func:`_kernel_basis`) times the Lie factors' intertwiners (Schur's
+    lemma; the Lie factors move no sites), components reordered to the irreps' factor order."""
+    so, si = split_irrep(irrep_out), split_irrep(irrep_in)
+    lie = lie_intertwiners(group, si.lie, so.lie)  # (k_lie, lie_dim_out, lie_dim_in)
+    finite = _kernel_basis(action, so.finite.matrices, si.finite.matrices) if len(lie) else np.zeros(0)
+    if not len(lie) or not len(finite):
+        return np.zeros((0, irrep_out.dim, irrep_in.dim, action.shape[1]))
+    k, n = len(finite), action.shape[1]
+    basis = np.einsum("kabx,lij->klaibjx", finite, lie).reshape(k * len(lie), irrep_out.dim, irrep_in.dim, n)
+    basis *= np.sqrt(so.lie_dim)  # Σ_x |K(x)|² = dim_out, as for the finite part
+    return np.ascontiguousarray(basis[:, so.perm][:, :, si.perm])
 
 
 def _kernel_basis(action: np.ndarray, d_out: np.ndarray, d_in: np.ndarray) -> np.ndarray:

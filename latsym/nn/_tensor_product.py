@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from latsym.group import Group, clebsch_gordan
-from latsym.nn._irreps import ExactConstants, Irreps, _irreps_of, channels_back, channels_last
+from latsym.nn._irreps import ExactConstants, Irreps, channels_back, channels_last
 from latsym.nn._linear import _check_channels, endomorphisms
+from latsym.nn._split import all_irreps, irrep_name, lie_cutoffs
 
 #: Weight layout of each mode, as the dims of ``(paths, mul1, mul2, mul_out)`` that carry weights.
 MODES = ("uvw", "uvu", "uvv", "uuw", "uuu", "uvuv")
@@ -202,18 +203,19 @@ class TensorProduct(_Bilinear):
                 if not 0 <= i < len(irreps):
                     raise ValueError(f"instruction {tuple(ins)}: {name}={i} is out of range for {irreps}")
             (m1, a), (m2, b), (mo, c) = irreps_in1[ins.i_in1], irreps_in2[ins.i_in2], irreps_out[ins.i_out]
+            names = f"{irrep_name(a)} x {irrep_name(b)}", irrep_name(c)
             if ins.has_weight:
                 basis = coupling_basis(a, b, c)
             else:
                 basis = np.asarray(clebsch_gordan(a, b, c))
                 if len(basis) > 1:
                     raise ValueError(
-                        f"{a.label} x {b.label} contains {c.label} {len(basis)} times: an unweighted "
+                        f"{names[0]} contains {names[1]} {len(basis)} times: an unweighted "
                         "instruction is ambiguous, use has_weight=True"
                     )
             if len(basis) == 0:
                 raise ValueError(
-                    f"instruction {tuple(ins)}: {a.label} x {b.label} does not contain {c.label}"
+                    f"instruction {tuple(ins)}: {names[0]} does not contain {names[1]}"
                 )
             shape, fan_in = _mode_shape(ins.mode, len(basis), m1, m2, mo)
             const = None if ins.has_weight else _expand(ins.mode, torch.ones(shape, dtype=torch.float64),
@@ -286,7 +288,7 @@ class TensorSquare(_Bilinear):
         self.distinct_pairs = distinct_pairs
         pairs = [(t1, t2) for t1 in range(len(irreps_in)) for t2 in range(t1, len(irreps_in))]
         targets = (list(Irreps(irreps_out, G)) if irreps_out is not None
-                   else [(0, ir) for ir in _irreps_of(G)])
+                   else [(0, ir) for ir in all_irreps(G, **lie_cutoffs([ir for _, ir in irreps_in]))])
         paths, bases, out_terms = [], [], []
         for io, (mo, c) in enumerate(targets):
             for t1, t2 in pairs:

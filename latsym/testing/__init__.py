@@ -1,10 +1,11 @@
 """Public testing kit: exhaustive equivariance checks and hypothesis strategies for user models.
 
-``assert_equivariant(module)`` checks every element of the group (never a sample) and lattice
-translations, and on failure raises an ``EquivarianceError`` (an ``AssertionError``) carrying the
-per-operation report; ``equivariance_errors(module)`` returns that report without asserting. The
-strategies (``groups``, ``group_elements``, ``irreps``, ``typed_fields``, ``lattice_configurations``,
-``layer_stacks``) make property-based symmetry tests a few lines long.
+``assert_equivariant(module)`` checks every element of a finite group (never a sample; for Lie
+factors, deterministic test elements plus seeded random draws) and lattice translations, and on
+failure raises an ``EquivarianceError`` (an ``AssertionError``) carrying the per-operation
+report; ``equivariance_errors(module)`` returns that report without asserting. The strategies
+(``groups``, ``lie_groups``, ``group_elements``, ``irreps``, ``typed_fields``,
+``lattice_configurations``, ``layer_stacks``) make property-based symmetry tests a few lines long.
 They need ``hypothesis`` (the ``dev`` extra) and are imported on first use, so
 ``assert_equivariant`` works without it.
 """
@@ -23,6 +24,7 @@ _STRATEGIES = (
     "irreps",
     "lattice_configurations",
     "layer_stacks",
+    "lie_groups",
     "quaternion_group",
     "typed_fields",
 )

@@ -11,9 +11,13 @@ import numpy as np
 import torch
 
 from latsym._errors import LatsymError
-from latsym.group import Group
+from latsym.group import SO3, U1, CompactGroup, Group, LieProduct
 from latsym.lattice import PeriodicLattice
 from latsym.nn._irreps import Irreps, apply_matrix
+from latsym.nn._split import finite_part, lie_factors
+
+#: Default number of random draws of the Lie factors (:func:`equivariance_errors`'s ``samples``).
+LIE_SAMPLES = 8
 
 #: Default tolerance on the scaled error (see :func:`assert_equivariant`) per dtype.
 TOLERANCES = {torch.float64: 1e-10, torch.float32: 1e-5, torch.float16: 1e-2, torch.bfloat16: 5e-2}
@@ -99,10 +103,22 @@ def equivariance_errors(
     backend: str = "torch",
     seed: int = 0,
     device: torch.device | str | None = None,
+    samples: int = LIE_SAMPLES,
+    all_combinations: bool = False,
 ) -> EquivarianceReport:
     """Measure ``f(g·x) - g·f(x)`` for **every** element ``g`` of the group and for lattice
     translations, without asserting anything: the per-operation report that
     :func:`assert_equivariant` checks.
+
+    For a group with compact Lie factors (``G * SO3() * TimeReversal()``, ``G * U1()``) "every
+    element" means: every element of the finite factors (the Lie components at the identity);
+    the Lie factors' deterministic ``test_elements()`` (axis rotations and generic rotations about
+    generic axes) and ``samples`` Haar-random draws ``sample_elements(samples, seed)`` (the finite
+    components at the identity); and mixed elements, each non-identity finite element combined
+    with one of those Lie elements in turn (``all_combinations=True``: with every one of them).
+    Since ``(g, R) = (g, 1)·(1, R)``, equivariance under the first two sets implies it under the
+    whole group; the mixed ones check it directly. Operations are named by their components,
+    e.g. ``"C6 · R(axis=[0.27, 0.53, 0.80], angle=0.7) · T"``.
 
     Args:
         module_or_fn: a module or callable. Its irreps are read from ``module.irreps_in`` and
@@ -132,6 +148,9 @@ def equivariance_errors(
         backend: ``"torch"`` or ``"numpy"`` (the callable takes and returns numpy arrays).
         seed: seed of the random inputs.
         device: where the inputs live (e.g. ``"cuda"`` for a module on a GPU); default CPU.
+        samples: number of random draws of the Lie factors (groups with a Lie factor only).
+        all_combinations: check every finite element times every Lie element (groups with a Lie
+            factor only; slower).
 
     Returns:
         The :class:`EquivarianceReport`: the scaled error of every operation and the tolerance.
@@ -153,7 +172,9 @@ def equivariance_errors(
     _check_irreps(irreps_in, irreps_out, channel_dim)
     if lattice is not None and channel_dim not in (1, None):
         raise ValueError("lattice fields are (batch, channels, *lattice_shape): use channel_dim=1 (or None)")
-    sites = _Sites.build(lattice, irreps_in[0].group, translations, centre)
+    group = irreps_in[0].group
+    sites = _Sites.build(lattice, group, translations, centre)
+    elements = _elements(group, samples, seed, all_combinations)
     gen = torch.Generator().manual_seed(seed)
     xs = [_random_field(ir, batch, sites.shape, channel_dim, gen).to(dtype=dtype, device=device)
           for ir in irreps_in]
@@ -162,7 +183,8 @@ def equivariance_errors(
         ys = call(xs)
         scale = max([1.0, *(float(y.abs().max()) for y in ys if y.numel())])
         errors: dict[str, float] = {}
-        for name, op_in, op_out in sites.operations(irreps_in, irreps_out, channel_dim, dtype, xs[0].device):
+        for name, op_in, op_out in sites.operations(elements, irreps_in, irreps_out, channel_dim, dtype,
+                                                        xs[0].device):
             lhs = call([op(x) for op, x in zip(op_in, xs, strict=True)])
             rhs = [op(y.to(torch.float64)) for op, y in zip(op_out, ys, strict=True)]  # exact side in float64
             errors[name] = max(float((a.to(torch.float64) - b).abs().max()) if a.numel() else 0.0
@@ -304,23 +326,31 @@ class _Sites:
                 f"lattice must be a latsym.lattice.PeriodicLattice, got {type(lattice).__name__}; e.g. "
                 "PeriodicLattice(square(), (8, 8))"
             )
-        if group.matrices is None:  # a purely internal group moves no sites
-            perms = np.broadcast_to(np.arange(lattice.n_sites), (group.order, lattice.n_sites))
+        spatial = finite_part(group)  # Lie factors (SO3, U1) move no sites
+        if spatial is None or spatial.matrices is None:  # a purely internal group moves no sites
+            order = 1 if spatial is None else spatial.order
+            perms = np.broadcast_to(np.arange(lattice.n_sites), (order, lattice.n_sites))
         else:  # for G * K the matrices are G's, lifted: internal factors move no sites
-            perms = lattice.site_permutations(group, centre=centre)
+            perms = lattice.site_permutations(spatial, centre=centre)
         return cls(lattice.lattice_shape, perms, _translations(lattice, translations))
 
-    def operations(self, irreps_in, irreps_out, channel_dim, dtype, device):
-        group = irreps_in[0].group
-        mats_in = [ir.representation_matrices(dtype=torch.float64, device=device) for ir in irreps_in]
-        mats_out = [ir.representation_matrices(dtype=torch.float64, device=device) for ir in irreps_out]
+    def operations(self, elements, irreps_in, irreps_out, channel_dim, dtype, device):
+        finite = irreps_in[0].group.is_finite
+        if finite:
+            mats_in = [ir.representation_matrices(dtype=torch.float64, device=device) for ir in irreps_in]
+            mats_out = [ir.representation_matrices(dtype=torch.float64, device=device) for ir in irreps_out]
         eye = [torch.eye(ir.dim, dtype=torch.float64, device=device) for ir in irreps_in + irreps_out]
-        for g in range(group.order):
-            perm = None if self.spatial is None else self.spatial[g]
+        for name, element, site_index in elements:
+            perm = None if self.spatial is None else self.spatial[site_index]
+            if finite:
+                m_in, m_out = [m[element] for m in mats_in], [m[element] for m in mats_out]
+            else:
+                m_in = [ir.matrix(element, dtype=torch.float64, device=device) for ir in irreps_in]
+                m_out = [ir.matrix(element, dtype=torch.float64, device=device) for ir in irreps_out]
             yield (
-                group.names[g],
-                [self._op(m[g], perm, channel_dim, dtype) for m in mats_in],
-                [self._op(m[g], perm, channel_dim, torch.float64) for m in mats_out],
+                name,
+                [self._op(m, perm, channel_dim, dtype) for m in m_in],
+                [self._op(m, perm, channel_dim, torch.float64) for m in m_out],
             )
         n_in = len(irreps_in)
         for name, perm in self.shifts:
@@ -344,6 +374,68 @@ class _Sites:
             return flat[..., inverse].reshape(y.shape)
 
         return act
+
+
+def _elements(group: CompactGroup, samples: int, seed: int, all_combinations: bool) -> list[tuple]:
+    """``(name, element, index of its finite part)`` of every operation to check (see
+    :func:`equivariance_errors`)."""
+    if group.is_finite:
+        return [(group.names[g], g, g) for g in range(group.order)]
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
+        raise ValueError(f"samples must be an integer >= 0, got {samples!r}")
+    lie = lie_factors(group)
+    lie_group = lie[0] if len(lie) == 1 else LieProduct(*lie)
+    lie_elements = lie_group.test_elements()[1:] + lie_group.sample_elements(samples, seed)
+    lie_elements = [x if len(lie) > 1 else (x,) for x in lie_elements]
+    identity = tuple(f.identity for f in lie)
+    F = finite_part(group)
+    n_finite = 1 if F is None else F.order
+    pairs = [(i, identity) for i in range(n_finite)] + [(0, x) for x in lie_elements]
+    if all_combinations:
+        pairs += [(i, x) for i in range(1, n_finite) for x in lie_elements]
+    elif lie_elements:
+        pairs += [(i, lie_elements[(i - 1) % len(lie_elements)]) for i in range(1, n_finite)]
+    out, seen = [], set()
+    for i, x in pairs:
+        element = _assemble(group, F, i, x)
+        name = _element_name(group, element)
+        while name in seen:  # two draws that print alike
+            name += "'"
+        seen.add(name)
+        out.append((name, element, i))
+    return out
+
+
+def _assemble(group: CompactGroup, F, finite_index: int, lie_components: tuple):
+    """The element of ``group`` with finite part ``F``'s element ``finite_index`` and the given
+    Lie components."""
+    if not isinstance(group, LieProduct):
+        return lie_components[0]
+    n_finite = sum(f.is_finite for f in group.factors)
+    finite = iter(F.split(finite_index) if n_finite > 1 else (finite_index,))
+    lie = iter(lie_components)
+    return tuple(next(finite) if f.is_finite else next(lie) for f in group.factors)
+
+
+def _element_name(group: CompactGroup, element) -> str:
+    """A readable name: the non-identity components joined by " · " ("E" for the identity)."""
+    factors = group.factors if isinstance(group, LieProduct) else (group,)
+    components = element if isinstance(group, LieProduct) else (element,)
+    names = [_component_name(f, x) for f, x in zip(factors, components, strict=True)]
+    return " · ".join(n for n in names if n) or "E"
+
+
+def _component_name(factor, x) -> str:
+    if factor.is_finite:
+        return "" if x == 0 else factor.names[x]
+    if isinstance(factor, SO3):
+        axis, angle = SO3.axis_angle(x)
+        if angle == 0.0:
+            return ""
+        return f"R(axis=[{', '.join(f'{v:.2f}' for v in axis)}], angle={angle:.4g})"
+    if isinstance(factor, U1):
+        return "" if x == 0.0 else f"{factor.name}(θ={x:.4g})"
+    return repr(x)
 
 
 def _translations(lattice: PeriodicLattice, translations) -> list[tuple[str, np.ndarray]]:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from latsym.group import Z2, Group, point_group, point_group_symbols, real_irreps
+from latsym.group import SO3, U1, Z2, CompactGroup, Group, TimeReversal, point_group, point_group_symbols
 from latsym.lattice import PeriodicLattice
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "irreps",
     "lattice_configurations",
     "layer_stacks",
+    "lie_groups",
     "quaternion_group",
     "typed_fields",
 ]
@@ -40,6 +41,7 @@ def quaternion_group() -> Group:
     """The quaternion group Q8 as 4×4 real matrices (left multiplication by i, j): a custom group
     with a quaternionic (type H) irrep of real dimension 4.
 
+    >>> from latsym.group import real_irreps
     >>> Q8 = quaternion_group()
     >>> Q8.order, [ir.type for ir in real_irreps(Q8)]
     (8, ['R', 'R', 'R', 'R', 'H'])
@@ -68,17 +70,45 @@ def groups(*, dims=(2, 3), internal: bool | None = None, custom: bool = True) ->
     return st.tuples(bases, with_k).map(lambda t: t[0] * Z2() if t[1] else t[0])
 
 
-def group_elements(group: Group) -> st.SearchStrategy[int]:
-    """Element indices ``0 .. |G|-1`` of ``group`` (shrinking towards the identity)."""
-    return st.integers(0, group.order - 1)
+def lie_groups(*, symbols=("6mm", "4mm"), kinds=("spin", "magnetic", "charge")) -> st.SearchStrategy:
+    """Plane point groups (Hermann–Mauguin ``symbols``, ``dim=2``) times a compact Lie group:
+    ``"spin"`` draws ``G * SO3()``, ``"magnetic"`` ``G * SO3() * TimeReversal()`` (classical
+    spins are ``"A1:1:odd"``), ``"charge"`` ``G * U1()``.
+
+    >>> from hypothesis import find
+    >>> find(lie_groups(kinds=("magnetic",)), lambda P: True).name
+    'C6v×SO3×time_reversal'
+    """
+    makers = {"spin": lambda G: G * SO3(), "magnetic": lambda G: G * SO3() * TimeReversal(),
+              "charge": lambda G: G * U1()}
+    unknown = [k for k in kinds if k not in makers]
+    if unknown or not kinds or not symbols:
+        raise ValueError(f"kinds are some of {sorted(makers)} and symbols a non-empty list; got {kinds!r}, "
+                         f"{symbols!r}")
+    return st.tuples(st.sampled_from(list(symbols)), st.sampled_from(list(kinds))).map(
+        lambda t: makers[t[1]](point_group(t[0], dim=2)))
 
 
-def irreps(group: Group, *, max_terms: int = 4, max_mul: int = 3, min_terms: int = 1):
+def group_elements(group: CompactGroup, *, samples: int = 16) -> st.SearchStrategy:
+    """Element indices ``0 .. |G|-1`` of a finite ``group`` (shrinking towards the identity); for a
+    group with Lie factors its ``test_elements()`` or one of ``samples`` seeded random draws."""
+    if group.is_finite:
+        return st.integers(0, group.order - 1)
+    return st.sampled_from(group.test_elements()) | st.integers(0, samples - 1).map(
+        lambda k: group.sample_elements(1, seed=k)[0])
+
+
+def irreps(group: CompactGroup, *, max_terms: int = 4, max_mul: int = 3, min_terms: int = 1,
+           max_l: int = 2, max_charge: int = 2):
     """:class:`~latsym.nn.Irreps` of ``group``: ``min_terms..max_terms`` terms of multiplicity
-    ``1..max_mul`` drawn from the core's irreps (repeats allowed, order as drawn)."""
+    ``1..max_mul`` drawn from the core's irreps (repeats allowed, order as drawn); for a group with
+    Lie factors, from its irreps up to ``max_l`` (SO3) and ``max_charge`` (U1)."""
     from latsym.nn import Irreps
+    from latsym.nn._split import all_irreps as every_irrep
+    from latsym.nn._split import lie_factors
 
-    all_irreps = real_irreps(group)
+    cutoffs = {"max_l": max_l, "max_charge": max_charge}
+    all_irreps = every_irrep(group, **{f.cutoff: cutoffs[f.cutoff] for f in lie_factors(group)})
     term = st.tuples(st.integers(1, max_mul), st.sampled_from(all_irreps))
     return st.lists(term, min_size=min_terms, max_size=max_terms).map(lambda ts: Irreps(ts, group))
 
@@ -135,11 +165,12 @@ def layer_stacks(draw, group: Group, *, depth: tuple[int, int] = (1, 3), max_mul
         Sequential,
         TensorSquare,
     )
+    from latsym.nn._split import trivial_irrep
 
     if lattice is not None and channel_dim != 1:
         raise ValueError("lattice fields carry their channels on axis 1: use channel_dim=1 with a lattice")
 
-    trivial = real_irreps(group)[0]
+    trivial = trivial_irrep(group)
     current = draw(irreps(group, max_mul=max_mul))
     layers = []
     with torch.random.fork_rng(devices=[]):
