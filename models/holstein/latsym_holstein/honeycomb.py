@@ -33,12 +33,10 @@ from latsym.plugin import ModelPlugin
 
 @dataclasses.dataclass(frozen=True)
 class HoneycombParams:
-    """The model's parameters, energies in units of the hopping (``t = 1``).
-
-    Attributes:
-        t: hopping; g: electron–lattice coupling (energy per unit of ``Q``); k: on-site stiffness
-            (the ordered distortion is about ``±g/2k``); temperature: of the electrons and the
-            thermostat; mass, gamma (friction, ``>= 0``), dt: the Langevin dynamics.
+    """The model's parameters: hopping ``t`` (the energy unit), electron–lattice coupling ``g``, on-site
+    stiffness ``k``, ``temperature`` (of the electrons and the thermostat), and the Langevin ``mass``,
+    friction ``gamma`` (``>= 0``) and time step ``dt``. With the defaults the uniform state is unstable
+    to the charge order ``Q_A = -Q_B = ±q₀``, ``q₀ ≈ 1.1``.
 
     Raises:
         ValueError: a parameter that is not a finite real number, or not positive where it must be.
@@ -126,12 +124,15 @@ NETWORKS = NetworkRegistry("holstein-honeycomb")
 @NETWORKS.register("conv")
 class HoneycombNet(ForceField):
     """Parity-graded gated convolutions about the hexagon centre: equivariant under translations ×
-    6mm × Z2, hence odd in ``Q``. ``Q/s`` (``s`` the fitted ``input_scale``) is embedded as
-    ``[x, tanh(γ_j x)]`` (learnt gains, log-spaced from 1 to ``max_gain``), then ``layers``
+    6mm × Z2, hence odd in ``Q``. ``x = Q/s`` (``s`` the fitted ``input_scale``) is embedded as
+    ``[x, tanh(γ_j (x - m))]``, ``m`` the median of ``x`` over the sites (where half filling puts the
+    chemical potential: ``μ ≈ -g s m`` at strong coupling) and learnt gains log-spaced from 1 to
+    ``max_gain``, then ``layers``
     :class:`~latsym.nn.LatticeConv` of ``radius`` to ``width`` odd scalars (``tanh``), ``width``
     even ones born from odd ones (``x tanh x``) and ``width`` even ones (``silu``), with residual
     connections after the first; a convolution reads out the odd force, plus one of the input (the
-    elastic part). Forces ``s·(readout + skip)``, of ``q``'s shape ``(B, 2, L1, L2)``.
+    elastic part). Forces ``s·(readout + skip)``, of ``q``'s shape ``(B, 2, L1, L2)``, on periodic
+    lattices of at least 3 × 3 cells (5 × 5 from ``radius`` 1.5 on).
     """
 
     lattice_name, site_shape, odd_in_q = "honeycomb", (2,), True
@@ -169,7 +170,9 @@ class HoneycombNet(ForceField):
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:
         x = (q / self.input_scale)[:, None]
-        h = torch.cat([x, self.embed(self.gains(x))], dim=1)
+        n = x[0].numel()  # even: the median (mean of the middle two) is invariant and odd, as μ is
+        median = x.flatten(1).sort(dim=1).values[:, n // 2 - 1: n // 2 + 1].mean(dim=1)
+        h = torch.cat([x, self.embed(self.gains(x - median[:, None, None, None, None]))], dim=1)
         for n, (conv, act) in enumerate(zip(self.convs, self.acts, strict=True)):
             h = act(conv(h)) + (h if n else 0)
         return self.input_scale * (self.readout(h) + self.skip(x))[:, 0]
@@ -224,12 +227,13 @@ class HoneycombHolsteinPlugin(ModelPlugin):
         return {"dt": p.dt, "gamma": p.gamma, "temperature": p.temperature, "mass": p.mass}
 
     def observables(self):
-        """``cdw``: the sublattice imbalance ``⟨Q_A - Q_B⟩/2`` (the charge order of the honeycomb
-        lattice), and ``cdw_abs``, its magnitude; shape ``(B,)``."""
-        def cdw(state):
+        """The charge order of the honeycomb lattice, ``φ = (Q_A - Q_B)/2`` per cell, averaged over the
+        cells: ``cdw`` ``⟨φ⟩`` and ``cdw_abs`` ``⟨|φ|⟩`` (ordered domains of either sign); shape ``(B,)``."""
+        def phi(state):
             q = state.q.detach().cpu().double().numpy()
-            return (q[..., 0, :, :] - q[..., 1, :, :]).mean(axis=(-2, -1)) / 2
-        return {"cdw": cdw, "cdw_abs": lambda state: np.abs(cdw(state))}
+            return (q[..., 0, :, :] - q[..., 1, :, :]) / 2
+        return {"cdw": lambda state: phi(state).mean(axis=(-2, -1)),
+                "cdw_abs": lambda state: np.abs(phi(state)).mean(axis=(-2, -1))}
 
     def network_registry(self):
         return NETWORKS

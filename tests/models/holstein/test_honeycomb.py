@@ -4,6 +4,7 @@ symmetry, its network preset, its registration and its command line through lats
 import json
 import re
 import tomllib
+import types
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -116,6 +117,16 @@ def test_a_perfect_charge_order_has_the_mean_field_force(plugin):
     q = np.stack([np.full((4, 4), 1.2), np.full((4, 4), -1.2)])
     forces = plugin.reference_forces(q)
     assert np.allclose(forces[0], forces[0, 0, 0]) and np.allclose(forces[1], -forces[0, 0, 0])
+
+
+def test_the_charge_order_observables(plugin):
+    """Two domains of opposite order: the mean cancels, the mean magnitude does not."""
+    q = np.stack([np.full((4, 4), 1.2), np.full((4, 4), -1.2)])
+    q[:, :2] *= -1
+    state = types.SimpleNamespace(q=torch.as_tensor(np.stack([q, np.abs(q) * [[[1.0]], [[-1.0]]]])))
+    observables = plugin.observables()
+    np.testing.assert_allclose(observables["cdw"](state), [0.0, 1.2], atol=1e-15)
+    np.testing.assert_allclose(observables["cdw_abs"](state), [1.2, 1.2], atol=1e-15)
 
 
 @pytest.mark.parametrize("shape", [(4, 4), (3, 3, 3), (2, 1, 4), (2, 3, 3, 3, 1)])
