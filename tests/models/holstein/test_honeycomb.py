@@ -220,11 +220,25 @@ def test_the_network_preset_is_registered_and_checks_its_config(plugin):
 # -- registration and command line ---------------------------------------------------------------
 
 
-def test_registered_by_entry_point():
+def test_registered_by_entry_point(tmp_path, monkeypatch, capsys):
+    """The entry point of pyproject.toml loads the class, and, registered as ``pip install`` would
+    (a ``.dist-info`` on ``sys.path``), ``latsym`` itself lists the plugin and runs its commands."""
     project = tomllib.loads((ROOT / "models/holstein/pyproject.toml").read_text())["project"]
     value = project["entry-points"]["latsym.models"]["holstein-honeycomb"]
     cls = EntryPoint("holstein-honeycomb", value, "latsym.models").load()
     assert cls is HoneycombHolsteinPlugin and cls.name == "holstein-honeycomb"
+    dist_info = tmp_path / "latsym_honeycomb_check-0.1.0.dist-info"
+    dist_info.mkdir()
+    metadata = "Metadata-Version: 2.1\nName: latsym-honeycomb-check\nVersion: 0.1.0\n"
+    (dist_info / "METADATA").write_text(metadata)
+    (dist_info / "entry_points.txt").write_text(f"[latsym.models]\nholstein-honeycomb = {value}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # also clears importlib's metadata caches
+    from latsym.cli import main
+
+    assert main(["models"]) == 0
+    assert "latsym_holstein.honeycomb:HoneycombHolsteinPlugin" in capsys.readouterr().out
+    assert main(["holstein-honeycomb", "info"]) == 0
+    assert "network presets: conv" in capsys.readouterr().out
 
 
 def test_command_line_end_to_end(tmp_path, capsys):
