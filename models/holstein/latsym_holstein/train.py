@@ -58,7 +58,7 @@ def train(
     network: str = "latsym",
     network_config: dict[str, Any] | None = None,
     *,
-    plugin: type[HolsteinPlugin] | None = None,
+    plugin: Any = None,
     **kwargs: Any,
 ) -> TrainReport:
     """Train Holstein network preset ``network`` (default ``"latsym"``, as the CLI) with
@@ -95,7 +95,7 @@ def run_from_args(
     *,
     prog: str = "latsym holstein train",
     network_defaults: dict[str, Any] | None = None,
-    plugin: type[HolsteinPlugin] | None = None,
+    plugin: Any = None,
 ) -> int:
     """Run ``latsym holstein train`` from parsed arguments (:func:`latsym.forcefield.run_train` with
     ``plugin``, default :class:`~latsym_holstein.plugin.HolsteinPlugin`); returns the exit status (2 on
