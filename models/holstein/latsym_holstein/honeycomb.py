@@ -123,16 +123,16 @@ NETWORKS = NetworkRegistry("holstein-honeycomb")
 
 @NETWORKS.register("conv")
 class HoneycombNet(ForceField):
-    """Parity-graded gated convolutions about the hexagon centre: equivariant under translations ×
-    6mm × Z2, hence odd in ``Q``. ``x = Q/s`` (``s`` the fitted ``input_scale``) is embedded as
+    """Parity-graded convolutions about the hexagon centre: equivariant under translations × 6mm × Z2,
+    hence odd in ``Q``. ``x = Q/s`` (``s`` the fitted ``input_scale``) is embedded as
     ``[x, tanh(γ_j (x - m))]``, ``m`` the median of ``x`` over the sites (where half filling puts the
-    chemical potential: ``μ ≈ -g s m`` at strong coupling) and learnt gains log-spaced from 1 to
-    ``max_gain``, then ``layers``
-    :class:`~latsym.nn.LatticeConv` of ``radius`` to ``width`` odd scalars (``tanh``), ``width``
-    even ones born from odd ones (``x tanh x``) and ``width`` even ones (``silu``), with residual
-    connections after the first; a convolution reads out the odd force, plus one of the input (the
-    elastic part). Forces ``s·(readout + skip)``, of ``q``'s shape ``(B, 2, L1, L2)``, on periodic
-    lattices of at least 3 × 3 cells (5 × 5 from ``radius`` 1.5 on).
+    chemical potential: ``μ ≈ -g s m`` at strong coupling), the gains ``γ_j`` learnt from log-spaced
+    values between 1 and ``max_gain``; then ``layers`` :class:`~latsym.nn.LatticeConv` of ``radius``
+    to ``width`` odd scalars (``tanh``), ``width`` even ones born from odd ones (``x tanh x``) and
+    ``width`` even ones (``silu``), with residual connections after the first; a convolution reads
+    out the odd force, plus one of the input (the elastic part). Forces ``s·(readout + skip)``, of
+    ``q``'s shape ``(B, 2, L1, L2)``, on periodic lattices of at least 3 × 3 cells (5 × 5 from
+    ``radius`` 1.5 on).
     """
 
     lattice_name, site_shape, odd_in_q = "honeycomb", (2,), True
@@ -173,8 +173,8 @@ class HoneycombNet(ForceField):
         n = x[0].numel()  # even: the median (mean of the middle two) is invariant and odd, as μ is
         median = x.flatten(1).sort(dim=1).values[:, n // 2 - 1: n // 2 + 1].mean(dim=1)
         h = torch.cat([x, self.embed(self.gains(x - median[:, None, None, None, None]))], dim=1)
-        for n, (conv, act) in enumerate(zip(self.convs, self.acts, strict=True)):
-            h = act(conv(h)) + (h if n else 0)
+        for i, (conv, act) in enumerate(zip(self.convs, self.acts, strict=True)):
+            h = act(conv(h)) + (h if i else 0)
         return self.input_scale * (self.readout(h) + self.skip(x))[:, 0]
 
 
