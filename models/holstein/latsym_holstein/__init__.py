@@ -1,7 +1,9 @@
 """latsym-holstein: the reference model plugin of latsym.
 
 The semiclassical Holstein model on the square lattice: exact-diagonalization forces, Langevin
-dynamics, observables, training data and equivariant force-field networks.
+dynamics, observables, training data and equivariant force-field networks. The same model on the
+honeycomb lattice is a second plugin of the distribution, self-contained in one module,
+:mod:`latsym_holstein.honeycomb` (``latsym holstein-honeycomb``).
 """
 
 from latsym_holstein.ed import (

@@ -5,15 +5,16 @@ bound to :class:`~latsym_holstein.plugin.HolsteinPlugin`.
 a data set made by ``latsym holstein generate``, as Fan & Chern 2026 do (every third configuration
 held out, MSE loss, Adam with a plateau scheduler); :func:`latsym.forcefield.train` documents the
 options, the files it writes to ``out_dir`` (checkpoint, ``model.pt``, report, plots) and its exact
-resume. The model is the data set's: the Holstein plugin (or the subclass, e.g. on the simple cubic
-lattice, that made the data set) with the data set's parameters.
+resume. The model is ``plugin`` (default :class:`~latsym_holstein.plugin.HolsteinPlugin`; pass the
+subclass that made the data set, e.g. the one on the simple cubic lattice) with the data set's
+parameters; the data set of another model is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from latsym.forcefield import (
     DEVICE_HELP,
@@ -25,12 +26,14 @@ from latsym.forcefield import (
     device_arg,
     evaluate,
     force_metrics,
-    load_dataset,
     positive_int,
     predict,
     run_train,
 )
 from latsym.forcefield import train as _train
+
+if TYPE_CHECKING:
+    from latsym_holstein.plugin import HolsteinPlugin
 
 # Re-exported for the code written against this module before latsym.forcefield held them:
 # TrainReport, TrainingError.
@@ -42,7 +45,6 @@ __all__ = [
     "device_arg",
     "evaluate",
     "force_metrics",
-    "plugin_class",
     "positive_int",
     "predict",
     "run_from_args",
@@ -50,42 +52,27 @@ __all__ = [
 ]
 
 
-def plugin_class(dataset_path: str | os.PathLike) -> Any:
-    """The Holstein plugin class whose data set ``dataset_path`` is: :class:`HolsteinPlugin` or the
-    subclass of that ``name`` defined in this program (the latest defined, if several are), else
-    :class:`HolsteinPlugin`, which the trainer then refuses the data set of another model with.
-
-    Raises:
-        DatasetError: the file is not a finished latsym data set.
-    """
-    from latsym_holstein.plugin import HolsteinPlugin
-
-    name = load_dataset(dataset_path).plugin
-    found, pending = HolsteinPlugin, [HolsteinPlugin]
-    while pending:
-        cls = pending.pop(0)
-        if cls.name == name:
-            found = cls
-        pending.extend(cls.__subclasses__())
-    return found
-
-
 def train(
     dataset_path: str | os.PathLike,
     out_dir: str | os.PathLike,
     network: str = "latsym",
     network_config: dict[str, Any] | None = None,
+    *,
+    plugin: Any = None,
     **kwargs: Any,
 ) -> TrainReport:
     """Train Holstein network preset ``network`` (default ``"latsym"``, as the CLI) with
     ``network_config`` on the data set at ``dataset_path``: :func:`latsym.forcefield.train` with the
-    :func:`plugin_class` of the data set; ``kwargs`` (``epochs`` required) go to it.
+    plugin class ``plugin`` (default :class:`~latsym_holstein.plugin.HolsteinPlugin`; the subclass
+    whose data set it is otherwise, e.g. ``CubicHolsteinPlugin``); ``kwargs`` (``epochs`` required)
+    go to it.
 
     Raises:
-        ValueError, TypeError, TrainingError, DatasetError: see :func:`latsym.forcefield.train`; a
-            network odd in ``q`` on data away from half filling is refused.
+        ValueError, TypeError, TrainingError, DatasetError: see :func:`latsym.forcefield.train`; the
+            data set of another model (or of another subclass: pass it as ``plugin``) and a network
+            odd in ``q`` on data away from half filling are refused.
     """
-    return _train(plugin_class(dataset_path), dataset_path, out_dir, network, network_config, **kwargs)
+    return _train(_plugin(plugin), dataset_path, out_dir, network, network_config, **kwargs)
 
 
 def configure_parser(p: argparse.ArgumentParser, networks: list[str] | None = None) -> None:
@@ -108,21 +95,27 @@ def run_from_args(
     *,
     prog: str = "latsym holstein train",
     network_defaults: dict[str, Any] | None = None,
+    plugin: Any = None,
 ) -> int:
     """Run ``latsym holstein train`` from parsed arguments (:func:`latsym.forcefield.run_train` with
-    the :func:`plugin_class` of ``--data``); returns the exit status (2 on bad input, 130 after Ctrl-C).
+    ``plugin``, default :class:`~latsym_holstein.plugin.HolsteinPlugin`); returns the exit status (2 on
+    bad input, a data set of another model included; 130 after Ctrl-C).
 
     Args:
         args: the options of :func:`configure_parser`.
         prog: the command named in messages.
         network_defaults: the preset's config on the plugin's lattice (e.g. ``{"lattice": "sc"}``),
             under the keys of ``--network-config``.
+        plugin: the plugin class whose data sets it trains on (a subclass on another lattice).
     """
-    import sys
+    return run_train(_plugin(plugin), args, prog=prog, network_defaults=network_defaults)
 
-    try:
-        plugin_cls = plugin_class(args.data)
-    except ValueError as exc:  # DatasetError
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
-    return run_train(plugin_cls, args, prog=prog, network_defaults=network_defaults)
+
+def _plugin(plugin: type[HolsteinPlugin] | None) -> type[HolsteinPlugin]:
+    from latsym_holstein.plugin import HolsteinPlugin
+
+    if plugin is None:
+        return HolsteinPlugin
+    if not (isinstance(plugin, type) and issubclass(plugin, HolsteinPlugin)):
+        raise TypeError(f"plugin must be HolsteinPlugin or a subclass of it (the class), got {plugin!r}")
+    return plugin

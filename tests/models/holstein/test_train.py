@@ -12,7 +12,7 @@ from latsym_holstein import train as train_module
 from latsym_holstein.data import DatasetError, GenerationOptions, generate, load_dataset
 from latsym_holstein.networks import build_network, load_network
 from latsym_holstein.plugin import HolsteinPlugin
-from latsym_holstein.train import configure_parser, plugin_class, predict, run_from_args, train
+from latsym_holstein.train import configure_parser, predict, run_from_args, train
 
 import latsym.forcefield
 from latsym.lattice import square
@@ -79,7 +79,7 @@ def test_odd_networks_are_refused_away_from_half_filling(tmp_path):
     assert run(doped, tmp_path / "gnn", epochs=1).epochs == 1  # a network without the symmetry trains
 
 
-def test_data_sets_of_other_models_are_refused_and_subclasses_found(tmp_path, cubic_plugin):
+def test_data_sets_of_other_models_and_subclasses_are_refused(tmp_path, cubic_plugin, capsys):
     class Elsewhere(ModelPlugin):
         """Not a Holstein model: its data sets are not the Holstein trainer's."""
 
@@ -104,13 +104,18 @@ def test_data_sets_of_other_models_are_refused_and_subclasses_found(tmp_path, cu
 
     options = GenerationOptions(shape=(4, 4), n_random=3, n_quenches=0)
     other = latsym.forcefield.generate(Elsewhere(), tmp_path / "other.h5", options, progress=False)
-    assert plugin_class(other) is HolsteinPlugin
     with pytest.raises(DatasetError, match="is a data set of the 'elsewhere' model, not of 'holstein'"):
         run(other, tmp_path / "out")
     options = GenerationOptions(shape=(2, 2, 2), n_random=3, n_quenches=0)
     cubic = cubic_plugin(HolsteinParams(kappa=0.12))
     cube = latsym.forcefield.generate(cubic, tmp_path / "cube.h5", options, progress=False)
-    assert plugin_class(cube).name == "holstein-cubic" and issubclass(plugin_class(cube), HolsteinPlugin)
+    # a subclass's data set trains with that subclass only, named by `plugin`
+    with pytest.raises(DatasetError, match="is a data set of the 'holstein-cubic' model, not of 'holstein'"):
+        run(cube, tmp_path / "out")
+    assert run_from_args(parse("--data", str(cube), "--out", str(tmp_path / "out"), "--no-progress")) == 2
+    assert "is a data set of the 'holstein-cubic' model" in capsys.readouterr().err
+    with pytest.raises(TypeError, match="plugin must be HolsteinPlugin or a subclass of it"):
+        run(cube, tmp_path / "out", plugin=Elsewhere)
     with pytest.raises(DatasetError, match="no data set"):
         run(tmp_path / "missing.h5", tmp_path / "out")
 
@@ -187,7 +192,8 @@ def test_trains_on_the_simple_cubic_lattice(tmp_path, cubic_plugin):
     params = HolsteinParams(kappa=0.12)
     path = latsym.forcefield.generate(cubic_plugin(params), tmp_path / "cube.h5", options, progress=False)
     config = {"lattice": "sc", "odd": 2, "even": 2, "gated": "1xT1u:odd", "layers": 1, "skip_radius": 1.0}
-    report = train(path, tmp_path / "run", "latsym", config, epochs=1, progress=False, plots=False)
+    report = train(path, tmp_path / "run", "latsym", config, plugin=cubic_plugin, epochs=1, progress=False,
+                   plots=False)
     net = load_network(report.model_path)
     dataset = load_dataset(path)
     predicted = predict(net, dataset.q)
