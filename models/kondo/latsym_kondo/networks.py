@@ -13,6 +13,8 @@ fields come back in the same shape, in the energy units of the training data (``
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from latsym.forcefield import ForceField, NetworkRegistry
@@ -25,6 +27,9 @@ NETWORKS = NetworkRegistry("kondo")
 
 #: The spin field's type: invariant under 6mm, a vector of SO(3), odd under time reversal.
 SPIN = "A1:1:odd"
+#: The irreps of 6mm: the exchange fields carry every one of them (the spins' angular pattern around
+#: a site), each a vector of SO(3).
+POINT_IRREPS = ("A1", "A2", "B1", "B2", "E1", "E2")
 
 
 def symmetry_group():
@@ -44,44 +49,56 @@ class SpinEnergyNet(ForceField):
     Per site ``i``:
 
     1. ``exchange``: a :class:`~latsym.nn.LatticeConv` of ``radius`` (lattice spacings) maps the
-       spins to ``width`` exchange fields ``e_u(i) = Σ_j w_u(|r_ij|) S_j`` (``A1:1:odd``, one weight
-       per 6mm-orbit of neighbours, the centre included);
-    2. invariants: the couplings ``S_i · e_u`` and the products ``e_u · e_v``
-       (:class:`~latsym.nn.TensorProduct` to ``width`` ``A1:0:even`` scalars each), which hold the
-       two-, three- and four-spin terms of the neighbourhood;
+       spins to ``width`` exchange fields of each irrep ``Γ`` of 6mm, ``e_Γu(i) = Σ_j w_Γu(r_ij) S_j``
+       (``Γ:1:odd``: the angular pattern ``Γ`` of the neighbours' spins, each a vector of SO(3));
+    2. invariants: the couplings ``S_i · e_A1u`` and the contractions ``e_Γu · e_Γv`` over both the
+       spin and the 6mm indices (:class:`~latsym.nn.TensorProduct` to ``width`` ``A1:0:even``
+       scalars each), which hold the two- and three-spin terms of the neighbourhood, and the
+       couplings ``S_i · l_u`` to ``width`` long-range exchange fields ``l_u`` of radius ``reach``
+       (the electrons' RKKY-like exchange: the ED field of a site responds to spins 5 spacings
+       away at a fifth of its response to a nearest neighbour);
     3. a pointwise MLP (``hidden`` units, SiLU) on the invariants, then ``rounds`` convolutions of
        ``radius`` of the invariant features (:class:`~latsym.nn.LatticeConv` on ``A1:0:even``,
        with residual connections) widen the reach, and a linear readout gives ``ε_i``.
 
     ``forces(S)`` returns ``-∂E/∂S`` (``(B, 3, L1, L2)``), with a graph for a second derivative
     while the module trains (``create_graph``), none in eval mode. Works on periodic lattices of any
-    size with sides of at least ``2·radius + 1`` sites.
+    size with sides of at least ``2·reach + 1`` sites.
 
     Args:
         width: exchange fields (and invariants of each kind).
         hidden: features of the pointwise layers.
         radius: reach of each convolution in lattice spacings (1: nearest neighbours; 2: three shells).
         rounds: convolutions of the invariant features after the first layer.
+        reach: radius of the long-range exchange fields, in lattice spacings (``radius`` to 8).
     """
 
     lattice_name, site_shape = "triangular", (3,)
 
-    def __init__(self, width: int = 8, hidden: int = 32, radius: float = 2.0, rounds: int = 1):
-        super().__init__({"width": width, "hidden": hidden, "radius": radius, "rounds": rounds})
+    def __init__(self, width: int = 8, hidden: int = 32, radius: float = 2.0, rounds: int = 1,
+                 reach: float = 5.0):
+        super().__init__({"width": width, "hidden": hidden, "radius": radius, "rounds": rounds,
+                          "reach": reach})
         _check_int("width", width, 1)
         _check_int("hidden", hidden, 1)
         _check_int("rounds", rounds, 0)
         if isinstance(radius, bool) or not isinstance(radius, int | float) or not 1 <= radius <= 3:
             raise ValueError(f"radius must be a number in [1, 3] lattice spacings, got {radius!r}")
+        if isinstance(reach, bool) or not isinstance(reach, int | float) or not radius <= reach <= 8:
+            raise ValueError(f"reach must be a number between radius ({radius}) and 8 lattice spacings, "
+                             f"got {reach!r}")
         group = symmetry_group()
-        torus = PeriodicLattice(triangular(), 8)
-        spin, vectors = Irreps(SPIN, group), Irreps(f"{width}x{SPIN}", group)
+        torus = PeriodicLattice(triangular(), 2 * math.ceil(reach) + 2)
+        spin = Irreps(SPIN, group)
+        vectors = Irreps(" + ".join(f"{width}x{label}:1:odd" for label in POINT_IRREPS), group)
         scalars = Irreps(f"{width}xA1:0:even", group)
         features = Irreps(f"{hidden}xA1:0:even", group)
         self.exchange = LatticeConv(torus, spin, vectors, radius)
         self.couple = TensorProduct(spin, vectors, scalars, [(0, 0, 0)])
-        self.square = TensorProduct(vectors, vectors, scalars, [(0, 0, 0)])
-        self.embed = torch.nn.Sequential(torch.nn.Linear(2 * width, hidden), torch.nn.SiLU(),
+        self.long_range = LatticeConv(torus, spin, Irreps(f"{width}x{SPIN}", group), reach)
+        self.couple_long = TensorProduct(spin, self.long_range.irreps_out, scalars, [(0, 0, 0)])
+        self.square = TensorProduct(vectors, vectors, scalars, [(i, i, 0) for i in range(len(vectors))])
+        self.embed = torch.nn.Sequential(torch.nn.Linear(3 * width, hidden), torch.nn.SiLU(),
                                          torch.nn.Linear(hidden, hidden), torch.nn.SiLU())
         self.convs = torch.nn.ModuleList(LatticeConv(torus, features, features, radius, bias=True)
                                          for _ in range(rounds))
@@ -90,7 +107,8 @@ class SpinEnergyNet(ForceField):
     def site_energy(self, spins: torch.Tensor) -> torch.Tensor:
         """Site energies ``ε_i`` ``(B, L1, L2)`` of spins ``(B, 3, L1, L2)`` (energy units)."""
         e = self.exchange(spins)
-        invariants = torch.cat([self.couple(spins, e), self.square(e, e)], dim=1)
+        far = self.long_range(spins)
+        invariants = torch.cat([self.couple(spins, e), self.square(e, e), self.couple_long(spins, far)], 1)
         x = self.embed(invariants.movedim(1, -1)).movedim(-1, 1)
         for conv in self.convs:
             x = x + torch.nn.functional.silu(conv(x))
