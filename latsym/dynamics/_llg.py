@@ -165,8 +165,18 @@ def _components_first(x: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 def _cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``a × b`` of vectors ``(3, ...)``."""
-    return torch.linalg.cross(a, b, dim=0)
+    """``a × b`` of vectors ``(3, ...)``.
+
+    ``torch.linalg.cross`` for small fields (one kernel); written out into one output for large
+    ones, where it is about 3 times faster on a CPU (measured at ``3 × 36864``).
+    """
+    if a[0].numel() < 2048:
+        return torch.linalg.cross(a, b, dim=0)
+    (ax, ay, az), (bx, by, bz) = a, b
+    out = torch.empty_like(a)
+    for i, (p, q, r, s) in enumerate(((ay, bz, az, by), (az, bx, ax, bz), (ax, by, ay, bx))):
+        torch.mul(p, q, out=out[i]).addcmul_(r, s, value=-1)
+    return out
 
 
 def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -86,11 +86,12 @@ def test_norm_stays_one_over_many_noisy_damped_steps(n_steps):
     assert state.step == n_steps and not torch.allclose(state.q, q0, atol=0.1)  # the spins did move
 
 
-def test_larmor_precession_sense_and_frequency():
+@pytest.mark.parametrize("n_spins", [64, 4096])  # small and large fields take different code paths
+def test_larmor_precession_sense_and_frequency(n_spins):
     # dS/dt = -S × h: S turns about h counter-clockwise at |h|, by 2 arctan(|h| dt/2) per step (no noise).
     g = torch.Generator().manual_seed(3)
-    h = torch.randn(64, 3, generator=g, dtype=F64) * 2
-    s0 = random_spins((64, 3), seed=4)
+    h = torch.randn(n_spins, 3, generator=g, dtype=F64) * 2
+    s0 = random_spins((n_spins, 3), seed=4)
     dt, n_steps = 0.01, 300
     llg = LandauLifshitzGilbert(dt=dt, alpha=0.0, temperature=1.0)
     state = integrate(llg, constant_field(h), s0, n_steps)
