@@ -192,8 +192,10 @@ def _check_unit_norm(q: torch.Tensor, dim: int) -> None:
     worst = int(deviation.nan_to_num(nan=math.inf).argmax())
     value = float(deviation.flatten()[worst])
     if not value <= tolerance:
-        index = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), deviation.shape))
-        where = f"the spin at index {index} (component axis {dim} removed)"
+        where = "the spin"
+        if deviation.ndim:
+            index = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), deviation.shape))
+            where = f"the spin at index {index} (component axis {dim} removed)"
         raise ValueError(
             f"LandauLifshitzGilbert needs unit spins (|S| = 1 within {tolerance:.1e} for {q.dtype}), but "
             f"{where} has ||S| - 1| = {value:.3g}; normalise them first: "
