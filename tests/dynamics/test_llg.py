@@ -279,6 +279,16 @@ def test_no_noise_without_damping():
     assert torch.equal(hot.generator.get_state(), torch.Generator().manual_seed(1).get_state())
 
 
+@pytest.mark.parametrize("n_spins", [8, 4096])
+def test_a_force_that_tracks_gradients_is_accepted(n_spins):
+    weight = torch.tensor([0.5, -1.0, 2.0], dtype=F64, requires_grad=True)
+    llg = LandauLifshitzGilbert(dt=0.05, alpha=0.5, temperature=0.2)
+    q0 = random_spins((n_spins, 3), seed=16)
+    tracked = integrate(llg, lambda s: s.roll(1, 0) * weight, q0, 3, seed=1)
+    plain = integrate(llg, lambda s: s.roll(1, 0) * weight.detach(), q0, 3, seed=1)
+    assert tracked.q.requires_grad and (tracked.q.detach() - plain.q).abs().max() <= 1e-14
+
+
 @pytest.mark.parametrize(
     "shape, component_dim", [((3, 4, 4), 0), ((2, 4, 4, 3), -1), ((2, 3, 5), 1), ((3,), 0)]
 )
