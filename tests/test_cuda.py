@@ -19,7 +19,7 @@ from latsym_holstein.simulate import network_force_fn, quench
 from latsym_holstein.train import train
 
 from latsym.cli import main
-from latsym.dynamics import CUDAGraphForce
+from latsym.dynamics import CUDAGraphForce, LandauLifshitzGilbert, run
 from latsym.group import Z2, point_group
 from latsym.lattice import PeriodicLattice, kagome, square
 from latsym.nn import LatticeConv
@@ -269,3 +269,26 @@ def test_replicas_share_one_graph(tmp_path):
     with torch.no_grad():
         eager = net(torch.as_tensor(q[-1], device=CUDA)).cpu().numpy()
     np.testing.assert_allclose(f_last, eager, rtol=0, atol=1e-5 * np.abs(eager).max())
+
+
+@pytest.mark.parametrize("size", [4, 48])  # small and large fields take different code paths
+def test_llg_on_cuda_follows_the_cpu_and_resumes_bitwise(tmp_path, size):
+    b = torch.tensor([0.2, -0.3, 0.6], dtype=torch.float64).reshape(1, 3, 1, 1)
+
+    def field(s):  # ferromagnetic exchange and a field, spins (B, 3, L, L)
+        return sum(torch.roll(s, k, d) for k in (1, -1) for d in (-2, -1)) + b.to(s.device, s.dtype)
+
+    s0 = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    s0 = s0 / torch.linalg.vector_norm(s0, dim=1, keepdim=True)
+    cold = LandauLifshitzGilbert(dt=0.05, alpha=0.3, temperature=0.0)
+    on_cpu = run(cold, field, s0, 40, seed=0, progress=False).state.q
+    on_gpu = run(cold, field, s0.to(CUDA), 40, seed=0, progress=False).state.q
+    assert (on_gpu.cpu() - on_cpu).abs().max() <= 1e-12
+    hot = LandauLifshitzGilbert(dt=0.05, alpha=0.3, temperature=0.5)
+    kwargs = dict(seed=2, snapshot_every=3, checkpoint_every=4, progress=False)
+    straight = run(hot, field, s0.to(CUDA), 20, out=tmp_path / "straight.h5", **kwargs)
+    run(hot, field, s0.to(CUDA), 10, out=tmp_path / "split.h5", **kwargs)
+    resumed = run(hot, field, s0.to(CUDA), 20, out=tmp_path / "split.h5", **kwargs)
+    assert resumed.start_step == 10 and resumed.state.q.device.type == "cuda"
+    assert torch.equal(resumed.state.q, straight.state.q)
+    assert (torch.linalg.vector_norm(resumed.state.q, dim=1) - 1).abs().max() <= 1e-14

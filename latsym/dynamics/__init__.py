@@ -6,7 +6,9 @@ held by the :class:`State`:
 
 - :class:`LangevinVV`: velocity Verlet + exact Ornstein–Uhlenbeck velocity update (``gamma = 0``:
   plain velocity Verlet);
-- :class:`Brownian`: overdamped Langevin (Euler–Maruyama).
+- :class:`Brownian`: overdamped Langevin (Euler–Maruyama);
+- :class:`LandauLifshitzGilbert`: stochastic Landau–Lifshitz–Gilbert dynamics of unit-vector fields
+  (classical spins), norm-preserving semi-implicit midpoint rule.
 
 :func:`run` integrates for many steps, writes snapshots to HDF5, checkpoints atomically with
 checksums, resumes bitwise-identically, locks its output against a second process, stops cleanly
@@ -30,6 +32,7 @@ from latsym.dynamics._checkpoint import checkpoint_path
 from latsym.dynamics._cuda_graph import CUDAGraphForce
 from latsym.dynamics._errors import DivergenceError, NonFiniteError, ResumeError
 from latsym.dynamics._integrators import Brownian, Integrator, LangevinVV
+from latsym.dynamics._llg import LandauLifshitzGilbert
 from latsym.dynamics._runner import RunResult, run
 from latsym.dynamics._state import State
 from latsym.io import atomic_save
@@ -39,6 +42,7 @@ __all__ = [
     "CUDAGraphForce",
     "DivergenceError",
     "Integrator",
+    "LandauLifshitzGilbert",
     "LangevinVV",
     "NonFiniteError",
     "ResumeError",
