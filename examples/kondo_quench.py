@@ -2,8 +2,8 @@
 
 Run it with ``.venv/bin/python examples/kondo_quench.py --help``. It
 
-1. loads a force field: the network shipped with latsym-kondo (``--network pretrained``, the
-   default) or a ``model.pt`` written by ``latsym kondo train``;
+1. loads a force field: a ``model.pt`` written by ``latsym kondo train`` (``--network``; or
+   ``pretrained``, the network a latsym-kondo installation ships, where it ships one);
 2. checks it against exact diagonalization (ED) on fresh random spins it has never seen: the RMSE
    of the field perpendicular to the spins, ``h⊥ = h - (h·S) S`` (the part that moves them),
    relative to its spread;
@@ -15,7 +15,11 @@ Run it with ``.venv/bin/python examples/kondo_quench.py --help``. It
    to ``analysis.json`` and PNG plots.
 
 The default (96 × 96, 400 steps, t = 80) takes a few minutes on 2 cores; ``--size 24 --steps 100``
-takes seconds.
+takes seconds. A network to try it with, in about two minutes on one core::
+
+    latsym kondo generate --out kondo.h5
+    latsym kondo train --data kondo.h5 --out kondo-train --epochs 20 --threads 1
+    python examples/kondo_quench.py --network kondo-train/model.pt
 """
 
 from __future__ import annotations
@@ -36,9 +40,9 @@ from latsym.forcefield import analyze, force_metrics, network_force, simulate
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("kondo-demo-output"), help="output directory")
-    parser.add_argument("--network", default="pretrained",
-                        help="'pretrained' (the shipped network, default) or a model.pt of "
-                        "`latsym kondo train`")
+    parser.add_argument("--network", required=True,
+                        help="a model.pt of `latsym kondo train`, or 'pretrained' (the shipped network, "
+                        "where latsym-kondo ships one)")
     parser.add_argument("--size", type=int, default=96,
                         help="lattice side L of the quench (even, default 96)")
     parser.add_argument("--steps", type=int, default=400, help="LLG steps of dt = 0.2 (default 400)")
