@@ -115,6 +115,8 @@ class ModelPlugin(abc.ABC):
       training data and to validate networks;
     - :meth:`random_configuration` and :meth:`initial_state`, the random starts of data sets and
       quenches, and :meth:`check_cells`, the lattice sizes the model accepts;
+    - :meth:`project` (constrained configurations, e.g. unit spins) and :meth:`training_target` (the
+      part of the forces that training fits and scores, e.g. a spin's field perpendicular to it);
     - :meth:`networks`, the force-field network factories by preset name;
     - :meth:`integrators` (the dynamics, a choice: Langevin and Brownian from
       :meth:`dynamics_defaults` by default) and :meth:`observables` (functions of the dynamics

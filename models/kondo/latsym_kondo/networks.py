@@ -55,8 +55,8 @@ class SpinEnergyNet(ForceField):
        spin and the 6mm indices (:class:`~latsym.nn.TensorProduct` to ``width`` ``A1:0:even``
        scalars each), which hold the two- and three-spin terms of the neighbourhood, and the
        couplings ``S_i · l_u`` to ``width`` long-range exchange fields ``l_u`` of radius ``reach``
-       (the electrons' RKKY-like exchange: the ED field of a site responds to spins 5 spacings
-       away at a fifth of its response to a nearest neighbour);
+       (the electrons' RKKY-like exchange: the ED field of a site responds to a spin 5 spacings
+       away at a fifth to a tenth of its response to a nearest neighbour);
     3. a pointwise MLP (``hidden`` units, SiLU) on the invariants, then ``rounds`` convolutions of
        ``radius`` of the invariant features (:class:`~latsym.nn.LatticeConv` on ``A1:0:even``,
        with residual connections) widen the reach, and a linear readout gives ``ε_i``.
