@@ -70,6 +70,8 @@ def test_random_configurations_are_unit_spins_and_take_no_scale(plugin):
 def test_project_and_the_perpendicular_training_target(plugin):
     rng = np.random.default_rng(1)
     q = rng.standard_normal((2, 3, 4, 4))
+    with pytest.raises(ValueError, match="unit"):  # the ED takes unit spins: check_symmetry projects
+        plugin.reference_forces(q)
     spins = plugin.project(q)
     np.testing.assert_allclose(np.linalg.norm(spins, axis=1), 1, atol=1e-14)
     f = rng.standard_normal(q.shape)
