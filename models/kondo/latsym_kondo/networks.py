@@ -51,12 +51,13 @@ class SpinEnergyNet(ForceField):
     1. ``exchange``: a :class:`~latsym.nn.LatticeConv` of ``radius`` (lattice spacings) maps the
        spins to ``width`` exchange fields of each irrep ``Γ`` of 6mm, ``e_Γu(i) = Σ_j w_Γu(r_ij) S_j``
        (``Γ:1:odd``: the angular pattern ``Γ`` of the neighbours' spins, each a vector of SO(3));
-    2. invariants: the couplings ``S_i · e_A1u`` and the contractions ``e_Γu · e_Γv`` over both the
-       spin and the 6mm indices (:class:`~latsym.nn.TensorProduct` to ``width`` ``A1:0:even``
-       scalars each), which hold the two- and three-spin terms of the neighbourhood, and the
-       couplings ``S_i · l_u`` to ``width`` long-range exchange fields ``l_u`` of radius ``reach``
-       (the electrons' RKKY-like exchange: the ED field of a site responds to a spin 5 spacings
-       away at a fifth to a tenth of its response to a nearest neighbour);
+    2. invariants: the couplings ``S_i · e_A1u`` and, for each ``Γ``, the contractions
+       ``e_Γu · e_Γv`` over both the spin and the 6mm indices (:class:`~latsym.nn.TensorProduct` to
+       ``width`` ``A1:0:even`` scalars each), which hold the two- and three-spin terms of the
+       neighbourhood, and the couplings ``S_i · l_u`` to ``width`` long-range exchange fields
+       ``l_u`` of radius ``reach`` (the electrons' RKKY-like exchange: the ED field of a site
+       responds to a spin 5 spacings away at a fifth to a tenth of its response to a nearest
+       neighbour);
     3. a pointwise MLP (``hidden`` units, SiLU) on the invariants, then ``rounds`` convolutions of
        ``radius`` of the invariant features (:class:`~latsym.nn.LatticeConv` on ``A1:0:even``,
        with residual connections) widen the reach, and a linear readout gives ``ε_i``.
@@ -90,15 +91,20 @@ class SpinEnergyNet(ForceField):
         group = symmetry_group()
         torus = PeriodicLattice(triangular(), 2 * math.ceil(reach) + 2)
         spin = Irreps(SPIN, group)
-        vectors = Irreps(" + ".join(f"{width}x{label}:1:odd" for label in POINT_IRREPS), group)
         scalars = Irreps(f"{width}xA1:0:even", group)
         features = Irreps(f"{hidden}xA1:0:even", group)
-        self.exchange = LatticeConv(torus, spin, vectors, radius)
-        self.couple = TensorProduct(spin, vectors, scalars, [(0, 0, 0)])
+        # one convolution and one contraction per irrep: a tensor product over all of them at once
+        # would weigh every pair of channels, of which only those of equal irreps couple to A1
+        self.exchange = torch.nn.ModuleList(
+            LatticeConv(torus, spin, Irreps(f"{width}x{label}:1:odd", group), radius)
+            for label in POINT_IRREPS)
+        self.square = torch.nn.ModuleList(
+            TensorProduct(conv.irreps_out, conv.irreps_out, scalars, [(0, 0, 0)]) for conv in self.exchange)
+        self.couple = TensorProduct(spin, self.exchange[0].irreps_out, scalars, [(0, 0, 0)])
         self.long_range = LatticeConv(torus, spin, Irreps(f"{width}x{SPIN}", group), reach)
         self.couple_long = TensorProduct(spin, self.long_range.irreps_out, scalars, [(0, 0, 0)])
-        self.square = TensorProduct(vectors, vectors, scalars, [(i, i, 0) for i in range(len(vectors))])
-        self.embed = torch.nn.Sequential(torch.nn.Linear(3 * width, hidden), torch.nn.SiLU(),
+        n_invariants = (len(POINT_IRREPS) + 2) * width
+        self.embed = torch.nn.Sequential(torch.nn.Linear(n_invariants, hidden), torch.nn.SiLU(),
                                          torch.nn.Linear(hidden, hidden), torch.nn.SiLU())
         self.convs = torch.nn.ModuleList(LatticeConv(torus, features, features, radius, bias=True)
                                          for _ in range(rounds))
@@ -106,9 +112,10 @@ class SpinEnergyNet(ForceField):
 
     def site_energy(self, spins: torch.Tensor) -> torch.Tensor:
         """Site energies ``ε_i`` ``(B, L1, L2)`` of spins ``(B, 3, L1, L2)`` (energy units)."""
-        e = self.exchange(spins)
+        e = [conv(spins) for conv in self.exchange]
         far = self.long_range(spins)
-        invariants = torch.cat([self.couple(spins, e), self.square(e, e), self.couple_long(spins, far)], 1)
+        squares = [square(x, x) for square, x in zip(self.square, e, strict=True)]
+        invariants = torch.cat([self.couple(spins, e[0]), *squares, self.couple_long(spins, far)], 1)
         x = self.embed(invariants.movedim(1, -1)).movedim(-1, 1)
         for conv in self.convs:
             x = x + torch.nn.functional.silu(conv(x))
