@@ -14,8 +14,9 @@ Run it with ``.venv/bin/python examples/kondo_quench.py --help``. It
    ``S(q)`` with the M points, the chirality domain size ``L(t)`` and its fitted exponent, written
    to ``analysis.json`` and PNG plots.
 
-The default (96 × 96, 400 steps, t = 80) takes a few minutes on 2 cores; ``--size 24 --steps 100``
-takes seconds. A network to try it with, in about two minutes on one core::
+The default (96 × 96, 400 steps, t = 80) takes under a minute on 2 cores (45 s measured with a
+network of the default preset); ``--size 24 --steps 100`` takes seconds. A network to try it
+with, in about two minutes on one core::
 
     latsym kondo generate --out kondo.h5
     latsym kondo train --data kondo.h5 --out kondo-train --epochs 20 --threads 1
