@@ -40,6 +40,7 @@ from latsym.forcefield._data import (
     random_configuration,
 )
 from latsym.forcefield._layout import FieldLayout
+from latsym.forcefield._locality import GlobalOperationError, branches, chain, receptive_field
 from latsym.forcefield._metrics import evaluate, force_metrics, predict
 from latsym.forcefield._network import FORMAT, ForceField, NetworkFileError, NetworkRegistry
 from latsym.forcefield._simulate import initial_fields, network_force, simulate
@@ -56,12 +57,15 @@ __all__ = [
     "FieldLayout",
     "ForceField",
     "GenerationOptions",
+    "GlobalOperationError",
     "NetworkFileError",
     "NetworkRegistry",
     "TrainReport",
     "TrainingError",
     "TrajectoryError",
     "analyze",
+    "branches",
+    "chain",
     "configure_train_parser",
     "device_arg",
     "evaluate",
@@ -75,6 +79,7 @@ __all__ = [
     "predict",
     "quench_initial_state",
     "random_configuration",
+    "receptive_field",
     "run_train",
     "simulate",
     "train",
