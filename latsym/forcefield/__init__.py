@@ -11,6 +11,8 @@
   (:func:`network_force`), with replicas, checkpoints, exact resume and HDF5 trajectories;
 - :func:`analyze` / :func:`load_trajectory`: a trajectory's observables and the plugin's own
   analysis, as JSON and PNG.
+- :func:`receptive_field`: how many cells a local network sees (its halo), from its stencil layers;
+  :func:`tiled_forces` evaluates a local network on a large lattice tile by tile with halos;
 - :func:`train`: fit a plugin's network to one of its data sets, with exact resume, early stopping,
   a report and plots; :func:`force_metrics`, :func:`predict` and :func:`evaluate` measure a network;
 - :func:`configure_train_parser` / :func:`run_train`: the command ``latsym <model> train``, and the
@@ -44,6 +46,7 @@ from latsym.forcefield._locality import GlobalOperationError, branches, chain, r
 from latsym.forcefield._metrics import evaluate, force_metrics, predict
 from latsym.forcefield._network import FORMAT, ForceField, NetworkFileError, NetworkRegistry
 from latsym.forcefield._simulate import initial_fields, network_force, simulate
+from latsym.forcefield._tiled import periodic_window, tile_shape, tiled_forces
 from latsym.forcefield._train import SCHEDULES, TrainingError, TrainReport, train
 
 __all__ = [
@@ -75,6 +78,7 @@ __all__ = [
     "load_dataset",
     "load_trajectory",
     "network_force",
+    "periodic_window",
     "positive_int",
     "predict",
     "quench_initial_state",
@@ -82,5 +86,7 @@ __all__ = [
     "receptive_field",
     "run_train",
     "simulate",
+    "tile_shape",
+    "tiled_forces",
     "train",
 ]

@@ -4,7 +4,7 @@ import pytest
 import torch
 from latsym_holstein.networks import build_network
 
-from latsym.forcefield import GlobalOperationError, receptive_field
+from latsym.forcefield import GlobalOperationError, receptive_field, tiled_forces
 from latsym.testing import measured_receptive_field
 
 SMALL = dict(odd=2, even=2, gated="1xE:odd", layers=2, gains=2, context=False, chemical_potential=False)
@@ -55,3 +55,21 @@ def test_the_energy_preset_declares_twice_the_site_energies_halo_an_upper_bound(
     assert receptive_field(net) == (4, 4)
     q = torch.randn(1, 13, 13, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     assert measured_receptive_field(net, q, 2) == (2, 2)
+
+
+@pytest.mark.parametrize(("name", "config", "halo"), LOCAL)
+@pytest.mark.parametrize(("dtype", "tol"), [(torch.float64, 1e-12), (torch.float32, 1e-6)])
+def test_local_presets_evaluate_tile_by_tile(name, config, halo, dtype, tol):
+    net = randomised(name, config).to(dtype).eval()
+    q = torch.randn(2, 13, 10, dtype=dtype, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        full, tiled = net(q), tiled_forces(net, q, tile=4)
+    assert float((tiled - full).abs().max() / full.abs().max()) <= tol
+
+
+def test_the_energy_preset_evaluates_tile_by_tile():
+    net = randomised("latsym-energy", dict(SMALL, layers=1)).eval()
+    q = torch.randn(1, 12, 12, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():  # the forces still come from autograd inside
+        full, tiled = net(q), tiled_forces(net, q, tile=5)
+    assert float((tiled - full).abs().max() / full.abs().max()) <= 1e-12
