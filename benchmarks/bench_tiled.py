@@ -55,7 +55,8 @@ def measure(preset: str, size: int, tile: int | None, dtype: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="latsym-tp")
     parser.add_argument("--size", type=int, default=256, help="lattice side L")
     parser.add_argument("--tile", type=int, default=64, help="tile side")
@@ -69,11 +70,12 @@ def main() -> None:
         return
     rows = {}
     for mode in ("full", "tiled"):
-        command = [sys.executable, __file__, "--worker", mode, "--preset", args.preset, "--size", str(args.size),
-                   "--tile", str(args.tile), "--dtype", args.dtype]
+        command = [sys.executable, __file__, "--worker", mode, "--preset", args.preset,
+                   "--size", str(args.size), "--tile", str(args.tile), "--dtype", args.dtype]
         rows[mode] = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     sites = args.size**2
-    print(f"{args.preset} on {args.size}x{args.size} ({args.dtype}, 1 thread), tiles of {args.tile}x{args.tile}")
+    print(f"{args.preset} on {args.size}x{args.size} ({args.dtype}, 1 thread), "
+          f"tiles of {args.tile}x{args.tile}")
     print(f"{'mode':>6} {'peak MiB':>9} {'bytes/site':>11} {'seconds':>8}")
     for mode, row in rows.items():
         row["bytes_per_site"] = row["peak_kib"] * 1024 / sites
@@ -82,8 +84,9 @@ def main() -> None:
     print(f"largest difference of the first forces: {difference:.2e}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": platform.platform(), "preset": args.preset, "config": PRESETS[args.preset],
-                       "size": args.size, "tile": args.tile, "dtype": args.dtype, "results": rows}, f, indent=2)
+            json.dump({"machine": platform.platform(), "preset": args.preset,
+                       "config": PRESETS[args.preset], "size": args.size, "tile": args.tile,
+                       "dtype": args.dtype, "results": rows}, f, indent=2)
 
 
 if __name__ == "__main__":
