@@ -13,6 +13,8 @@
   analysis, as JSON and PNG.
 - :func:`receptive_field`: how many cells a local network sees (its halo), from its stencil layers;
   :func:`tiled_forces` evaluates a local network on a large lattice tile by tile with halos;
+  :func:`simulate_decomposed` splits a simulation over processes (:class:`ProcessGrid`, halo
+  exchange by :class:`DecomposedForce`, ``torch.distributed``);
 - :func:`train`: fit a plugin's network to one of its data sets, with exact resume, early stopping,
   a report and plots; :func:`force_metrics`, :func:`predict` and :func:`evaluate` measure a network;
 - :func:`configure_train_parser` / :func:`run_train`: the command ``latsym <model> train``, and the
@@ -41,6 +43,8 @@ from latsym.forcefield._data import (
     quench_initial_state,
     random_configuration,
 )
+from latsym.forcefield._decomposition import DecomposedForce, ProcessGrid, exchange_halos
+from latsym.forcefield._distributed import simulate_decomposed
 from latsym.forcefield._layout import FieldLayout
 from latsym.forcefield._locality import GlobalOperationError, branches, chain, receptive_field
 from latsym.forcefield._metrics import evaluate, force_metrics, predict
@@ -57,12 +61,14 @@ __all__ = [
     "THREADS_HELP",
     "Dataset",
     "DatasetError",
+    "DecomposedForce",
     "FieldLayout",
     "ForceField",
     "GenerationOptions",
     "GlobalOperationError",
     "NetworkFileError",
     "NetworkRegistry",
+    "ProcessGrid",
     "TrainReport",
     "TrainingError",
     "TrajectoryError",
@@ -72,6 +78,7 @@ __all__ = [
     "configure_train_parser",
     "device_arg",
     "evaluate",
+    "exchange_halos",
     "force_metrics",
     "generate",
     "initial_fields",
@@ -86,6 +93,7 @@ __all__ = [
     "receptive_field",
     "run_train",
     "simulate",
+    "simulate_decomposed",
     "tile_shape",
     "tiled_forces",
     "train",
