@@ -87,7 +87,12 @@ def receptive_field(module: torch.nn.Module, dim: int | None = None) -> Halo:
     >>> receptive_field(stack)  # 1 + 2 cells along each axis
     (3, 3)
     """
-    halo = _halo(module, type(module).__name__)
+    try:
+        halo = _halo(module, type(module).__name__)
+    except GlobalOperationError as exc:
+        if str(exc).startswith(f"{type(module).__name__} "):
+            raise
+        raise GlobalOperationError(f"{type(module).__name__} is not local: {exc}") from None
     if dim is None:
         dim = getattr(module, "dim", None) if isinstance(getattr(module, "dim", None), int) else None
     if dim is None:
@@ -148,6 +153,8 @@ def _halo(module: torch.nn.Module, path: str) -> Halo:
         try:
             return tuple(int(v) for v in declared())
         except GlobalOperationError as exc:
+            if " is not local: " in str(exc):  # named by an inner module already
+                raise
             raise GlobalOperationError(f"{path} is not local: {exc}") from None
     if isinstance(module, LatticePool):
         raise GlobalOperationError(
