@@ -30,7 +30,7 @@ per-kernel launch cost.
 from latsym.dynamics._checkpoint import checkpoint_path
 from latsym.dynamics._cuda_graph import CUDAGraphForce
 from latsym.dynamics._errors import DivergenceError, NonFiniteError, ResumeError
-from latsym.dynamics._integrators import Brownian, Integrator, LangevinVV, NoiseFn
+from latsym.dynamics._integrators import Brownian, Integrator, LangevinVV
 from latsym.dynamics._noise import SiteNoise
 from latsym.dynamics._runner import RunResult, run
 from latsym.dynamics._state import State
@@ -42,7 +42,6 @@ __all__ = [
     "DivergenceError",
     "Integrator",
     "LangevinVV",
-    "NoiseFn",
     "NonFiniteError",
     "ResumeError",
     "RunResult",

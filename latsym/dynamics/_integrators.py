@@ -72,8 +72,10 @@ class Integrator(ABC):
 
         ``state`` is left unchanged, its generator included: the noise is drawn from a copy of it,
         which the returned state carries. Stepping the same state twice gives the same result.
-        With ``noise`` (a :data:`NoiseFn`, e.g. :class:`~latsym.dynamics.SiteNoise`) the noise comes
-        from it instead and the generator is carried unchanged.
+        With ``noise``, a callable ``(like, step) -> xi`` giving standard normal noise of ``like``'s
+        shape, dtype and device for the step that ends at step number ``step`` (e.g.
+        :class:`~latsym.dynamics.SiteNoise`), the noise comes from it instead and the generator is
+        carried unchanged.
         """
 
 
