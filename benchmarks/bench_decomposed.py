@@ -16,7 +16,7 @@ included), and ``exchange``, the same number of exchanges timed alone with the r
 cost of the messages themselves). On a machine with fewer free cores than P the processes
 share cores and the numbers say so, not how the code scales.
 
-    python benchmarks/bench_decomposed.py                    # seconds of stepping, plus process start-up
+    python benchmarks/bench_decomposed.py                    # seconds
     python benchmarks/bench_decomposed.py --procs 1 2 4 8 --strong 256 --weak 128 --steps 20 \\
         --json scaling.json
 """
@@ -109,9 +109,11 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for procs in args.procs:
-        queue = mp.get_context("spawn").SimpleQueue()
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(["latsym.forcefield", "latsym_holstein.plugin"])
+        queue = context.SimpleQueue()
         mp.start_processes(worker, args=(procs, _free_port(), args, queue), nprocs=procs,
-                           start_method="spawn")
+                           start_method="forkserver")
         rows.append(queue.get())
     cores = os.cpu_count()
     print(f"latsym {CONFIG} float32, 1 thread per process, {args.steps} steps; "

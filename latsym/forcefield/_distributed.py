@@ -333,12 +333,20 @@ def _cpu(x: torch.Tensor) -> torch.Tensor:
 
 def _spawn(nprocs: int, threads: int, options: dict) -> RunResult:
     """Run on ``nprocs`` local worker processes (gloo over localhost); rank 0's result or error comes back."""
+    import multiprocessing
+
     import torch.multiprocessing as mp
 
-    context = mp.get_context("spawn")
+    # a fork server imports latsym and the model once, then forks every worker from it: far quicker than
+    # each worker importing torch afresh (spawn), without fork's inheritance of this process's threads
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = mp.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([__name__, type(options["plugin"]).__module__,
+                                        type(options["network"]).__module__])
     queue = context.SimpleQueue()
     workers = mp.start_processes(_worker, args=(nprocs, _free_port(), threads, queue, options), nprocs=nprocs,
-                                 start_method="spawn", join=False)
+                                 start_method=method, join=False)
     outcomes = []
     done = False
     while not done:  # drain the queue while they run: a large final state would fill the pipe

@@ -79,8 +79,10 @@ def on_four_ranks():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    queue = mp.get_context("spawn").SimpleQueue()
-    mp.start_processes(worker, args=(4, port, queue), nprocs=4, start_method="spawn")
+    context = mp.get_context("forkserver")  # as simulate_decomposed starts its workers
+    context.set_forkserver_preload(["latsym.forcefield"])
+    queue = context.SimpleQueue()
+    mp.start_processes(worker, args=(4, port, queue), nprocs=4, start_method="forkserver")
     results = {}
     while not queue.empty():
         rank, found = queue.get()
