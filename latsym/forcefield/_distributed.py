@@ -294,7 +294,7 @@ def _guard(state: State) -> None:
     """Raise :class:`NonFiniteError` on every rank if any rank's fields, forces or velocities are not
     finite: one collective reduction per step."""
     names = [n for n in ("q", "f", "v") if getattr(state, n) is not None]
-    flags = torch.stack([(~torch.isfinite(getattr(state, n))).any() for n in names]).to(torch.float64).cpu()
+    flags = _cpu(torch.stack([(~torch.isfinite(getattr(state, n))).any() for n in names]).to(torch.float32))
     dist.all_reduce(flags, op=dist.ReduceOp.MAX)
     for name, flag in zip(names, flags.tolist(), strict=True):
         if flag:
@@ -328,6 +328,7 @@ def _scatter_state(full: State | None, grid: ProcessGrid, rank: int, like: State
 
 
 def _cpu(x: torch.Tensor) -> torch.Tensor:
+    """``x`` where the backend communicates it: on the CPU for gloo, on its GPU for NCCL."""
     return x.detach().cpu() if dist.get_backend() == "gloo" else x
 
 

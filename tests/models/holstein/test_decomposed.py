@@ -7,6 +7,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from latsym_holstein import HolsteinParams
 from latsym_holstein.networks import NETWORKS, build_network
 from latsym_holstein.plugin import HolsteinPlugin
 
@@ -173,3 +174,18 @@ def test_a_split_run_that_diverges_stops_everywhere_and_keeps_the_last_snapshot(
     with h5py.File(out) as f:
         assert list(f["step"]) == [0, 2, 4]
     assert load_verified(checkpoint_path(out))["step"] == 4
+
+
+def test_a_cubic_lattice_split_over_two_processes(cubic_plugin):
+    torch.manual_seed(0)
+    net = build_network("latsym", lattice="sc", odd=2, even=2, gated="", layers=1, gains=1, context=False,
+                        chemical_potential=False).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(0.3 * torch.randn_like(p))
+    shape = (4, 4, 6)
+    plugin = cubic_plugin(HolsteinParams(kappa=0.12))  # k > 6|kappa|: a stable elastic energy in 3D
+    one, two = (simulate_decomposed(plugin, None, shape, 10, network=net, nprocs=n, progress=False)
+                for n in (1, 2))
+    assert two.state.q.shape == shape
+    assert float((one.state.q - two.state.q).abs().max() / one.state.q.abs().max()) <= 1e-5
