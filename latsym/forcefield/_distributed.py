@@ -196,15 +196,12 @@ def _run_rank(plugin, out, shape, n_steps, network, grid, seed, snapshot_every, 
     tensors = itertools.chain(network.buffers(), network.parameters())
     dtype = next((t.dtype for t in tensors if t.is_floating_point()), torch.get_default_dtype())
     network = network.to(device)
-    q0, v0 = initial_fields(plugin, shape, int(seed))
-    v0 = v0 if integrator.has_velocities else None
-    q0 = torch.as_tensor(q0, dtype=dtype)
-    v0 = None if v0 is None else torch.as_tensor(v0, dtype=dtype)
-    tile = (..., *pgrid.slices(rank))
+    q0, v0 = _initial_tiles(plugin, integrator, pgrid, rank, int(seed), dtype)
     force = DecomposedForce(network_force(network), pgrid, rank)
-    noise = SiteNoise(int(seed), tuple(q0.shape), start=pgrid.start(rank))
-    state = integrator.init_state(q0[tile].to(device), force, seed=int(seed),
-                                  v0=None if v0 is None else v0[tile].to(device))
+    global_shape = (*plugin.field_layout().site_shape, *shape)
+    noise = SiteNoise(int(seed), global_shape, start=pgrid.start(rank))
+    state = integrator.init_state(q0["tile"].to(device), force, seed=int(seed),
+                                  v0=None if v0 is None else v0["tile"].to(device))
     _guard(state)
     meta = _metadata(plugin, shape, force, metadata)
     with contextlib.ExitStack() as stack:
@@ -212,8 +209,8 @@ def _run_rank(plugin, out, shape, n_steps, network, grid, seed, snapshot_every, 
         if out is not None:
             full = _gather_state(state, pgrid, rank)
             recorder, resumed = _broadcast_outcome(rank, lambda: _open(
-                stack, out, integrator, full, q0, v0, seed, snapshot_every, checkpoint_every, plugin, meta,
-                n_steps, overwrite)) or (None, None)
+                stack, out, integrator, full, q0["whole"], None if v0 is None else v0["whole"], seed,
+                snapshot_every, checkpoint_every, plugin, meta, n_steps, overwrite)) or (None, None)
         try:
             if out is not None:
                 state = _scatter_state(resumed, pgrid, rank, state)
@@ -239,6 +236,24 @@ def _run_rank(plugin, out, shape, n_steps, network, grid, seed, snapshot_every, 
     n_snapshots = 0 if recorder is None else recorder.traj.n_snapshots
     return RunResult(state=full, path=None if out is None else Path(out), n_snapshots=n_snapshots,
                      start_step=start_step)
+
+
+def _initial_tiles(plugin, integrator, grid: ProcessGrid, rank: int, seed: int, dtype: torch.dtype):
+    """The initial fields and velocities as ``{"tile": this rank's tile, "whole": the lattice on rank 0,
+    else None}`` (velocities ``None`` if the run has none): rank 0 draws them (the plugin's
+    ``initial_state`` is a whole-lattice function) and sends every rank its tile."""
+    def draw():
+        q, v = initial_fields(plugin, grid.shape, seed)
+        v = None if v is None or not integrator.has_velocities else torch.as_tensor(v, dtype=dtype)
+        return torch.as_tensor(q, dtype=dtype), v
+
+    q0, v0 = _broadcast_outcome(rank, draw) or (None, None)
+    has_v = [v0 is not None]
+    dist.broadcast_object_list(has_v, src=0)
+    like = torch.empty((*plugin.field_layout().site_shape, *grid.tile), dtype=dtype)
+    q = {"tile": scatter_field(q0, grid, rank, like), "whole": q0}
+    v = {"tile": scatter_field(v0, grid, rank, like), "whole": v0} if has_v[0] else None
+    return q, v
 
 
 def _metadata(plugin, shape, force, metadata) -> dict:
