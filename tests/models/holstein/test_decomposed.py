@@ -1,7 +1,10 @@
 """A Holstein simulation split over processes: the same trajectory on 1, 2 and 4 gloo processes, resumed
 on another process count, read by analyze; the global cases refused."""
 
+import os
 import socket
+import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -95,11 +98,8 @@ def test_a_resume_on_the_same_count_is_bitwise_and_torchrun_is_read_from_the_env
     net = local_network()
     whole = run(tmp_path / "whole.h5", 60, net)
     run(tmp_path / "parts.h5", 30, net)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     for key, value in {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
-                       "MASTER_PORT": str(port)}.items():
+                       "MASTER_PORT": str(_free_port())}.items():
         monkeypatch.setenv(key, value)
     parts = run(tmp_path / "parts.h5", 60, net)
     assert parts.start_step == 30  # the checkpoint at the end of the first part
@@ -189,3 +189,30 @@ def test_a_cubic_lattice_split_over_two_processes(cubic_plugin):
                 for n in (1, 2))
     assert two.state.q.shape == shape
     assert float((one.state.q - two.state.q).abs().max() / one.state.q.abs().max()) <= 1e-5
+
+
+def test_the_simulate_command_under_torchrun(tmp_path):
+    """Two processes launched by torchrun: only rank 0 reports, the trajectory is the 1-process one."""
+    net = local_network()
+    model = tmp_path / "model.pt"
+    NETWORKS.save(net, model)
+    reference = run(tmp_path / "one.h5", 50, net)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(key, None)
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port",
+               str(_free_port()), "-m", "latsym.cli", "holstein", "simulate", "--network", str(model),
+               "--size", "16", "--steps", "50", "--out", str(tmp_path / "split"), "--snapshot-every", "25",
+               "--checkpoint-every", "50", "--no-progress", "--threads", "1"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("trajectory:") == 1
+    with h5py.File(tmp_path / "split" / "quench.h5") as f:
+        q = torch.as_tensor(f["q"][-1])
+    assert float((q - reference.state.q).abs().max() / reference.state.q.abs().max()) <= 1e-5
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
