@@ -50,7 +50,7 @@ from latsym.forcefield._locality import GlobalOperationError, branches, chain, r
 from latsym.forcefield._metrics import evaluate, force_metrics, predict
 from latsym.forcefield._network import FORMAT, ForceField, NetworkFileError, NetworkRegistry
 from latsym.forcefield._simulate import initial_fields, network_force, simulate
-from latsym.forcefield._tiled import periodic_window, tile_shape, tiled_forces
+from latsym.forcefield._tiled import periodic_window, tile_shape, tiled_forces, tiled_network_force
 from latsym.forcefield._train import SCHEDULES, TrainingError, TrainReport, train
 
 __all__ = [
@@ -96,5 +96,6 @@ __all__ = [
     "simulate_decomposed",
     "tile_shape",
     "tiled_forces",
+    "tiled_network_force",
     "train",
 ]

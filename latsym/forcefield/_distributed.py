@@ -36,6 +36,7 @@ from latsym.dynamics._runner import _identity
 from latsym.forcefield._decomposition import DecomposedForce, ProcessGrid, gather_field, scatter_field
 from latsym.forcefield._locality import receptive_field
 from latsym.forcefield._simulate import initial_fields, network_force
+from latsym.forcefield._tiled import tiled_network_force
 from latsym.io import FileLock
 
 #: What the trajectory metadata records of a decomposed run's noise (so that a run with the
@@ -58,6 +59,7 @@ def simulate_decomposed(
     dynamics: str | None = None,
     device: str | torch.device = "cpu",
     threads: int = 1,
+    tile: int | tuple[int, ...] | None = None,
     metadata: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     progress: bool = True,
@@ -94,6 +96,8 @@ def simulate_decomposed(
             :func:`~latsym.forcefield.simulate`.
         device: ``"cpu"`` or ``"cuda"`` (one GPU per rank).
         threads: torch threads per worker process.
+        tile: evaluate each process's padded tile in sub-tiles of this many cells per side
+            (:func:`~latsym.forcefield.tiled_network_force`; default: in one piece).
 
     Returns:
         On rank 0 (and from a launch by ``nprocs``): the :class:`~latsym.dynamics.RunResult` with the
@@ -107,7 +111,7 @@ def simulate_decomposed(
     """
     options = dict(plugin=plugin, out=None if out is None else str(out), shape=shape, n_steps=n_steps,
                    network=network, grid=grid, seed=seed, snapshot_every=snapshot_every,
-                   checkpoint_every=checkpoint_every, dynamics=dynamics, device=str(device),
+                   checkpoint_every=checkpoint_every, dynamics=dynamics, device=str(device), tile=tile,
                    metadata=metadata, overwrite=overwrite, progress=progress)
     if nprocs is not None and (isinstance(nprocs, bool) or not isinstance(nprocs, int) or nprocs < 1):
         raise ValueError(f"nprocs must be a positive int, got {nprocs!r}")
@@ -186,7 +190,7 @@ def _prepare(plugin, shape, network, grid, n_procs: int, dynamics) -> ProcessGri
 
 
 def _run_rank(plugin, out, shape, n_steps, network, grid, seed, snapshot_every, checkpoint_every, dynamics,
-              device, metadata, overwrite, progress) -> RunResult | None:
+              device, tile, metadata, overwrite, progress) -> RunResult | None:
     rank, world = dist.get_rank(), dist.get_world_size()
     pgrid = _prepare(plugin, shape, network, grid, world, dynamics)
     shape = pgrid.shape
@@ -197,7 +201,8 @@ def _run_rank(plugin, out, shape, n_steps, network, grid, seed, snapshot_every, 
     dtype = next((t.dtype for t in tensors if t.is_floating_point()), torch.get_default_dtype())
     network = network.to(device)
     q0, v0 = _initial_tiles(plugin, integrator, pgrid, rank, int(seed), dtype)
-    force = DecomposedForce(network_force(network), pgrid, rank)
+    local = network_force(network) if tile is None else tiled_network_force(network, tile=tile)
+    force = DecomposedForce(local, pgrid, rank)
     global_shape = (*plugin.field_layout().site_shape, *shape)
     noise = SiteNoise(int(seed), global_shape, start=pgrid.start(rank))
     state = integrator.init_state(q0["tile"].to(device), force, seed=int(seed),

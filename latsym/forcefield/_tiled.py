@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import torch
 
 from latsym.forcefield._locality import receptive_field
+from latsym.forcefield._simulate import ForceFn, network_force
 
 
 def tile_shape(shape: Sequence[int], halo: Sequence[int], max_sites: int) -> tuple[int, ...]:
@@ -84,6 +85,30 @@ def tiled_forces(network: torch.nn.Module, q: torch.Tensor, *, tile: int | Seque
             out = y.new_empty((*y.shape[: y.ndim - d], *shape))
         out[(..., *(slice(a, b) for a, b in zip(start, stop, strict=True)))] = y[(..., *inner)]
     return out
+
+
+def tiled_network_force(network: torch.nn.Module, *, tile: int | Sequence[int] | None = None,
+                        max_sites: int | None = None) -> ForceFn:
+    """:func:`~latsym.forcefield.network_force` evaluated tile by tile (:func:`tiled_forces`): a force
+    callable for :func:`~latsym.forcefield.simulate` or a decomposed run whose peak memory is that of
+    one padded tile. Named like the untiled force in trajectory metadata (the forces agree to
+    round-off), so a run may resume with another tile size.
+
+    Raises:
+        GlobalOperationError: the network is not local.
+        ValueError: neither or both of ``tile`` and ``max_sites``.
+    """
+    receptive_field(network)  # refuse a global network now, not at the first step
+    if (tile is None) == (max_sites is None):
+        raise ValueError("give exactly one of tile= (cells per tile) and max_sites= (a padded tile volume)")
+    whole = network_force(network)
+
+    def force(q: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return tiled_forces(network, q, tile=tile, max_sites=max_sites)
+
+    force.name = whole.name
+    return force
 
 
 def periodic_window(q: torch.Tensor, start: Sequence[int], stop: Sequence[int],

@@ -189,6 +189,10 @@ def configure_simulate(cls: type, p: argparse.ArgumentParser) -> None:
                    "forces without eager PyTorch's per-kernel launch cost; default: on with --device cuda "
                    "and a --network")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    p.add_argument("--tile", type=positive_int, metavar="T",
+                   help="evaluate the --network tile by tile, T cells per side with their halos (the "
+                   "same forces, the memory of one tile: for lattices whose activations do not fit at "
+                   "once); needs a local network")
     p.add_argument("--nprocs", type=positive_int, metavar="N",
                    help="split the lattice over N local worker processes (torch.distributed, gloo) that "
                    "exchange halos: needs a --network whose receptive field is local. Under torchrun the "
@@ -252,6 +256,9 @@ def run_simulate(cls: type, args: argparse.Namespace) -> int:
     if args.ignore_trained_params and args.network is None:
         return _fail(prog, "--ignore-trained-params applies to a --network only; the reference forces always "
                      "use --config's parameters")
+    if args.tile is not None and args.network is None:
+        return _fail(prog, "--tile applies to a --network only; the reference forces are not evaluated in "
+                     "tiles")
     if args.cuda_graph and (args.network is None or args.device.type != "cuda"):
         return _fail(prog, "--cuda-graph needs --device cuda and a --network (the reference forces run "
                      "on the CPU)")
@@ -264,6 +271,12 @@ def run_simulate(cls: type, args: argparse.Namespace) -> int:
             return _fail(prog, problem)
         network = network.to(args.device)
         force, dtype = network_force(network), network.input_scale.dtype
+        if args.tile is not None:
+            from latsym.forcefield import tiled_network_force
+
+            force, status = _guarded(prog, lambda: tiled_network_force(network, tile=args.tile))
+            if status is not None:
+                return status
         if args.device.type == "cuda" and args.cuda_graph is not False:
             from latsym.dynamics import CUDAGraphForce
 
@@ -310,7 +323,8 @@ def run_decomposed(cls: type, args: argparse.Namespace, plugin, prog: str) -> in
     result, status = _guarded(prog, lambda: simulate_decomposed(
         plugin, trajectory, args.size, args.steps, network=network, nprocs=args.nprocs, grid=args.grid,
         seed=args.seed, snapshot_every=args.snapshot_every, checkpoint_every=args.checkpoint_every,
-        dynamics=args.dynamics, device=args.device, threads=args.threads or 1, overwrite=args.overwrite,
+        dynamics=args.dynamics, device=args.device, threads=args.threads or 1, tile=args.tile,
+        overwrite=args.overwrite,
         progress=not args.no_progress,
     ))
     if status is not None or result is None:  # result None: a rank other than 0

@@ -3,7 +3,14 @@
 import pytest
 import torch
 
-from latsym.forcefield import GlobalOperationError, periodic_window, tile_shape, tiled_forces
+from latsym.forcefield import (
+    GlobalOperationError,
+    network_force,
+    periodic_window,
+    tile_shape,
+    tiled_forces,
+    tiled_network_force,
+)
 from latsym.group import Z2, point_group
 from latsym.lattice import PeriodicLattice, honeycomb, simple_cubic, square
 from latsym.nn import Gate, LatticeConv, LatticePool, Sequential
@@ -79,3 +86,16 @@ def test_bad_input():
     pooled = torch.nn.Sequential(net, LatticePool("A1:odd", group=G))
     with pytest.raises(GlobalOperationError, match="LatticePool"):
         tiled_forces(pooled, q, tile=4)
+
+
+def test_a_tiled_network_force_is_named_like_the_whole_one():
+    net = stack(torch.float64)
+    force = tiled_network_force(net, tile=3)
+    assert force.name == network_force(net).name
+    q = torch.randn(1, 1, 9, 9, dtype=torch.float64)
+    with torch.no_grad():
+        assert relative_error(force(q), net(q)) <= 1e-12
+    with pytest.raises(ValueError, match="exactly one of tile"):
+        tiled_network_force(net)
+    with pytest.raises(GlobalOperationError, match="LatticePool"):
+        tiled_network_force(torch.nn.Sequential(net, LatticePool("A1:odd", group=G)), tile=3)

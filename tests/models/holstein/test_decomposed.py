@@ -216,3 +216,25 @@ def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_the_simulate_command_evaluates_a_network_tile_by_tile(tmp_path, capsys):
+    net = local_network()
+    model = tmp_path / "model.pt"
+    NETWORKS.save(net, model)
+    argv = ["holstein", "simulate", "--size", "16", "--steps", "20", "--snapshot-every", "10",
+            "--no-progress", "--network", str(model)]
+    assert exit_code([*argv, "--out", str(tmp_path / "whole")]) == 0
+    assert exit_code([*argv, "--out", str(tmp_path / "tiled"), "--tile", "5"]) == 0
+    assert exit_code([*argv, "--out", str(tmp_path / "split"), "--tile", "3", "--nprocs", "1"]) == 0
+    with h5py.File(tmp_path / "whole" / "quench.h5") as a, h5py.File(tmp_path / "tiled" / "quench.h5") as b:
+        assert np.abs(a["q"][:] - b["q"][:]).max() <= 1e-5 * np.abs(a["q"][:]).max()
+        assert a.attrs["metadata"] == b.attrs["metadata"]  # the same force: a run may resume with tiles
+    capsys.readouterr()
+    ed = ["holstein", "simulate", "--out", str(tmp_path / "ed"), "--size", "8", "--tile", "4"]
+    assert exit_code(ed) == 2
+    assert "--tile applies to a --network only" in capsys.readouterr().err
+    glob = tmp_path / "global.pt"
+    NETWORKS.save(build_network("latsym", odd=2, even=2, gated="", layers=1, gains=1, mu_layers=1), glob)
+    assert exit_code([*argv, "--out", str(tmp_path / "g"), "--network", str(glob), "--tile", "4"]) == 2
+    assert "is not local" in capsys.readouterr().err
