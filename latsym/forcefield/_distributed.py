@@ -32,11 +32,11 @@ from tqdm.auto import tqdm
 
 from latsym.dynamics import NonFiniteError, RunResult, SiteNoise, State
 from latsym.dynamics._recorder import Recorder
-from latsym.dynamics._runner import _identity
+from latsym.dynamics._runner import _check_run_args, _identity
 from latsym.forcefield._decomposition import DecomposedForce, ProcessGrid, gather_field, scatter_field
 from latsym.forcefield._locality import receptive_field
 from latsym.forcefield._simulate import initial_fields, network_force
-from latsym.forcefield._tiled import tiled_network_force
+from latsym.forcefield._tiled import _tiles, tiled_network_force
 from latsym.io import FileLock
 
 #: What the trajectory metadata records of a decomposed run's noise (so that a run with the
@@ -123,7 +123,7 @@ def simulate_decomposed(
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:  # torchrun
         world = int(os.environ["WORLD_SIZE"])
         _check_world(nprocs, world, "torchrun's WORLD_SIZE")
-        _prepare(plugin, shape, network, grid, world, dynamics)  # bad input: an error before any collective
+        _prepare(world, **options)  # bad input: an error before any collective
         torch.set_num_threads(threads)
         backend = _backend(options["device"])
         if backend == "nccl":
@@ -135,7 +135,7 @@ def simulate_decomposed(
         finally:
             dist.destroy_process_group()
     nprocs = 1 if nprocs is None else nprocs
-    _prepare(plugin, shape, network, grid, nprocs, dynamics)
+    _prepare(nprocs, **options)
     if nprocs == 1:
         with torch_threads(threads):
             dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
@@ -166,9 +166,14 @@ def _backend(device: str) -> str:
     return "nccl" if torch.device(device).type == "cuda" else "gloo"
 
 
-def _prepare(plugin, shape, network, grid, n_procs: int, dynamics) -> ProcessGrid:
+def _prepare(n_procs: int, *, plugin, out, shape, n_steps, network, grid, seed, snapshot_every,
+             checkpoint_every, dynamics, tile, **_) -> ProcessGrid:
     """Every check that needs no process group: the same answer on every rank, before any collective."""
     plugin.integrator(dynamics)
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    _check_run_args(n_steps, snapshot_every, checkpoint_every if out is not None else None,
+                    plugin.observables() if out is not None else {}, out)
     if not isinstance(shape, tuple | list) or not all(_is_int(s) and s >= 1 for s in shape):
         raise ValueError(f"shape must be a tuple of positive ints, one per lattice dimension, got {shape!r}")
     shape = tuple(int(s) for s in shape)
@@ -180,6 +185,8 @@ def _prepare(plugin, shape, network, grid, n_procs: int, dynamics) -> ProcessGri
             "and cannot be split over processes"
         )
     halo = receptive_field(network, len(shape))
+    if tile is not None:
+        _tiles(shape, halo, tile, None)
     if grid is None:
         return ProcessGrid.choose(shape, n_procs, halo)
     grid = tuple(grid)
@@ -192,10 +199,10 @@ def _prepare(plugin, shape, network, grid, n_procs: int, dynamics) -> ProcessGri
 def _run_rank(plugin, out, shape, n_steps, network, grid, seed, snapshot_every, checkpoint_every, dynamics,
               device, tile, metadata, overwrite, progress) -> RunResult | None:
     rank, world = dist.get_rank(), dist.get_world_size()
-    pgrid = _prepare(plugin, shape, network, grid, world, dynamics)
+    pgrid = _prepare(world, plugin=plugin, out=out, shape=shape, n_steps=n_steps, network=network, grid=grid,
+                     seed=seed, snapshot_every=snapshot_every, checkpoint_every=checkpoint_every,
+                     dynamics=dynamics, tile=tile)
     shape = pgrid.shape
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     integrator = plugin.integrator(dynamics)
     tensors = itertools.chain(network.buffers(), network.parameters())
     dtype = next((t.dtype for t in tensors if t.is_floating_point()), torch.get_default_dtype())

@@ -238,3 +238,16 @@ def test_the_simulate_command_evaluates_a_network_tile_by_tile(tmp_path, capsys)
     NETWORKS.save(build_network("latsym", odd=2, even=2, gated="", layers=1, gains=1, mu_layers=1), glob)
     assert exit_code([*argv, "--out", str(tmp_path / "g"), "--network", str(glob), "--tile", "4"]) == 2
     assert "is not local" in capsys.readouterr().err
+
+
+def test_bad_run_arguments_are_refused_before_any_process_starts(tmp_path):
+    net = local_network()
+    with pytest.raises(ValueError, match="snapshot_every must be an int >= 1"):
+        simulate_decomposed(HolsteinPlugin(), tmp_path / "run.h5", SIZE, 10, network=net, nprocs=2,
+                            snapshot_every=0)
+    with pytest.raises(ValueError, match="n_steps must be an int >= 0"):
+        simulate_decomposed(HolsteinPlugin(), None, SIZE, -1, network=net, nprocs=2)
+    with pytest.raises(ValueError, match="tile must be a positive int"):
+        simulate_decomposed(HolsteinPlugin(), None, SIZE, 1, network=net, nprocs=2, tile=0)
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        simulate_decomposed(HolsteinPlugin(), None, SIZE, 1, network=net, nprocs=2, seed=-1)
