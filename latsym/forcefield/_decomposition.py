@@ -193,9 +193,8 @@ class DecomposedForce:
         padded = exchange_halos(q, self.grid, self.rank)
         middle = time.perf_counter()
         f = self.force(padded)
-        d = len(self.grid.shape)
         inner = tuple(slice(h, h + t) for h, t in zip(self.grid.halo, self.grid.tile, strict=True))
-        f = f[(..., *inner)].contiguous() if d else f
+        f = f[(..., *inner)].contiguous()
         self.comm_seconds += middle - start
         self.compute_seconds += time.perf_counter() - middle
         return f
