@@ -2,7 +2,8 @@
 
 Integrators take any force callable ``Tensor (*shape) -> Tensor (*shape)`` (an exact solver or a
 network), on any device and floating dtype, and draw their noise from a seeded ``torch.Generator``
-held by the :class:`State`:
+held by the :class:`State` (or from a :class:`SiteNoise`, keyed by each component's global index, so
+that a lattice split over processes draws the noise that one process would):
 
 - :class:`LangevinVV`: velocity Verlet + exact Ornstein–Uhlenbeck velocity update (``gamma = 0``:
   plain velocity Verlet);
@@ -33,6 +34,7 @@ from latsym.dynamics._cuda_graph import CUDAGraphForce
 from latsym.dynamics._errors import DivergenceError, NonFiniteError, ResumeError
 from latsym.dynamics._integrators import Brownian, Integrator, LangevinVV
 from latsym.dynamics._llg import LandauLifshitzGilbert
+from latsym.dynamics._noise import SiteNoise
 from latsym.dynamics._runner import RunResult, run
 from latsym.dynamics._state import State
 from latsym.io import atomic_save
@@ -47,6 +49,7 @@ __all__ = [
     "NonFiniteError",
     "ResumeError",
     "RunResult",
+    "SiteNoise",
     "State",
     "atomic_save",
     "checkpoint_path",

@@ -18,13 +18,17 @@ import torch
 from latsym.dynamics._state import State
 
 ForceFn = Callable[[torch.Tensor], torch.Tensor]
+#: A noise source ``(like, step) -> xi``: standard normal noise of ``like``'s shape, dtype and device for
+#: the step that ends at step number ``step`` (e.g. :class:`~latsym.dynamics.SiteNoise`).
+NoiseFn = Callable[[torch.Tensor, int], torch.Tensor]
 
 
 class Integrator(ABC):
     """Base class: ``init_state`` makes the initial :class:`State`, ``step`` advances it by ``dt``.
 
     A new integrator is a frozen dataclass of its parameters (one of them ``dt``) that implements
-    :meth:`step` drawing its noise from a copy of ``state.generator``, and overrides
+    :meth:`step` drawing its noise from a copy of ``state.generator`` (or from ``noise`` when given,
+    through :func:`draw_noise`), and overrides
     :attr:`has_velocities` if it is overdamped; :meth:`params` and :meth:`init_state` come free.
     """
 
@@ -63,11 +67,15 @@ class Integrator(ABC):
         return State(q=q0, v=v0, f=f0, step=0, time=0.0, generator=generator)
 
     @abstractmethod
-    def step(self, state: State, force_fn: ForceFn) -> State:
+    def step(self, state: State, force_fn: ForceFn, *, noise: NoiseFn | None = None) -> State:
         """The state one time step ``dt`` later (one force evaluation).
 
         ``state`` is left unchanged, its generator included: the noise is drawn from a copy of it,
         which the returned state carries. Stepping the same state twice gives the same result.
+        With ``noise``, a callable ``(like, step) -> xi`` giving standard normal noise of ``like``'s
+        shape, dtype and device for the step that ends at step number ``step`` (e.g.
+        :class:`~latsym.dynamics.SiteNoise`), the noise comes from it instead and the generator is
+        carried unchanged.
         """
 
 
@@ -107,7 +115,7 @@ class LangevinVV(Integrator):
         _set_real(self, "temperature", positive=False)
         _set_real(self, "dt", positive=True)
 
-    def step(self, state: State, force_fn: ForceFn) -> State:
+    def step(self, state: State, force_fn: ForceFn, *, noise: NoiseFn | None = None) -> State:
         if state.v is None:
             raise ValueError("LangevinVV needs velocities but this state has v=None; make it with init_state")
         dt, m = self.dt, self.mass
@@ -119,8 +127,8 @@ class LangevinVV(Integrator):
             v = v * math.exp(-self.gamma * dt)
             noise_scale = math.sqrt(-math.expm1(-2 * self.gamma * dt) * self.temperature / m)
             if noise_scale > 0:
-                generator = _fork(generator)
-                v = v + noise_scale * _normal(q, generator)
+                xi, generator = draw_noise(q, generator, noise, state.step + 1)
+                v = v + noise_scale * xi
         return State(q=q, v=v, f=f, step=state.step + 1, time=state.time + dt, generator=generator)
 
 
@@ -155,13 +163,13 @@ class Brownian(Integrator):
     def has_velocities(self) -> bool:
         return False
 
-    def step(self, state: State, force_fn: ForceFn) -> State:
+    def step(self, state: State, force_fn: ForceFn, *, noise: NoiseFn | None = None) -> State:
         q = state.q + state.f * (self.dt / self.gamma)
         noise_scale = math.sqrt(2 * self.temperature * self.dt / self.gamma)
         generator = state.generator
         if noise_scale > 0:
-            generator = _fork(generator)
-            q = q + noise_scale * _normal(q, generator)
+            xi, generator = draw_noise(q, generator, noise, state.step + 1)
+            q = q + noise_scale * xi
         f = evaluate_force(force_fn, q)
         return State(q=q, v=None, f=f, step=state.step + 1, time=state.time + self.dt, generator=generator)
 
@@ -182,6 +190,20 @@ def evaluate_force(force_fn: ForceFn, q: torch.Tensor) -> torch.Tensor:
             "return forces of the fields' dtype and device"
         )
     return f
+
+
+def draw_noise(like: torch.Tensor, generator: torch.Generator, noise: NoiseFn | None,
+               step: int) -> tuple[torch.Tensor, torch.Generator]:
+    """Standard normal noise of ``like``'s shape for step ``step``, and the generator the new state
+    carries: from a copy of ``generator`` (advanced), or from ``noise`` (``generator`` unchanged)."""
+    if noise is None:
+        generator = _fork(generator)
+        return _normal(like, generator), generator
+    xi = noise(like, step)
+    if not isinstance(xi, torch.Tensor) or xi.shape != like.shape or xi.dtype != like.dtype:
+        raise TypeError(f"noise must return a tensor of shape {tuple(like.shape)} and dtype {like.dtype}, "
+                        f"got {getattr(xi, 'shape', type(xi).__name__)}")
+    return xi, generator
 
 
 def _fork(generator: torch.Generator) -> torch.Generator:

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 import torch
 
-from latsym.dynamics._integrators import ForceFn, Integrator, _fork, _normal, _set_real, evaluate_force
+from latsym.dynamics._integrators import (
+    ForceFn,
+    Integrator,
+    NoiseFn,
+    _set_real,
+    draw_noise,
+    evaluate_force,
+)
 from latsym.dynamics._state import State
 
 
@@ -104,21 +111,24 @@ class LandauLifshitzGilbert(Integrator):
             _check_unit_norm(q0, self._dim(q0))
         return super().init_state(q0, force_fn, seed=seed, v0=v0)
 
-    def step(self, state: State, force_fn: ForceFn) -> State:
-        """The state one step ``dt`` later (two force evaluations); ``state`` is left unchanged."""
+    def step(self, state: State, force_fn: ForceFn, *, noise: NoiseFn | None = None) -> State:
+        """The state one step ``dt`` later (two force evaluations); ``state`` is left unchanged.
+
+        The thermal noise comes from a copy of ``state.generator``, or from ``noise`` when given
+        (see :meth:`Integrator.step`), drawn in the layout of ``state.q``."""
         dim = self._dim(state.q)
         s, h = _components_first(state.q, dim), _components_first(state.f, dim)
         generator = state.generator
-        noise = None
+        thermal = None
         noise_scale = math.sqrt(2 * self.alpha * self.temperature / self.dt)
         if noise_scale > 0:
-            generator = _fork(generator)
-            noise = noise_scale * _normal(s, generator)
-        predicted = _rotate(s, self._half_step_axis(s, h, noise))
+            xi, generator = draw_noise(state.q, generator, noise, state.step + 1)
+            thermal = noise_scale * _components_first(xi, dim)
+        predicted = _rotate(s, self._half_step_axis(s, h, thermal))
         mid = s + predicted
         mid = mid / _dot(mid, mid).sqrt()
         h_mid = _components_first(evaluate_force(force_fn, mid.movedim(0, dim).contiguous()), dim)
-        q = _rotate(s, self._half_step_axis(mid, h_mid, noise))
+        q = _rotate(s, self._half_step_axis(mid, h_mid, thermal))
         q = q.movedim(0, dim).contiguous()
         f = evaluate_force(force_fn, q)
         return State(q=q, v=None, f=f, step=state.step + 1, time=state.time + self.dt, generator=generator)

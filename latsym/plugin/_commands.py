@@ -17,7 +17,7 @@ from typing import Any
 
 from latsym._errors import LatsymError
 from latsym.forcefield import DEVICE_HELP, INTERRUPTED, THREADS_HELP, device_arg, positive_int
-from latsym.plugin._options import lattice_size, read_config, size_text
+from latsym.plugin._options import lattice_size, process_grid, read_config, size_text
 
 
 def add_common_options(cls: type, p: argparse.ArgumentParser) -> None:
@@ -190,6 +190,19 @@ def configure_simulate(cls: type, p: argparse.ArgumentParser) -> None:
                    "forces without eager PyTorch's per-kernel launch cost; default: on with --device cuda "
                    "and a --network")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    p.add_argument("--tile", type=positive_int, metavar="T",
+                   help="evaluate the --network tile by tile, T cells per side with their halos (the "
+                   "same forces, the memory of one tile: for lattices whose activations do not fit at "
+                   "once); needs a local network")
+    p.add_argument("--nprocs", type=positive_int, metavar="N",
+                   help="split the lattice over N local worker processes (torch.distributed, gloo) that "
+                   "exchange halos: needs a --network whose receptive field is local. Under torchrun the "
+                   "lattice is split over its processes without --nprocs. The run resumes on any number of "
+                   "processes")
+    grid = "x".join(f"P{a + 1}" for a in range(len(cls.default_size)))
+    p.add_argument("--grid", type=functools.partial(process_grid, dim=len(cls.default_size)), metavar=grid,
+                   help="processes per lattice axis of a split run (default: the grid with the least halo "
+                   "traffic)")
     p.add_argument("--analyze", action="store_true", help="run `analyze` on the trajectory afterwards")
     add_common_options(cls, p)
 
@@ -244,9 +257,14 @@ def run_simulate(cls: type, args: argparse.Namespace) -> int:
     if args.ignore_trained_params and args.network is None:
         return _fail(prog, "--ignore-trained-params applies to a --network only; the reference forces always "
                      "use --config's parameters")
+    if args.tile is not None and args.network is None:
+        return _fail(prog, "--tile applies to a --network only; the reference forces are not evaluated in "
+                     "tiles")
     if args.cuda_graph and (args.network is None or args.device.type != "cuda"):
         return _fail(prog, "--cuda-graph needs --device cuda and a --network (the reference forces run "
                      "on the CPU)")
+    if args.nprocs is not None or args.grid is not None or under_torchrun():
+        return run_decomposed(cls, args, plugin, prog)
     force, dtype = None, torch.float64
     if args.network is not None:
         network, problem = load_network_for(plugin, args.network, prog, args.ignore_trained_params)
@@ -254,6 +272,12 @@ def run_simulate(cls: type, args: argparse.Namespace) -> int:
             return _fail(prog, problem)
         network = network.to(args.device)
         force, dtype = network_force(network), network.input_scale.dtype
+        if args.tile is not None:
+            from latsym.forcefield import tiled_network_force
+
+            force, status = _guarded(prog, lambda: tiled_network_force(network, tile=args.tile))
+            if status is not None:
+                return status
         if args.device.type == "cuda" and args.cuda_graph is not False:
             from latsym.dynamics import CUDAGraphForce
 
@@ -267,6 +291,45 @@ def run_simulate(cls: type, args: argparse.Namespace) -> int:
     ))
     if status is not None:
         return status
+    print(f"trajectory: {result.path} ({result.n_snapshots} snapshots, step {result.state.step})")
+    if args.analyze:
+        return analyze_and_report(plugin, trajectory, args.out, cls.analysis_options(args))
+    return 0
+
+
+def under_torchrun() -> bool:
+    """Whether this process is one of ``torchrun``'s (its environment names a rank and a world size)."""
+    import os
+
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def run_decomposed(cls: type, args: argparse.Namespace, plugin, prog: str) -> int:
+    """``simulate`` with the lattice split over processes (:func:`latsym.forcefield.simulate_decomposed`);
+    only rank 0 prints."""
+    from latsym.forcefield import simulate_decomposed
+
+    if args.network is None:
+        reference = getattr(plugin, "reference_name", "reference")
+        return _fail(prog, f"the exact reference forces ({reference}) solve the whole lattice at once, a "
+                     "global operation that cannot be split over processes: pass --network with a local "
+                     "network (or drop --nprocs/--grid)")
+    if args.replicas is not None or args.cuda_graph:
+        return _fail(prog, "--replicas and --cuda-graph do not combine with a split run (--nprocs, --grid, "
+                     "torchrun)")
+    network, problem = load_network_for(plugin, args.network, prog, args.ignore_trained_params)
+    if problem is not None:
+        return _fail(prog, problem)
+    trajectory = args.out / "quench.h5"
+    result, status = _guarded(prog, lambda: simulate_decomposed(
+        plugin, trajectory, args.size, args.steps, network=network, nprocs=args.nprocs, grid=args.grid,
+        seed=args.seed, snapshot_every=args.snapshot_every, checkpoint_every=args.checkpoint_every,
+        dynamics=args.dynamics, device=args.device, threads=args.threads or 1, tile=args.tile,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+    ))
+    if status is not None or result is None:  # result None: a rank other than 0
+        return status or 0
     print(f"trajectory: {result.path} ({result.n_snapshots} snapshots, step {result.state.step})")
     if args.analyze:
         return analyze_and_report(plugin, trajectory, args.out, cls.analysis_options(args))

@@ -30,6 +30,23 @@ def lattice_size(text: str, dim: int = 2) -> tuple[int, ...]:
     return sizes
 
 
+def process_grid(text: str, dim: int = 2) -> tuple[int, ...]:
+    """``--grid``: processes per lattice axis, ``P1xP2`` (``P1xP2xP3`` for ``dim=3``), each >= 1.
+
+    >>> process_grid("2x1")
+    (2, 1)
+    """
+    form = "x".join(f"P{a + 1}" for a in range(dim))
+    try:
+        grid = tuple(int(p) for p in text.lower().split("x"))
+    except ValueError:
+        grid = ()
+    if len(grid) != dim or min(grid) < 1:
+        raise argparse.ArgumentTypeError(
+            f"process grid must be {form}, one positive number of processes per lattice axis, got {text!r}")
+    return grid
+
+
 def size_text(shape: tuple[int, ...]) -> str:
     """``(16, 24)`` as ``16x24``."""
     return "x".join(str(side) for side in shape)

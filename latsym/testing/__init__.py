@@ -6,6 +6,8 @@ failure raises an ``EquivarianceError`` (an ``AssertionError``) carrying the per
 report; ``equivariance_errors(module)`` returns that report without asserting. The strategies
 (``groups``, ``lie_groups``, ``group_elements``, ``irreps``, ``typed_fields``,
 ``lattice_configurations``, ``layer_stacks``) make property-based symmetry tests a few lines long.
+``measured_receptive_field`` finds how far a network sees by perturbing one site, the reference for
+:func:`latsym.forcefield.receptive_field`.
 They need ``hypothesis`` (the ``dev`` extra) and are imported on first use, so
 ``assert_equivariant`` works without it.
 """
@@ -17,6 +19,7 @@ from latsym.testing._equivariance import (
     assert_equivariant,
     equivariance_errors,
 )
+from latsym.testing._locality import measured_receptive_field
 
 _STRATEGIES = (
     "group_elements",
@@ -35,6 +38,7 @@ __all__ = [
     "EquivarianceReport",
     "assert_equivariant",
     "equivariance_errors",
+    "measured_receptive_field",
     *_STRATEGIES,
 ]
 

@@ -51,6 +51,7 @@ from functools import cache
 import torch
 from torch import nn
 
+from latsym.forcefield import GlobalOperationError, branches, chain
 from latsym.group import Z2, Group, real_irreps
 from latsym.lattice import Lattice, PeriodicLattice, simple_cubic, square, triangular
 from latsym.nn import (
@@ -186,6 +187,10 @@ class GatedConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.gate(self.conv(x))
 
+    def receptive_field(self) -> tuple[int, ...]:
+        """The convolution's halo (the gate is per site)."""
+        return chain(self.conv, self.gate)
+
 
 def _check_config(odd, even, gated, layers, radius, skip_radius, gains, max_gain, lattice) -> Irreps:
     _preset(lattice)
@@ -236,6 +241,10 @@ class OddEmbedding(nn.Module):
         """``(B, 1, *cells)`` → ``(B, 1 + K, *cells)``; with ``shift`` (an odd invariant, broadcastable to
         ``x``), the steps sit at ``x = shift``: ``[x, tanh(γ_k (x − shift))]``."""
         return torch.cat([x, self.act(self.gains(x if shift is None else x - shift))], dim=1)
+
+    def receptive_field(self) -> tuple[int, ...]:
+        """Per site: ``()`` (0 cells)."""
+        return chain(self.gains, self.act)
 
 
 def half_filling_level(levels: torch.Tensor, width: torch.Tensor, max_iterations: int = 100) -> torch.Tensor:
@@ -372,6 +381,13 @@ class ChemicalPotential(nn.Module):
         """``(B, 1, *cells)`` odd invariant field → ``(B,)`` μ, in the units of the field."""
         return half_filling_level(self.levels(self.network(x)).flatten(1), self.log_width.exp())
 
+    def receptive_field(self) -> tuple[int, ...]:
+        """Never local: μ is solved over every site of the lattice."""
+        raise GlobalOperationError(
+            "the learnt chemical potential (ChemicalPotential) is solved by half filling over every site, "
+            "a global operation; build the network with chemical_potential=False"
+        )
+
 
 def _start_at_zero(*linears: Linear) -> None:
     """Zero the weights of the read-out maps: training starts from F = 0 (ours; it trains faster)."""
@@ -423,6 +439,23 @@ class _Backbone(nn.Module):
         for k, block in enumerate(self.blocks):
             x = block(x) if k == 0 else x + block(x)
         return x
+
+    def receptive_field(self) -> tuple[int, ...]:
+        """The blocks' halos in a chain (a residual connection adds a 0-cell path); global with the
+        lattice averages (``context``) or the chemical potential."""
+        reasons, options = [], []
+        if self.context:
+            reasons.append("the lattice averages of the embedded field (context=True) are a mean over every "
+                           "site")
+            options.append("context=False")
+        if self.chemical_potential is not None:
+            reasons.append("the learnt chemical potential (chemical_potential=True) is solved by half "
+                           "filling over every site")
+            options.append("chemical_potential=False")
+        if reasons:
+            raise GlobalOperationError(
+                f"{'; '.join(reasons)}: global operations; build the network with {' and '.join(options)}")
+        return chain(*([self.embedding] if self.embedding is not None else []), *self.blocks)
 
 
 class _LatticeField(ForceField):
@@ -483,6 +516,11 @@ class _StackField(_LatticeField):
         if q.ndim != self.dim + 1:
             raise self.shape_error(q, batched_only=True)
         return self.input_scale * self.backbone.chemical_potential((q / self.input_scale)[:, None])
+
+    def receptive_field(self) -> tuple[int, ...]:
+        """The read-out of the stack beside the skip convolution (global with ``context`` or
+        ``chemical_potential``, see :func:`latsym.forcefield.receptive_field`)."""
+        return branches(chain(self.backbone, self.readout), self.skip)
 
 
 @register_network("latsym")
@@ -588,6 +626,12 @@ class EnergyForceField(_StackField):
         sites = self.readout(self.backbone(x)) + self.square(x, self.skip(x))
         return self.input_scale**2 * sites.sum(dim=tuple(range(1, sites.ndim)))
 
+    def receptive_field(self) -> tuple[int, ...]:
+        """Twice the site energies' halo: the force on a site is −∂/∂Q_i of every site energy that sees
+        Q_i, and each of those sees as far again. A bound, tight for a nonlinear read-out; the linear
+        read-out here has a constant gradient, so the forces see less far (tested)."""
+        return tuple(2 * h for h in super().receptive_field())
+
     def forces(self, q: torch.Tensor) -> torch.Tensor:
         keep_graph = torch.is_grad_enabled()
         with torch.enable_grad():
@@ -645,6 +689,11 @@ class ProductForceField(_LatticeField):
         self.readout = Linear(odd, field)
         self.skip = _conv(lattice, field, field, skip_radius)
         _start_at_zero(self.readout, self.skip.linear)
+
+    def receptive_field(self) -> tuple[int, ...]:
+        """The neighbourhood's halo (the updates and the read-out are per site) beside the skip's."""
+        per_site = chain(self.embed, *self.squares, *self.products, self.readout)
+        return branches(chain(self.neighbourhood, per_site), self.skip)
 
     def forces(self, q: torch.Tensor) -> torch.Tensor:
         x = (q / self.input_scale)[:, None]

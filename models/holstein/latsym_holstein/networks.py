@@ -140,6 +140,11 @@ class GNNForceField(ForceField):
                 h = torch.relu(h)
         return h[..., 0]
 
+    def receptive_field(self) -> tuple[int, int]:
+        """One cell each way per layer (the nearest-neighbour mean is a roll by ±1 along each axis)."""
+        n = len(self.self_maps)
+        return (n, n)
+
 
 def save_network(module: ForceField, path: str | os.PathLike, **extra: Any) -> Path:
     """Write ``module`` and JSON-able ``extra`` metadata to ``path`` atomically; returns the path

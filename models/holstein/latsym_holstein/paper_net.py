@@ -35,6 +35,7 @@ from functools import cache
 import torch
 from torch import nn
 
+from latsym.forcefield import branches, chain
 from latsym.group import Group, point_group
 from latsym.nn import Irreps, Linear, Neighbourhood, NormActivation, TensorSquare
 from latsym_holstein import lattice_net  # a module reference: networks imports both modules
@@ -82,6 +83,10 @@ class PaperLayer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(x) + self.products(x)
 
+    def receptive_field(self) -> tuple[int, ...]:
+        """Per site: ``()`` (0 cells; see :func:`latsym.forcefield.receptive_field`)."""
+        return branches(self.linear, self.products)
+
 
 @register_network("paper")
 class PaperForceField(ForceField):
@@ -118,6 +123,10 @@ class PaperForceField(ForceField):
         self.activations = nn.ModuleList(activations)
         self.register_buffer("irrep_scale", torch.ones(self.neighbourhood.irreps_out.dim))
         self.irreps_in = self.irreps_out = Irreps("A1", G)
+
+    def receptive_field(self) -> tuple[int, ...]:
+        """The neighbourhood's halo (3 cells each way): every later layer is per site."""
+        return chain(self.neighbourhood, *self.layers, *self.activations)
 
     def features(self, q: torch.Tensor) -> torch.Tensor:
         """Unscaled neighbourhood features ``(B, 45, L1, L2)`` of ``q`` ``(B, L1, L2)``."""

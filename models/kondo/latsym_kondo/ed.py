@@ -46,8 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from latsym.electrons import fill_levels
 from latsym.lattice import PeriodicLattice, triangular
-from latsym_kondo._filling import fill_levels
 from latsym_kondo.params import KondoParams
 
 #: Largest tolerated ``| |S_i| - 1 |`` of a spin by default.
@@ -276,9 +276,8 @@ def occupations(energies: np.ndarray, n_electrons: float, temperature: float) ->
     Returns:
         ``(f, mu)``: occupations of shape ``(M,)`` in the order of ``energies``, and μ.
 
-    Stable at every ``T > 0``: levels that agree to ``1e-9`` of the spectral spread form one shell and
-    share its electrons equally; μ is solved as ``μ₀ + T y`` with ``μ₀`` its ``T → 0`` limit, so
-    nothing overflows at small T, and μ lies mid-gap when the electrons fill whole shells.
+    The filling is :func:`latsym.electrons.fill_levels` (stable at every T; degenerate shells share
+    their electrons equally; μ lies mid-gap when the electrons fill whole shells).
 
     Raises:
         ValueError: ``energies`` is not a finite 1-d array, or ``n_electrons``/``temperature`` is out
@@ -291,18 +290,9 @@ def occupations(energies: np.ndarray, n_electrons: float, temperature: float) ->
     >>> f.tolist()
     [1.0, 0.5, 0.5, 0.0]
     """
-    energies = np.asarray(energies, dtype=np.float64)
-    if energies.ndim != 1 or energies.size < 2 or not np.all(np.isfinite(energies)):
-        raise ValueError("energies must be a finite 1-d array of at least 2 levels")
-    with np.errstate(over="ignore"):
-        spread = float(np.ptp(energies))
-    if not math.isfinite(spread):
-        raise ValueError("the spread of the energies overflows float64")
-    if not 0 < n_electrons < energies.size:
-        raise ValueError(f"n_electrons must lie strictly between 0 and {energies.size}, got {n_electrons}")
-    if not (math.isfinite(temperature) and temperature > 0):
+    if not (isinstance(temperature, int | float) and math.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature must be positive and finite, got {temperature}")
-    filled = fill_levels(energies, float(n_electrons), float(temperature))
+    filled = fill_levels(energies, n_electrons, float(temperature))
     return filled.occupations, filled.mu
 
 
@@ -351,7 +341,7 @@ def ed_solve(spins: Any, params: KondoParams | None = None, *, normalise: bool =
         for b in range(len(levels)):
             filled = fill_levels(levels[b], n_electrons, params.temperature)
             c = start + b
-            free_energy[c], energy[c], mu[c] = filled.free_energy, filled.energy, filled.mu
+            free_energy[c], energy[c], mu[c] = filled.free_energy(), filled.energy, filled.mu
             field[c] = params.J * _spin_density(vectors[b], filled.occupations)
     batch_shape = array.shape[:-3]
     return KondoResult(

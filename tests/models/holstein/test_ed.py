@@ -384,7 +384,7 @@ def test_low_temperature_mu_follows_the_degeneracies_of_the_fermi_shells(tempera
 def test_occupations_are_continuous_across_the_low_and_high_temperature_limits(filling):
     """Below T = 1e-11 · spread the occupations take their T -> 0 limit, above 1e8 · spread the
     linear high-T one; on either side of each threshold f, μ and the free energy agree."""
-    from latsym_holstein.ed import _COLD_RATIO, _DEGENERACY_RTOL, _HOT_RATIO
+    from latsym.electrons._filling import _COLD_RATIO, _DEGENERACY_RTOL, _HOT_RATIO
 
     levels = q_zero_levels()
     spread = levels.max() - levels.min()

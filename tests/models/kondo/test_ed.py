@@ -284,8 +284,8 @@ def test_integer_tensor_and_wrong_params_are_refused():
 @pytest.mark.parametrize(
     ("args", "error", "message"),
     [
-        ((np.zeros((2, 2)), 1, 0.1), ValueError, "finite 1-d array"),
-        ((np.array([0.0, math.nan]), 1, 0.1), ValueError, "finite 1-d array"),
+        ((np.zeros((2, 2)), 1, 0.1), ValueError, "1-d array of finite values"),
+        ((np.array([0.0, math.nan]), 1, 0.1), ValueError, "1-d array of finite values"),
         ((np.array([-1e308, 1e308]), 1, 0.1), ValueError, "spread"),
         ((np.zeros(4), 4, 0.1), ValueError, "strictly between 0 and 4"),
         ((np.zeros(4), 1, 0.0), ValueError, "positive and finite"),
