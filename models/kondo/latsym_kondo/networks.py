@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from latsym.forcefield import ForceField, NetworkRegistry
+from latsym.forcefield import ForceField, NetworkRegistry, branches, chain
 from latsym.group import SO3, TimeReversal
 from latsym.lattice import PeriodicLattice, triangular
 from latsym.nn import Irreps, LatticeConv, TensorProduct
@@ -120,6 +120,13 @@ class SpinEnergyNet(ForceField):
         for conv in self.convs:
             x = x + torch.nn.functional.silu(conv(x))
         return self.readout(x.movedim(1, -1))[..., 0]
+
+    def receptive_field(self) -> tuple[int, int]:
+        """The fields' halo in cells per axis (:func:`latsym.forcefield.receptive_field`): the site
+        energy's (its exchange convolutions, then the convolutions of the invariants) twice over,
+        since ``h_i = -∂E/∂S_i`` gathers the site energies that see ``S_i``, each seeing as far."""
+        energy = chain(branches(*self.exchange, self.long_range), *self.convs)
+        return chain(energy, energy)
 
     def energy(self, spins: torch.Tensor) -> torch.Tensor:
         """Energies ``E = Σ_i ε_i`` ``(B,)`` of spins ``(B, 3, L1, L2)``."""

@@ -180,6 +180,20 @@ def test_the_network_field_is_minus_the_gradient_of_its_energy(tiny_net):
     assert h.abs().max() > 1e-4 and not h.requires_grad
 
 
+def test_the_network_declares_how_far_its_fields_see():
+    """A spin moved at the origin changes the fields only within the declared halo."""
+    torch.manual_seed(0)
+    net = NETWORKS.build("energy", **TINY).double().eval()
+    halo = latsym.forcefield.receptive_field(net)
+    assert halo == (6, 6)  # (max(radius, reach) + radius) cells, twice: 2 * (2 + 1)
+    spins = torch.from_numpy(random_spins((1, 3, 16, 16), seed=5))
+    moved = spins.clone()
+    moved[0, :, 0, 0] = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)
+    changed = (net(moved) - net(spins)).abs().amax(dim=(0, 1)) > 1e-13
+    x, y = (torch.minimum(i, 16 - i) for i in torch.nonzero(changed, as_tuple=True))
+    assert changed.sum() > 1 and int(x.max()) <= halo[0] and int(y.max()) <= halo[1]
+
+
 def test_the_network_config_is_checked():
     for config, message in [({"width": 0}, "width"), ({"radius": 0.5}, "radius"),
                             ({"reach": 1.0}, "reach"), ({"rounds": -1}, "rounds")]:
