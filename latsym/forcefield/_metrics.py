@@ -73,15 +73,16 @@ def evaluate(network: ForceField, dataset: Dataset, indices: np.ndarray) -> dict
 
 
 def metrics_by_kind(
-    dataset: Dataset, indices: np.ndarray, predicted: np.ndarray
+    dataset: Dataset, indices: np.ndarray, predicted: np.ndarray, target: np.ndarray | None = None
 ) -> dict[str, dict[str, float]]:
-    """:func:`force_metrics` of ``predicted`` (the forces of configurations ``indices``) on each kind
-    of configuration present among them: ``"random"`` ones (``source == -1``) and ``"quench"``
-    snapshots (``source >= 0``)."""
+    """:func:`force_metrics` of ``predicted`` (the forces of configurations ``indices``) against
+    ``target`` (default their reference forces) on each kind of configuration present among them:
+    ``"random"`` ones (``source == -1``) and ``"quench"`` snapshots (``source >= 0``)."""
     indices = np.asarray(indices)
+    target = dataset.forces[indices] if target is None else target
     source = dataset.source[indices]
     split = {"random": np.flatnonzero(source < 0), "quench": np.flatnonzero(source >= 0)}
     return {
-        kind: force_metrics(predicted[rows], dataset.forces[indices[rows]])
+        kind: force_metrics(predicted[rows], target[rows])
         for kind, rows in split.items() if rows.size
     }

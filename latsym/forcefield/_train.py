@@ -4,9 +4,11 @@ a report.
 :func:`train` fits a network preset of a plugin (:meth:`latsym.plugin.ModelPlugin.networks`) to the
 reference forces of a data set made by :func:`~latsym.forcefield.generate`, as Fan & Chern 2026 do:
 every third configuration held out, MSE loss on the forces (elementwise over every force component,
-whatever the field's layout), Adam with a plateau scheduler on the validation loss, one configuration
-per step by default. ``schedule="cosine"`` replaces the plateau scheduler by a one-cycle schedule
-over the whole run (a short warm-up to ``lr``, then cosine annealing to ``lr``·1e-4). Everything it
+whatever the field's layout; on the part of the forces that the plugin's
+:meth:`~latsym.plugin.ModelPlugin.training_target` keeps, by default all of it), Adam with a plateau
+scheduler on the validation loss, one configuration per step by default. ``schedule="cosine"``
+replaces the plateau scheduler by a one-cycle schedule over the whole run (a short warm-up to
+``lr``, then cosine annealing to ``lr``·1e-4). Everything it
 writes goes to ``out_dir``:
 
 =========================  =====================================================================
@@ -172,6 +174,7 @@ def train(
             f"({registry.plugin}: {', '.join(registry)}), so its file could not be saved; register it"
         )
     plugin.check_training(net, dataset)
+    target = plugin.training_target
     net.fit_input_scale(torch.as_tensor(dataset.q[train_idx]))
     net = net.to(device=device, dtype=dtype)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
@@ -185,7 +188,7 @@ def train(
         "batch_size": batch_size, "dtype": str(dtype).removeprefix("torch."),
     }
     out_dir = _output_folder(out_dir)
-    run = _Run(net, optimizer, scheduler, schedule, fingerprint, out_dir / "checkpoint.pt")
+    run = _Run(net, optimizer, scheduler, schedule, fingerprint, out_dir / "checkpoint.pt", target)
     with FileLock(run.checkpoint):  # one training process per folder
         for name in ("checkpoint.pt", "model.pt"):  # of writes a killed process left unfinished
             remove_stale_temporaries(out_dir / name)
@@ -204,7 +207,7 @@ def train(
             "device": str(device),
             **fingerprint,
         }
-        return _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots)
+        return _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots, target)
 
 
 def _check_settings(*, epochs, patience_lr, batch_size, seed, early_stopping, lr, lr_factor,
@@ -317,6 +320,7 @@ class _Run:
     schedule: str
     fingerprint: dict[str, Any]
     checkpoint: Path
+    target: Any  # the plugin's training_target(q, f)
 
     def run_epochs(self, state, dataset, train_idx, held_idx, *, epochs, seed, batch_size, early_stopping,
                progress) -> None:
@@ -324,7 +328,8 @@ class _Run:
         net = self.net
         device, dtype = net.input_scale.device, net.input_scale.dtype
         q_all = torch.as_tensor(dataset.q, dtype=dtype, device=device)
-        f_all = torch.as_tensor(dataset.forces, dtype=dtype, device=device)
+        f_all = self.target(q_all, torch.as_tensor(dataset.forces, dtype=dtype, device=device))
+        q_held, f_held = dataset.q[held_idx], self.target(dataset.q[held_idx], dataset.forces[held_idx])
         step = self.scheduler.step if self.schedule == "cosine" else None
         with tqdm(total=epochs, initial=state["epoch"], desc=f"training {net.name}", disable=not progress,
                   unit="epoch") as bar:
@@ -332,8 +337,8 @@ class _Run:
                 epoch = state["epoch"] + 1
                 start = time.perf_counter()
                 train_loss = _train_epoch(net, self.optimizer, q_all, f_all, train_idx, seed, epoch,
-                                          batch_size, step)
-                val_loss = float(np.mean((predict(net, dataset.q[held_idx]) - dataset.forces[held_idx]) ** 2))
+                                          batch_size, step, self.target)
+                val_loss = float(np.mean((self.target(q_held, predict(net, q_held)) - f_held) ** 2))
                 if not math.isfinite(val_loss):
                     raise TrainingError(
                         f"training diverged at epoch {epoch} (validation loss {val_loss}); lower the "
@@ -410,16 +415,17 @@ class _Run:
         return {k: copy.deepcopy(payload[k]) for k in _fresh_state()}
 
 
-def _train_epoch(net, optimizer, q_all, f_all, train_idx, seed, epoch, batch_size, step=None) -> float:
+def _train_epoch(net, optimizer, q_all, f_all, train_idx, seed, epoch, batch_size, step, target) -> float:
     """One pass over the training configurations in the order of ``(seed, epoch)``, calling ``step``
-    (a per-step scheduler) after every optimiser step; mean training MSE (over every force component)."""
+    (a per-step scheduler) after every optimiser step; mean training MSE (over every component of
+    ``target(q, f)``, the compared part of the forces; ``f_all`` holds the reference's already)."""
     net.train()
     order = np.random.default_rng([seed, epoch]).permutation(train_idx)
     total = 0.0
     for start in range(0, len(order), batch_size):
         rows = torch.as_tensor(order[start : start + batch_size], device=q_all.device)
         optimizer.zero_grad()
-        loss = torch.mean((net(q_all[rows]) - f_all[rows]) ** 2)
+        loss = torch.mean((target(q_all[rows], net(q_all[rows])) - f_all[rows]) ** 2)
         loss.backward()
         optimizer.step()
         if step is not None:
@@ -428,17 +434,18 @@ def _train_epoch(net, optimizer, q_all, f_all, train_idx, seed, epoch, batch_siz
     return total / len(order)
 
 
-def _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots) -> TrainReport:
-    """Save the best network, write the report and the plots."""
+def _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots, compared) -> TrainReport:
+    """Save the best network, write the report and the plots (of the ``compared`` part of the forces)."""
     net.load_state_dict(state["best_state"])
-    predicted = predict(net, dataset.q[held_idx])
-    target = dataset.forces[held_idx]
+    q_held = dataset.q[held_idx]
+    predicted = np.asarray(compared(q_held, predict(net, q_held)))
+    target = np.asarray(compared(q_held, dataset.forces[held_idx]))
     metrics = force_metrics(predicted, target)
     report = TrainReport(
         out_dir=out_dir,
         model_path=out_dir / "model.pt",
         metrics=metrics,
-        metrics_by_kind=metrics_by_kind(dataset, held_idx, predicted),
+        metrics_by_kind=metrics_by_kind(dataset, held_idx, predicted, target),
         epochs=state["epoch"],
         best_epoch=state["best_epoch"],
         stopped_early=state["stopped_early"],

@@ -85,7 +85,8 @@ def run_info(cls: type, args: argparse.Namespace) -> int:
         lattice, group, layout = plugin.lattice(), plugin.symmetry_group(), plugin.field_layout()
         centre = "every site" if layout.centre is None else f"the point {list(layout.centre)}"
         print(f"lattice: {lattice.name} ({lattice.dim}D, {lattice.n_basis} site(s) per cell)")
-        print(f"symmetry: translations x {group.name} (order {group.order}), acting about {centre}")
+        size = f"order {group.order}" if group.is_finite else "compact, with Lie factors"
+        print(f"symmetry: translations x {group.name} ({size}), acting about {centre}")
         print(f"configuration arrays: {layout.describe()}")
     except Exception as exc:  # a plugin still being written: show what it has
         print(f"lattice and symmetry: not described ({type(exc).__name__}: {exc})")

@@ -115,6 +115,8 @@ class ModelPlugin(abc.ABC):
       training data and to validate networks;
     - :meth:`random_configuration` and :meth:`initial_state`, the random starts of data sets and
       quenches, and :meth:`check_cells`, the lattice sizes the model accepts;
+    - :meth:`project` (constrained configurations, e.g. unit spins) and :meth:`training_target` (the
+      part of the forces that training fits and scores, e.g. a spin's field perpendicular to it);
     - :meth:`networks`, the force-field network factories by preset name;
     - :meth:`integrators` (the dynamics, a choice: Langevin and Brownian from
       :meth:`dynamics_defaults` by default) and :meth:`observables` (functions of the dynamics
@@ -219,11 +221,32 @@ class ModelPlugin(abc.ABC):
         in data sets (each ``(n, …)``). The default has the forces only."""
         return {"forces": self.reference_forces(q)}
 
+    def project(self, q):
+        """The configuration of the model nearest to a field ``q`` of :meth:`field_layout`
+        (``(*site_shape, L1, …, Ld)`` or batched; numpy or torch, returned in the same type): for
+        models whose configurations are constrained, e.g. unit spins (divide each site's vector by
+        its norm). It must commute with the symmetry (be equivariant); :meth:`check_symmetry` feeds
+        :meth:`reference_forces` the projections of its random fields. The default is the identity."""
+        return q
+
+    def training_target(self, q, f):
+        """The part of the forces ``f`` of configurations ``q`` (both ``(n, *site_shape, L1, …, Ld)``,
+        numpy or torch, the result in the same type) that training fits and scores: the trainer
+        (:func:`latsym.forcefield.train`) compares ``training_target(q, network(q))`` with
+        ``training_target(q, reference)`` in its loss, validation and report. Override it when only
+        part of the force drives the dynamics, e.g. the component of a spin's effective field
+        perpendicular to the spin; it must be differentiable in ``f`` (torch). The default is the
+        whole force ``f``."""
+        return f
+
     def check_symmetry(self, size, *, translations="all", **options):
-        """:func:`~latsym.testing.assert_equivariant` on :meth:`reference_forces`: every element of
-        :meth:`symmetry_group` (about :meth:`symmetry_centre`) and the ``translations`` of the periodic
-        :meth:`lattice` of ``size`` cells per side, on fields of :meth:`field_layout`. ``options`` go
-        to ``assert_equivariant`` (``dtype``, ``backend``, ``atol``, …).
+        """:func:`~latsym.testing.assert_equivariant` on :meth:`reference_forces` of random
+        fields passed through :meth:`project`: every element of :meth:`symmetry_group` (about
+        :meth:`symmetry_centre`; for a group with Lie factors, every element of its finite factors,
+        their test elements and random draws, see :func:`~latsym.testing.equivariance_errors`) and the
+        ``translations`` of the periodic :meth:`lattice` of ``size`` cells per side, on fields of
+        :meth:`field_layout`. ``options`` go to ``assert_equivariant`` (``dtype``, ``backend``,
+        ``atol``, ``samples``, ``seed``, …).
 
         Returns:
             The :class:`~latsym.testing.EquivarianceReport`.
@@ -236,7 +259,7 @@ class ModelPlugin(abc.ABC):
 
         layout = self.field_layout()
         return assert_equivariant(
-            self.reference_forces,
+            lambda q: self.reference_forces(self.project(q)),
             self.input_irreps,
             self.force_irreps,
             group=self.symmetry_group(),

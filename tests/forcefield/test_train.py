@@ -504,6 +504,25 @@ def test_check_training_of_the_plugin_is_asked_first(data, tmp_path):
     assert run(data, tmp_path / "b", Picky, network="linear", epochs=1).epochs == 1
 
 
+def test_the_plugins_training_target_is_what_is_fitted_and_scored(data, tmp_path):
+    """Comparing only the x component of the displacement's force: the loss, the validation and the
+    report see that part alone, and a network wrong only in the y component scores perfectly."""
+
+    class OnlyX(SpringsPlugin):
+        def training_target(self, q, f):
+            return f[:, :1]
+
+    reference = run(data, tmp_path / "whole", network="onsite", epochs=1)
+    report = run(data, tmp_path / "x", OnlyX, network="onsite", epochs=1)
+    dataset = load_dataset(data)
+    held = dataset.split()[1]
+    predicted = predict(REGISTRY.load(report.model_path), dataset.q[held])
+    assert report.metrics == pytest.approx(force_metrics(predicted[:, :1], dataset.forces[held][:, :1]))
+    assert report.metrics["n_sites"] == reference.metrics["n_sites"] // 2
+    assert report.history[0]["val_loss"] == pytest.approx(report.metrics["mse"], rel=1e-12)
+    assert SpringsPlugin().training_target(dataset.q, dataset.forces) is dataset.forces  # the default
+
+
 def test_a_plugin_without_networks_is_refused(data, tmp_path):
     class NoRegistry(SpringsPlugin):
         def network_registry(self):

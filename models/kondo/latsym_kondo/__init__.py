@@ -2,7 +2,9 @@
 
 Classical unit spins coupled to itinerant electrons on the triangular lattice: the parameters, the
 exact-diagonalization effective fields and free energy at fixed filling, and observables (scalar
-chirality, spin structure factor) and reference spin configurations. Conventions: the docstring
+chirality, spin structure factor) and reference spin configurations. The plugin of the commands
+``latsym kondo ...`` is :class:`latsym_kondo.plugin.KondoPlugin`, its network preset
+:class:`latsym_kondo.networks.SpinEnergyNet`. Conventions: the docstring
 of :mod:`latsym_kondo.ed`.
 """
 
