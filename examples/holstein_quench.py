@@ -31,11 +31,11 @@ from latsym_holstein.analysis import analyze
 from latsym_holstein.data import GenerationOptions, generate
 from latsym_holstein.ed import ed_forces
 from latsym_holstein.networks import ForceField, load_network
-from latsym_holstein.observables import format_estimate
 from latsym_holstein.params import HolsteinParams
 from latsym_holstein.simulate import initial_state, network_force_fn, quench
 from latsym_holstein.train import DEVICE_HELP, device_arg, force_metrics, train
 
+from latsym.coarsening import format_estimate
 from latsym.dynamics import CUDAGraphForce
 
 

@@ -6,6 +6,8 @@ honeycomb lattice is a second plugin of the distribution, self-contained in one 
 :mod:`latsym_holstein.honeycomb` (``latsym holstein-honeycomb``).
 """
 
+# the growth-exponent fit is latsym's (latsym.coarsening); kept importable from here
+from latsym.coarsening import CoarseningFit, fit_coarsening_exponent, format_estimate  # noqa: F401
 from latsym_holstein.ed import (
     EDResult,
     FrustratedLatticeWarning,
@@ -17,13 +19,10 @@ from latsym_holstein.ed import (
     occupations,
 )
 from latsym_holstein.observables import (
-    CoarseningFit,
     circular_average,
     correlation,
     domain_size_correlation,
     domain_size_structure_factor,
-    fit_coarsening_exponent,
-    format_estimate,
     order_parameter,
     order_parameter_field,
     radial_average,
@@ -47,7 +46,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "PRETRAINED_PATH",
-    "CoarseningFit",
     "EDResult",
     "FrustratedLatticeWarning",
     "HolsteinParams",
@@ -58,8 +56,6 @@ __all__ = [
     "domain_size_structure_factor",
     "ed_forces",
     "ed_solve",
-    "fit_coarsening_exponent",
-    "format_estimate",
     "hopping_matrix",
     "lattice_shape",
     "model_card",

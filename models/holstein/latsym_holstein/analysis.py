@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from latsym.coarsening import fit_coarsening_exponent
 from latsym.forcefield import analyze as _analyze
 from latsym.forcefield import load_trajectory as _load_trajectory
 from latsym_holstein import observables as obs
@@ -100,7 +101,7 @@ def cdw_analysis(
         window = (float(late[0]), float(late[-1]))
     if window is not None:
         try:  # over the finite sizes only: a snapshot ordered across the system has L = inf
-            f = obs.fit_coarsening_exponent(t[finite], size_cr[finite], window)
+            f = fit_coarsening_exponent(t[finite], size_cr[finite], window)
             fit = {
                 "alpha": f.alpha,
                 "alpha_err": f.alpha_err,

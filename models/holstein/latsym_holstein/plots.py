@@ -18,12 +18,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter, NullFormatter, ScalarFormatter
 
+from latsym.coarsening import fit_coarsening_exponent, format_estimate
 from latsym_holstein.observables import (
     _lattice_fields,
     circular_average,
     domain_size_correlation,
-    fit_coarsening_exponent,
-    format_estimate,
     radial_average,
     wavevectors,
 )

@@ -32,6 +32,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from latsym.coarsening import format_estimate
 from latsym.plugin import CLICommand, ModelPlugin
 from latsym_holstein.data import PRESETS
 from latsym_holstein.params import HolsteinParams
@@ -214,8 +215,6 @@ class HolsteinPlugin(ModelPlugin):
         return {"window": tuple(window) if window else None}
 
     def analysis_report(self, summary) -> list[str]:
-        from latsym_holstein.observables import format_estimate
-
         fit = summary.get("fit")
         if fit and "alpha" in fit:
             return [f"coarsening exponent alpha = {format_estimate(fit['alpha'], fit['alpha_err'], ' +- ')} "

@@ -23,6 +23,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from latsym.coarsening import fit_coarsening_exponent
 from latsym_kondo.observables import chirality, m_points, structure_factor
 
 #: ``|χ|`` of every triangle in the tetrahedral state, ``4/(3√3)``.
@@ -48,29 +49,23 @@ def domain_size(chi: np.ndarray) -> np.ndarray:
         return np.where(p > 0, 1.0 / np.maximum(p, 1e-300), np.inf)
 
 
-def fit_power_law(t: np.ndarray, length: np.ndarray, window: tuple[float, float]) -> dict[str, Any]:
-    """``L = A t^α`` by least squares on ``log L`` vs ``log t`` for ``t`` in ``window``.
+def fit_domain_growth(t: np.ndarray, length: np.ndarray, window: tuple[float, float]) -> dict[str, Any]:
+    """``L = A t^α`` (:func:`latsym.coarsening.fit_coarsening_exponent`) on the snapshots in ``window``
+    whose domain size is finite (a single domain has ``L = inf``).
 
     Returns:
         ``{"alpha", "alpha_err", "prefactor", "window", "n_points"}`` (``alpha_err`` the standard
-        error from the residuals; ``None`` with only two points).
+        error of the slope).
 
     Raises:
-        ValueError: fewer than two usable points (finite ``L > 0``, ``t > 0``) in the window.
+        ValueError: fewer than three snapshots with a finite ``L`` and ``t > 0`` in the window.
     """
     t, length = np.asarray(t, float), np.asarray(length, float)
-    keep = (t >= window[0]) & (t <= window[1]) & (t > 0) & np.isfinite(length) & (length > 0)
-    if keep.sum() < 2:
-        raise ValueError(f"fewer than two snapshots with a finite domain size in the window {window}")
-    x, y = np.log(t[keep]), np.log(length[keep])
-    (alpha, intercept), residuals = np.polyfit(x, y, 1, full=True)[:2]
-    n = int(keep.sum())
-    err = None
-    if n > 2:
-        spread = float(np.sum((x - x.mean()) ** 2))
-        err = math.sqrt(float(residuals[0]) / (n - 2) / spread) if len(residuals) and spread > 0 else 0.0
-    return {"alpha": float(alpha), "alpha_err": err, "prefactor": float(math.exp(intercept)),
-            "window": [float(window[0]), float(window[1])], "n_points": n}
+    keep = np.isfinite(length) & (length > 0) & (t > 0)
+    fit = fit_coarsening_exponent(t[keep], length[keep], window)
+    inside = (t[keep] >= window[0]) & (t[keep] <= window[1])
+    return {"alpha": fit.alpha, "alpha_err": fit.alpha_err, "prefactor": fit.prefactor,
+            "window": [float(window[0]), float(window[1])], "n_points": int(inside.sum())}
 
 
 def chirality_analysis(t: np.ndarray, q: np.ndarray, out_dir, *, window=None, n_panels: int = 6) -> dict:
@@ -84,7 +79,7 @@ def chirality_analysis(t: np.ndarray, q: np.ndarray, out_dir, *, window=None, n_
 
     Returns:
         ``{"chirality_abs", "m_point_intensity", "domain_size", "fit", "plots"}``: per-snapshot lists
-        (``domain_size`` ``None`` where infinite), ``fit`` of :func:`fit_power_law` (``None`` with too
+        (``domain_size`` ``None`` where infinite), ``fit`` of :func:`fit_domain_growth` (``None`` with too
         few finite sizes; ``{"error"}`` when it failed, which also sets ``"failed"``).
     """
     out_dir = Path(out_dir)
@@ -103,7 +98,7 @@ def chirality_analysis(t: np.ndarray, q: np.ndarray, out_dir, *, window=None, n_
         window = (float(late[0]), float(late[-1]))
     if window is not None:
         try:
-            fit = fit_power_law(t, size, tuple(window))
+            fit = fit_domain_growth(t, size, tuple(window))
         except ValueError as exc:
             fit = {"error": str(exc), "window": list(window)}
 

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from latsym.coarsening import format_estimate
 from latsym.lattice import triangular
 from latsym.plugin import ModelPlugin
 from latsym_kondo.ed import ed_solve, effective_field
@@ -181,8 +182,8 @@ class KondoPlugin(ModelPlugin):
     def analysis_report(self, summary) -> list[str]:
         fit = summary.get("fit")
         if fit and "alpha" in fit:
-            err = "" if fit["alpha_err"] is None else f" +- {fit['alpha_err']:.2g}"
-            return [f"chirality domains: L(t) ~ t^alpha, alpha = {fit['alpha']:.3f}{err} over "
+            alpha = format_estimate(fit["alpha"], fit["alpha_err"], " +- ")
+            return [f"chirality domains: L(t) ~ t^alpha, alpha = {alpha} over "
                     f"{fit['window'][0]:g} <= t <= {fit['window'][1]:g}"]
         return []
 
