@@ -84,7 +84,7 @@ class SpinEnergyNet(ForceField):
 
     lattice_name, site_shape = "triangular", (3,)
 
-    def __init__(self, width: int = 4, hidden: int = 32, radius: float = 2.0, rounds: int = 1,
+    def __init__(self, width: int = 8, hidden: int = 32, radius: float = 2.0, rounds: int = 1,
                  reach: float = 5.0, chiral: int = 0, depth: int = 2):
         config = {"width": width, "hidden": hidden, "radius": radius, "rounds": rounds, "reach": reach}
         if chiral or depth != 2:
