@@ -50,9 +50,20 @@ def test_kondo_quench_example_with_a_trained_network(tmp_path, capsys):
     assert "(0 steps this run)" in capsys.readouterr().out
 
 
+def test_kondo_quench_example_runs_the_pretrained_network_by_default(tmp_path, capsys):
+    """No --network: the shipped network, checked against ED, drives a short quench."""
+    example = _load_example()
+    out_dir = tmp_path / "quench"
+    assert example.main(["--out", str(out_dir), "--size", "12", "--steps", "4", "--snapshot-every", "2",
+                         "--threads", "1", "--no-progress"]) == 0
+    check = json.loads((out_dir / "force_check.json").read_text())
+    card = json.loads((KondoPlugin.pretrained_path().parent / "report.json").read_text())
+    assert check["rmse_relative"] <= 1.5 * card["held_out_by_kind"]["random"]["rmse_relative"]
+
+
 def test_kondo_quench_example_refuses_a_lattice_below_the_network_reach(tmp_path, capsys):
     example = _load_example()
     with pytest.raises(SystemExit) as exc:
-        example.main(["--network", "pretrained", "--out", str(tmp_path), "--size", "8"])
+        example.main(["--out", str(tmp_path), "--size", "8"])
     assert exc.value.code == 2
     assert "--size must be an even number >= 12" in capsys.readouterr().err

@@ -57,10 +57,15 @@ class SpinEnergyNet(ForceField):
        neighbourhood, and the couplings ``S_i · l_u`` to ``width`` long-range exchange fields
        ``l_u`` of radius ``reach`` (the electrons' RKKY-like exchange: the ED field of a site
        responds to a spin 5 spacings away at a fifth to a tenth of its response to a nearest
-       neighbour);
-    3. a pointwise MLP (``hidden`` units, SiLU) on the invariants, then ``rounds`` convolutions of
-       ``radius`` of the invariant features (:class:`~latsym.nn.LatticeConv` on ``A1:0:even``,
-       with residual connections) widen the reach, and a linear readout gives ``ε_i``.
+       neighbour); with ``chiral`` > 0 also three- and four-spin terms: ``chiral`` vector
+       chiralities ``c_w = Σ_Γ Σ_uv a_wuv e_Γu × e_Γv`` (``A1:1:even``), the T-odd scalars
+       ``S_i · c_w`` (each a weighted sum of the triple products ``S_i · (S_j × S_k)``), which enter
+       only through ``width`` bilinear contractions of pairs of them, and ``width`` contractions
+       ``c_w · c_w'``;
+    3. a pointwise MLP (``depth`` layers of ``hidden`` units, SiLU) on the invariants, then
+       ``rounds`` convolutions of ``radius`` of the invariant features
+       (:class:`~latsym.nn.LatticeConv` on ``A1:0:even``, with residual connections) widen the
+       reach, and a linear readout gives ``ε_i``.
 
     ``forces(S)`` returns ``-∂E/∂S`` (``(B, 3, L1, L2)``), with a graph for a second derivative
     while the module trains (``create_graph``), none in eval mode. Works on periodic lattices of any
@@ -72,15 +77,22 @@ class SpinEnergyNet(ForceField):
         radius: reach of each convolution in lattice spacings (1: nearest neighbours; 2: three shells).
         rounds: convolutions of the invariant features after the first layer.
         reach: radius of the long-range exchange fields, in lattice spacings (``radius`` to 8).
+        chiral: vector chiralities (0: none, the three-spin terms left to the MLP); they vanish
+            unless ``radius`` >= 2 (two shells).
+        depth: layers of the pointwise MLP.
     """
 
     lattice_name, site_shape = "triangular", (3,)
 
-    def __init__(self, width: int = 4, hidden: int = 32, radius: float = 2.0, rounds: int = 1,
-                 reach: float = 5.0):
-        super().__init__({"width": width, "hidden": hidden, "radius": radius, "rounds": rounds,
-                          "reach": reach})
+    def __init__(self, width: int = 8, hidden: int = 32, radius: float = 2.0, rounds: int = 1,
+                 reach: float = 5.0, chiral: int = 0, depth: int = 2):
+        config = {"width": width, "hidden": hidden, "radius": radius, "rounds": rounds, "reach": reach}
+        if chiral or depth != 2:
+            config.update(chiral=chiral, depth=depth)
+        super().__init__(config)
         _check_int("width", width, 1)
+        _check_int("chiral", chiral, 0)
+        _check_int("depth", depth, 1)
         _check_int("hidden", hidden, 1)
         _check_int("rounds", rounds, 0)
         if isinstance(radius, bool) or not isinstance(radius, int | float) or not 1 <= radius <= 3:
@@ -104,8 +116,23 @@ class SpinEnergyNet(ForceField):
         self.long_range = LatticeConv(torus, spin, Irreps(f"{width}x{SPIN}", group), reach)
         self.couple_long = TensorProduct(spin, self.long_range.irreps_out, scalars, [(0, 0, 0)])
         n_invariants = (len(POINT_IRREPS) + 2) * width
-        self.embed = torch.nn.Sequential(torch.nn.Linear(n_invariants, hidden), torch.nn.SiLU(),
-                                         torch.nn.Linear(hidden, hidden), torch.nn.SiLU())
+        self.chiral = chiral
+        if chiral:
+            # vector chiralities e_Γu × e_Γv (A1:1:even), their couplings S_i · (e × e) to the site
+            # spin (T-odd scalars, entering only in pairs) and their squares
+            crossed = Irreps(f"{chiral}xA1:1:even", group)
+            self.cross = torch.nn.ModuleList(
+                TensorProduct(conv.irreps_out, conv.irreps_out, crossed, [(0, 0, 0)])
+                for conv in self.exchange)
+            triple = Irreps(f"{chiral}xA1:0:odd", group)
+            self.triple = TensorProduct(spin, crossed, triple, [(0, 0, 0)])
+            self.triple_pairs = TensorProduct(triple, triple, scalars, [(0, 0, 0)])
+            self.cross_pairs = TensorProduct(crossed, crossed, scalars, [(0, 0, 0)])
+            n_invariants += 2 * width
+        layers = [torch.nn.Linear(n_invariants, hidden), torch.nn.SiLU()]
+        for _ in range(depth - 1):
+            layers += [torch.nn.Linear(hidden, hidden), torch.nn.SiLU()]
+        self.embed = torch.nn.Sequential(*layers)
         self.convs = torch.nn.ModuleList(LatticeConv(torus, features, features, radius, bias=True)
                                          for _ in range(rounds))
         self.readout = torch.nn.Linear(hidden, 1)
@@ -115,7 +142,12 @@ class SpinEnergyNet(ForceField):
         e = [conv(spins) for conv in self.exchange]
         far = self.long_range(spins)
         squares = [square(x, x) for square, x in zip(self.square, e, strict=True)]
-        invariants = torch.cat([self.couple(spins, e[0]), *squares, self.couple_long(spins, far)], 1)
+        terms = [self.couple(spins, e[0]), *squares, self.couple_long(spins, far)]
+        if self.chiral:
+            c = sum(cross(x, x) for cross, x in zip(self.cross, e, strict=True))
+            t = self.triple(spins, c)
+            terms += [self.triple_pairs(t, t), self.cross_pairs(c, c)]
+        invariants = torch.cat(terms, 1)
         x = self.embed(invariants.movedim(1, -1)).movedim(-1, 1)
         for conv in self.convs:
             x = x + torch.nn.functional.silu(conv(x))

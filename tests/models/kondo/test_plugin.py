@@ -22,6 +22,8 @@ from latsym.testing import EquivarianceError, assert_equivariant
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = {"width": 2, "hidden": 6, "radius": 1.0, "rounds": 1, "reach": 2.0}
+#: With the chirality invariants, which need two shells (radius 2) to be non-zero, and a deeper MLP.
+CHIRAL = {"width": 2, "hidden": 6, "radius": 2.0, "rounds": 0, "reach": 2.0, "chiral": 2, "depth": 3}
 
 
 @pytest.fixture(scope="module")
@@ -157,10 +159,29 @@ def test_domain_size_and_power_law_fit():
 # -- the network ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tiny_net(dtype):
+@pytest.fixture(params=[TINY, CHIRAL], ids=["plain", "chiral"])
+def tiny_net(request, dtype):
     torch.manual_seed(0)
-    return NETWORKS.build("energy", **TINY).to(dtype)
+    return NETWORKS.build("energy", **request.param).to(dtype)
+
+
+def test_the_chirality_invariants_are_three_spin_terms():
+    """S_i · (e_u × e_v) is non-zero on random spins and odd under time reversal (so it enters
+    only in pairs); it vanishes on a collinear state."""
+    torch.manual_seed(0)
+    net = NETWORKS.build("energy", **CHIRAL).double()
+    spins = torch.from_numpy(random_spins((1, 3, 6, 6), seed=2))
+
+    def triple(s):
+        e = [conv(s) for conv in net.exchange]
+        return net.triple(s, sum(cross(x, x) for cross, x in zip(net.cross, e, strict=True)))
+
+    t = triple(spins)
+    assert t.abs().max() > 1e-3
+    torch.testing.assert_close(triple(-spins), -t, rtol=0, atol=1e-12)
+    collinear = torch.zeros_like(spins)
+    collinear[:, 2] = torch.from_numpy(np.sign(random_spins((1, 3, 6, 6), seed=3)[:, 0]))
+    assert triple(collinear).abs().max() < 1e-12
 
 
 def test_the_network_is_exactly_equivariant(tiny_net, dtype):
@@ -199,7 +220,8 @@ def test_the_network_declares_how_far_its_fields_see():
 
 def test_the_network_config_is_checked():
     for config, message in [({"width": 0}, "width"), ({"radius": 0.5}, "radius"),
-                            ({"reach": 1.0}, "reach"), ({"rounds": -1}, "rounds")]:
+                            ({"reach": 1.0}, "reach"), ({"rounds": -1}, "rounds"),
+                            ({"chiral": -1}, "chiral"), ({"depth": 0}, "depth")]:
         with pytest.raises(ValueError, match=message):
             SpinEnergyNet(**config)
     assert list(NETWORKS) == ["energy"] and KondoPlugin().networks()["energy"] is SpinEnergyNet
