@@ -252,14 +252,7 @@ def occupations(energies: np.ndarray, filling: float, temperature: float) -> tup
     >>> f, float(mu)
     (array([0. , 1. , 0.5, 0.5]), 0.0)
     """
-    energies = np.asarray(energies, dtype=np.float64)
-    if energies.ndim != 1 or energies.size == 0 or not np.all(np.isfinite(energies)):
-        raise ValueError(
-            f"energies must be a non-empty 1-d array of finite values, got shape {energies.shape}"
-        )
-    with np.errstate(over="ignore"):
-        if not np.isfinite(np.ptp(energies)):
-            raise ValueError("the spread of the energies overflows float64; rescale them")
+    energies = np.asarray(energies, dtype=np.float64)  # checked by fill_levels
     if not 0 < filling < 1:
         raise ValueError(f"filling must lie strictly between 0 and 1, got {filling}")
     if not 0 <= temperature < math.inf:
