@@ -16,7 +16,7 @@ the spread over the seeds. Writes to ``--out``:
 - ``ed/seed<S>.h5`` and ``ml/seed<S>.h5`` (``ml-x<F>/`` with ``--force-scale F``): the
   trajectories; re-running resumes them and skips finished runs;
 - ``ed_vs_ml.json``: per-time mean, standard deviation, min and max over seeds for both drivers, the
-  per-seed curves and a summary (see :func:`compare`);
+  per-seed curves and a summary (see :func:`latsym.ensembles.compare_to_reference`);
 - ``ed_vs_ml.png``: ``<|phi|>(t)`` and ``L_C(t)``, ED and ML means with shaded mean +- std bands.
 
 ED costs O(N^3) per step (about 0.06 s per step at 24 x 24, 0.25 s at 32 x 32 on 2 cores): the
@@ -42,10 +42,8 @@ from latsym_holstein.analysis import load_trajectory
 from latsym_holstein.networks import ForceField, NetworkFileError, load_network
 from latsym_holstein.params import HolsteinParams
 from latsym_holstein.simulate import ForceFn, network_force_fn, quench
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from latsym.dynamics import NonFiniteError, ResumeError
+from latsym.ensembles import agree_within_spread, compare_to_reference, plot_ensembles, spread_stats
 
 #: The compared observables: key in the JSON -> label in the table and the plot.
 OBSERVABLES = {"order_abs": "<|phi|>", "domain_size": "L_C"}
@@ -79,81 +77,6 @@ def seed_curves(trajectory: Path, size: int) -> tuple[np.ndarray, np.ndarray, np
     phi = obs.order_parameter_field(q, field="distortion")
     domain = obs.domain_size_correlation(obs.correlation(phi))
     return t, obs.order_parameter(phi, absolute=True), np.minimum(domain, size / 2)
-
-
-def spread_stats(curves: np.ndarray) -> dict[str, list[float]]:
-    """Mean, sample standard deviation, min and max over seeds of ``curves`` ``(S, T)``: lists of ``T``."""
-    return {
-        "mean": curves.mean(axis=0).tolist(),
-        "std": curves.std(axis=0, ddof=1).tolist(),
-        "min": curves.min(axis=0).tolist(),
-        "max": curves.max(axis=0).tolist(),
-    }
-
-
-def compare(time_: np.ndarray, ed: np.ndarray, ml: np.ndarray) -> dict[str, Any]:
-    """How far the ML mean curve lies from the ED one, in units of the spread over seeds.
-
-    With ``diff(t) = mean_ED(t) - mean_ML(t)`` and the pooled spread
-    ``spread(t) = sqrt((std_ED(t)^2 + std_ML(t)^2) / 2)`` (sample standard deviations over seeds),
-    over the times ``t > 0`` (at ``t = 0`` both runs hold the same state):
-
-    - ``max_abs_diff`` and ``t_max_abs_diff``: the largest ``|diff|`` and its time;
-    - ``max_diff_over_spread``: the largest ``|diff| / spread`` (0 where both vanish);
-    - ``agree_fraction``: the fraction of times with ``|diff| <= spread``.
-
-    Args:
-        time_: times ``(T,)``.
-        ed, ml: per-seed curves ``(S, T)``, ``S >= 2``.
-
-    >>> t = np.array([0.0, 1.0, 2.0])
-    >>> ed = np.array([[0.0, 1.0, 2.0], [0.0, 3.0, 4.0]])
-    >>> s = compare(t, ed, ed + [0.0, 0.5, 3.0])
-    >>> s["agree_fraction"], s["t_max_abs_diff"], round(s["max_diff_over_spread"], 3)
-    (0.5, 2.0, 2.121)
-    """
-    later = time_ > 0
-    diff = np.abs(ed.mean(axis=0) - ml.mean(axis=0))[later]
-    spread = np.sqrt((ed.var(axis=0, ddof=1) + ml.var(axis=0, ddof=1)) / 2)[later]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(diff == 0, 0.0, diff / spread)
-    worst = int(np.argmax(diff))
-    return {
-        "max_abs_diff": float(diff[worst]),
-        "t_max_abs_diff": float(time_[later][worst]),
-        "max_diff_over_spread": float(ratio.max()),
-        "agree_fraction": float(np.mean(diff <= spread)),
-    }
-
-
-def agree_within_spread(summary: dict[str, dict[str, Any]]) -> bool:
-    """The verdict: for every observable, the ML mean lies within the spread of the ED mean at every
-    time ``t > 0`` (``max_diff_over_spread <= 1`` in each :func:`compare` summary).
-
-    >>> ok, off = {"max_diff_over_spread": 0.3}, {"max_diff_over_spread": 1.2}
-    >>> agree_within_spread({"order_abs": ok, "domain_size": ok}), agree_within_spread({"a": ok, "b": off})
-    (True, False)
-    """
-    return all(s["max_diff_over_spread"] <= 1.0 for s in summary.values())
-
-
-def plot(time_: np.ndarray, curves: dict[str, dict[str, np.ndarray]], path: Path, title: str) -> Path:
-    """Two panels (``<|phi|>(t)``, ``L_C(t)``): ED and ML means over seeds with mean +- std bands."""
-    figure = Figure(figsize=(10, 4.2), layout="constrained")
-    for ax, (key, label) in zip(figure.subplots(1, 2), AXIS_LABELS.items(), strict=True):
-        for driver, colour in zip(DRIVERS, ("C0", "C3"), strict=True):
-            values = curves[driver][key]
-            mean, std = values.mean(axis=0), values.std(axis=0, ddof=1)
-            ax.plot(time_, mean, color=colour, label=f"{driver.upper()} mean")
-            band = f"{driver.upper()} +- std"
-            ax.fill_between(time_, mean - std, mean + std, color=colour, alpha=0.25, label=band)
-        ax.set_xlabel("t")
-        ax.set_ylabel(label)
-        ax.legend(fontsize="small")
-    figure.suptitle(title)
-    FigureCanvasAgg(figure)
-    figure.savefig(path, dpi=110)
-    return path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -275,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         per_seed = [seed_curves(path, args.size) for path in trajectories[driver]]
         time_ = per_seed[0][0]
         curves[driver] = {key: np.array([c[i + 1] for c in per_seed]) for i, key in enumerate(OBSERVABLES)}
-    summary = {key: compare(time_, curves["ed"][key], curves["ml"][key]) for key in OBSERVABLES}
-    png = plot(
-        time_, curves, args.out / "ed_vs_ml.png",
+    summary = {key: compare_to_reference(time_, curves["ed"][key], curves["ml"][key]) for key in OBSERVABLES}
+    png = plot_ensembles(
+        time_, curves, AXIS_LABELS, args.out / "ed_vs_ml.png",
         f"ED vs ML ({network.name}{scaled}), {args.size}x{args.size}, {len(seeds)} seeds",
     )
     report = {

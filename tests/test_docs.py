@@ -12,6 +12,7 @@ import pytest
 DOCS = Path(__file__).parents[1] / "docs"
 # the packages docs/api.md documents; every public name of each must get an entry
 API_MODULES = ("latsym.group", "latsym.lattice", "latsym.nn", "latsym.coarsening", "latsym.dynamics",
+               "latsym.ensembles",
                "latsym.electrons", "latsym.forcefield", "latsym.io", "latsym.plugin", "latsym.testing",
                "latsym_holstein", "latsym_kondo")
 # myst-parser and napoleon use Sphinx APIs that Sphinx 11 removes: not warnings of these docs
