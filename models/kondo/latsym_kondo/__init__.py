@@ -28,7 +28,7 @@ from latsym_kondo.observables import (
     structure_factor,
 )
 from latsym_kondo.params import KondoParams
-from latsym_kondo.states import ORDERED_STATES, TETRAHEDRON, ordered_state, random_spins
+from latsym_kondo.states import ORDERED_STATES, TETRAHEDRON, chiral_domains, ordered_state, random_spins
 
 __version__ = "0.1.0"
 
@@ -52,5 +52,6 @@ __all__ = [
     "occupations",
     "ordered_state",
     "random_spins",
+    "chiral_domains",
     "structure_factor",
 ]

@@ -37,6 +37,17 @@ def symmetry_group():
     return triangular().point_group * SO3() * TimeReversal()
 
 
+def stencil_span(radius: float) -> int:
+    """Cells along each lattice axis spanned by a disc of ``radius`` lattice spacings on the triangular
+    lattice: ``2 ⌊2 radius / √3⌋ + 1`` (the disc reaches furthest along an axis where it crosses the
+    other axis's direction at 60°), the smallest side of a lattice that holds the stencil.
+
+    >>> stencil_span(1), stencil_span(5.0), stencil_span(8.0)
+    (3, 11, 19)
+    """
+    return 2 * math.floor(2 * radius / math.sqrt(3) + 1e-9) + 1
+
+
 def _check_int(name: str, value, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
@@ -69,7 +80,8 @@ class SpinEnergyNet(ForceField):
 
     ``forces(S)`` returns ``-∂E/∂S`` (``(B, 3, L1, L2)``), with a graph for a second derivative
     while the module trains (``create_graph``), none in eval mode. Works on periodic lattices of any
-    size with sides of at least ``2·reach + 1`` sites.
+    size whose sides hold the widest stencil, :func:`stencil_span` of ``reach`` sites (11 for the
+    default reach 5, 19 for reach 8).
 
     Args:
         width: exchange fields (and invariants of each kind).
@@ -101,7 +113,7 @@ class SpinEnergyNet(ForceField):
             raise ValueError(f"reach must be a number between radius ({radius}) and 8 lattice spacings, "
                              f"got {reach!r}")
         group = symmetry_group()
-        torus = PeriodicLattice(triangular(), 2 * math.ceil(reach) + 2)
+        torus = PeriodicLattice(triangular(), stencil_span(reach) + 1)
         spin = Irreps(SPIN, group)
         scalars = Irreps(f"{width}xA1:0:even", group)
         features = Irreps(f"{hidden}xA1:0:even", group)

@@ -29,7 +29,7 @@ from latsym_kondo.ed import ed_solve, effective_field
 from latsym_kondo.networks import NETWORKS, SPIN, symmetry_group
 from latsym_kondo.observables import chirality
 from latsym_kondo.params import KondoParams
-from latsym_kondo.states import random_spins
+from latsym_kondo.states import chiral_domains, random_spins
 
 #: The parameters that change the effective fields (a network trained with others is refused).
 FORCE_PARAMS = ("t", "J", "filling", "temperature")
@@ -110,11 +110,16 @@ class KondoPlugin(ModelPlugin):
         return {"forces": result.field, "free_energy": np.asarray(result.free_energy) / n_sites}
 
     def random_configuration(self, shape, rng, scale=None):
-        """Unit spins drawn uniformly on the sphere, ``(3, L1, L2)``. Spins have no scale: ``scale``
-        must be ``None``."""
-        if scale is not None:
-            raise ValueError(f"unit spins have no scale to set; leave random_scale unset, got {scale!r}")
-        return random_spins((3, *shape), rng)
+        """Unit spins ``(3, L1, L2)``: uniform on the sphere (``scale`` ``None``: infinite temperature),
+        or with ``scale`` > 0 the noisy tetrahedral domains of :func:`latsym_kondo.chiral_domains`
+        with a noise drawn uniformly in ``[0, scale]`` per configuration (``--random-scale`` of
+        ``generate``: data from the ordered phase, whose fields are local, and its domain walls)."""
+        if scale is None:
+            return random_spins((3, *shape), rng)
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale < float("inf"):
+            raise ValueError(f"scale is the largest angular noise of the tetrahedral domains: a positive "
+                             f"finite number (or None for uniform spins), got {scale!r}")
+        return chiral_domains(tuple(shape), rng, noise=float(rng.uniform(0, scale)))
 
     def project(self, q):
         """Each site's vector divided by its norm (spins of unit length), numpy or torch."""

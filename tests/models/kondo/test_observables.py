@@ -1,4 +1,5 @@
-"""Chirality, structure factor, the ordered states and their free energies at the defaults."""
+"""Chirality, structure factor, the ordered states, noisy tetrahedral domains and free energies at the
+defaults."""
 
 import math
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 from latsym_kondo import (
     TETRAHEDRON,
+    chiral_domains,
     chirality,
     energy_per_site,
     m_point_intensities,
@@ -79,6 +81,27 @@ def test_free_energies_of_the_ordered_states_at_the_defaults():
     assert energies["tetrahedral"] < energies["stripe"] < energies["120"] < energies["ferromagnet"]
 
 
+def test_chiral_domains_are_rotated_and_reversed_tetrahedral_states():
+    """Without noise every triangle inside a domain has |χ| = 4/(3√3); the two chiralities both occur,
+    the spins of one domain are a rotation of the tetrahedron (their Gram matrix is the tetrahedron's),
+    and the same seed gives the same spins."""
+    signs = set()
+    for seed in range(12):
+        spins = chiral_domains((12, 12), seed, max_domains=4)
+        np.testing.assert_allclose(np.linalg.norm(spins, axis=0), 1, atol=1e-14)
+        chi = chirality(spins)
+        inside = np.isclose(np.abs(chi), TETRAHEDRAL_CHIRALITY, atol=1e-12)
+        assert inside.mean() > 0.4  # walls are thin
+        signs |= set(np.sign(chi[inside]).astype(int).tolist())
+        single = chiral_domains((6, 6), seed, max_domains=1)
+        corners = single[:, :2, :2].reshape(3, 4).T
+        np.testing.assert_allclose(corners @ corners.T, TETRAHEDRON @ TETRAHEDRON.T, atol=1e-12)
+    assert signs == {-1, 1}
+    np.testing.assert_array_equal(chiral_domains((8, 8), 5, noise=0.3), chiral_domains((8, 8), 5, noise=0.3))
+    noisy = [np.abs(chirality(chiral_domains((12, 12), s, noise=0.5))).mean() for s in range(6)]
+    assert 0.39 < np.mean(noisy) < 0.6  # between random spins and the perfect domains
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -89,6 +112,9 @@ def test_free_energies_of_the_ordered_states_at_the_defaults():
         (lambda: ordered_state("120", 4), "divisible by 3"),
         (lambda: ordered_state("skyrmion", 4), "unknown ordered state"),
         (lambda: random_spins((4, 4, 3)), r"shape \(3, L1, L2\)"),
+        (lambda: chiral_domains((4, 4, 4)), r"two positive side lengths"),
+        (lambda: chiral_domains((4, 4), noise=-0.1), "noise must be a finite number >= 0"),
+        (lambda: chiral_domains((4, 4), max_domains=0), "max_domains must be an integer >= 1"),
     ],
 )
 def test_bad_input_is_refused(call, message):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from latsym_kondo import KondoParams, effective_field, ordered_state, random_spins
+from latsym_kondo import KondoParams, chirality, effective_field, ordered_state, random_spins
 from latsym_kondo.analysis import cell_chirality, domain_size, fit_domain_growth
 from latsym_kondo.networks import NETWORKS, SPIN, SpinEnergyNet
 from latsym_kondo.plugin import KondoModelParams, KondoPlugin
@@ -59,12 +59,18 @@ def test_reference_forces_are_the_ed_fields_in_the_input_type(plugin):
     assert solution["free_energy"].shape == (2,) and -3 < solution["free_energy"][0] < -1
 
 
-def test_random_configurations_are_unit_spins_and_take_no_scale(plugin):
+def test_random_configurations_are_unit_spins_uniform_or_noisy_tetrahedral_domains(plugin):
     spins = plugin.random_configuration((6, 6), np.random.default_rng(0))
     assert spins.shape == (3, 6, 6)
     np.testing.assert_allclose(np.linalg.norm(spins, axis=0), 1, atol=1e-14)
-    with pytest.raises(ValueError, match="no scale"):
-        plugin.random_configuration((6, 6), np.random.default_rng(0), scale=2.0)
+    ordered = [plugin.random_configuration((12, 12), np.random.default_rng(s), scale=0.3) for s in range(8)]
+    for spins in ordered:
+        np.testing.assert_allclose(np.linalg.norm(spins, axis=0), 1, atol=1e-14)
+    # domains of the tetrahedral phase: far above the 0.39 of uniform spins
+    assert np.mean([np.abs(chirality(s)).mean() for s in ordered]) > 0.55
+    for scale in (0.0, -1.0, float("nan"), True):
+        with pytest.raises(ValueError, match="largest angular noise"):
+            plugin.random_configuration((6, 6), np.random.default_rng(0), scale=scale)
     with pytest.raises(ValueError, match="2 sides of at least 2"):
         plugin.check_cells((1, 6))
 
