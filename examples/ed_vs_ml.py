@@ -32,7 +32,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -42,6 +41,7 @@ from latsym_holstein.analysis import load_trajectory
 from latsym_holstein.networks import ForceField, NetworkFileError, load_network
 from latsym_holstein.params import HolsteinParams
 from latsym_holstein.simulate import ForceFn, network_force_fn, quench
+
 from latsym.dynamics import NonFiniteError, ResumeError
 from latsym.ensembles import agree_within_spread, compare_to_reference, plot_ensembles, spread_stats
 

@@ -63,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=3,
                         help="number of seeds, >= 2: first-seed, first-seed + 1, ... (default 3)")
     parser.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
-    parser.add_argument("--steps", type=int, default=300, help="LLG steps of dt = 0.2 per quench (default 300)")
+    parser.add_argument("--steps", type=int, default=300,
+                        help="LLG steps of dt = 0.2 per quench (default 300)")
     parser.add_argument("--snapshot-every", type=int, default=10, help="steps between snapshots (default 10)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--overwrite", action="store_true",
@@ -107,10 +108,11 @@ def run_quenches(args: argparse.Namespace, plugin: KondoPlugin, network: torch.n
     for seed in seeds:
         for driver, (force, dtype, metadata) in drivers.items():
             start = time.perf_counter()
-            result = simulate(plugin, args.out / driver / f"seed{seed}.h5", (args.size, args.size), args.steps,
-                              force=force, seed=seed, snapshot_every=args.snapshot_every,
-                              checkpoint_every=2 * args.snapshot_every, dtype=dtype, metadata=metadata,
-                              overwrite=args.overwrite, progress=not args.no_progress)
+            path = args.out / driver / f"seed{seed}.h5"
+            result = simulate(plugin, path, (args.size, args.size), args.steps, force=force, seed=seed,
+                              snapshot_every=args.snapshot_every, checkpoint_every=2 * args.snapshot_every,
+                              dtype=dtype, metadata=metadata, overwrite=args.overwrite,
+                              progress=not args.no_progress)
             wall[driver] += time.perf_counter() - start
             new_steps[driver] += result.state.step - result.start_step
             paths[driver].append(result.path)

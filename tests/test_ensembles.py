@@ -15,7 +15,8 @@ ED = np.array([[1.0, 1.0, 2.0, 2.0], [1.0, 3.0, 4.0, 4.0]])  # sample std sqrt(2
 
 def test_compare_criterion():
     same = compare_to_reference(T, ED, ED)
-    assert same == {"max_abs_diff": 0.0, "t_max_abs_diff": 1.0, "max_diff_over_spread": 0.0, "agree_fraction": 1.0}
+    assert same == {"max_abs_diff": 0.0, "t_max_abs_diff": 1.0, "max_diff_over_spread": 0.0,
+                    "agree_fraction": 1.0}
     shifted = compare_to_reference(T, ED, ED + np.array([5.0, 0.5, 1.0, 3.0]))  # t = 0 is not compared
     assert shifted["max_abs_diff"] == 3.0 and shifted["t_max_abs_diff"] == 3.0
     assert shifted["agree_fraction"] == pytest.approx(2 / 3)

@@ -82,7 +82,9 @@ def configure_train_parser(p: argparse.ArgumentParser, plugin_cls: Any,
     if default not in networks:
         default = next(iter(networks), None)
     p.add_argument(
-        "--data", type=Path, required=True, help=f"HDF5 data set made by `latsym {plugin_cls.name} generate`"
+        "--data", type=Path, nargs="+", required=True, metavar="DATA",
+        help=f"HDF5 data set made by `latsym {plugin_cls.name} generate`; several (of the same parameters "
+        "and lattice) train on all their configurations, each with its own held-out share and metrics",
     )
     p.add_argument(
         "--out", type=Path, required=True,
@@ -145,7 +147,7 @@ def run_train(plugin_cls: Any, args: argparse.Namespace, *, prog: str | None = N
     try:
         config = {**(network_defaults or {}), **_network_config(args.network_config)}
         report = train(
-            plugin_cls, args.data, args.out, args.network, config,
+            plugin_cls, args.data[0] if len(args.data) == 1 else args.data, args.out, args.network, config,
             epochs=args.epochs, lr=args.lr, holdout_every=args.holdout_every, seed=args.seed,
             patience_lr=args.lr_patience, schedule=args.schedule, early_stopping=args.patience or None,
             batch_size=args.batch_size, device=args.device, dtype=args.dtype,

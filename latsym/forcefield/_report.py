@@ -19,11 +19,12 @@ def write_report(out: Path, document: dict[str, Any]) -> None:
 def _summary(document: dict[str, Any]) -> list[str]:
     settings, m = document["settings"], document["held_out"]
     stop = "stopped early" if document["stopped_early"] else "completed"
+    sources = [settings["dataset"]] if isinstance(settings["dataset"], str) else settings["dataset"]
     lines = [
         f"model          {settings['plugin']}",
         f"network        {settings['network']} {json.dumps(settings['config'])}",
         f"parameters     {document['n_parameters']:,}",
-        f"data           {settings['dataset']}",
+        f"data           {', '.join(sources)}",
         f"split          {settings['n_train']} training / {settings['n_held_out']} held-out configurations "
         f"(1 in {settings['holdout_every']} held out)",
         f"epochs         {document['epochs']} ({stop}; best epoch {document['best_epoch']})",
@@ -35,7 +36,8 @@ def _summary(document: dict[str, Any]) -> list[str]:
         f"  R^2          {m['r2']:.6f}",
         f"  RMSE/std(F)  {m['rmse_relative']:.4g}   (std(F) = {m['force_std']:.4g})",
     ]
-    for kind, k in document["held_out_by_kind"].items():
+    groups = [*document["held_out_by_kind"].items(), *document.get("held_out_by_dataset", {}).items()]
+    for kind, k in groups:
         lines.append(f"  {kind + ':':<12} MSE {k['mse']:.4g}, RMSE {k['rmse']:.4g}, MAE {k['mae']:.4g}, "
                      f"R^2 {k['r2']:.6f}, RMSE/std(F) {k['rmse_relative']:.4g} ({k['n_sites']:,} components)")
     return lines

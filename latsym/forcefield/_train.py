@@ -38,6 +38,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ class TrainReport:
 
 def train(
     plugin: Any,
-    dataset_path: str | os.PathLike,
+    dataset_path: str | os.PathLike | Sequence[str | os.PathLike],
     out_dir: str | os.PathLike,
     network: str | None = None,
     network_config: dict[str, Any] | None = None,
@@ -115,13 +116,16 @@ def train(
     resume: bool = True,
     plots: bool = True,
 ) -> TrainReport:
-    """Train network preset ``network`` of ``plugin`` on the data set at ``dataset_path``; write the
-    results to ``out_dir``.
+    """Train network preset ``network`` of ``plugin`` on the data set at ``dataset_path`` (or on the rows
+    of several data sets of the same model, parameters and lattice); write the results to ``out_dir``.
 
     Args:
         plugin: the model: a :class:`~latsym.plugin.ModelPlugin` subclass, built from the data set's
             parameters (``plugin.from_config(dataset.params)``), or an instance with those parameters.
-        dataset_path: HDF5 data set of this plugin written by :func:`~latsym.forcefield.generate`.
+        dataset_path: HDF5 data set of this plugin written by :func:`~latsym.forcefield.generate`, or a
+            sequence of them (e.g. random configurations and ordered ones, generated separately): each
+            has every ``holdout_every``-th of its configurations held out, and the report adds the
+            held-out metrics of each (``held_out_by_dataset``).
         out_dir: output folder (created); see the module docstring for its files.
         network: a preset of ``plugin.networks()`` (``None``: ``plugin.default_network``, else the
             first preset), built by ``plugin.network(network, **network_config)``.
@@ -146,7 +150,8 @@ def train(
     Raises:
         ValueError: an invalid argument, an unknown network, a plugin instance whose parameters are
             not the data set's, or a network the plugin's ``check_training`` refuses;
-            :class:`~latsym.forcefield.DatasetError` for an unusable data set or one of another model;
+            :class:`~latsym.forcefield.DatasetError` for an unusable data set or one of another model,
+            or data sets that differ in parameters, layout or lattice;
             :class:`TrainingError` when ``out_dir`` is a file, holds a run with other settings or of
             more epochs, or an unreadable checkpoint, or when the loss becomes non-finite.
         TypeError: a ``network_config`` key the preset does not take.
@@ -156,12 +161,15 @@ def train(
     _check_settings(epochs=epochs, patience_lr=patience_lr, batch_size=batch_size, seed=seed,
                     early_stopping=early_stopping, lr=lr, lr_factor=lr_factor, schedule=schedule)
     dtype, device = _resolve_dtype(dtype), torch.device(device)
-    dataset = load_dataset(dataset_path, plugin=plugin.name)
-    plugin = _bind_plugin(plugin, dataset, dataset_path)
+    paths = [dataset_path] if isinstance(dataset_path, str | os.PathLike) else list(dataset_path)
+    if not paths:
+        raise ValueError("dataset_path is an empty sequence: give at least one data set")
+    dataset, part, options = _load_parts(paths, plugin.name)
+    plugin = _bind_plugin(plugin, dataset, paths[0])
     registry = plugin.network_registry()
     if registry is None:
         raise ValueError(f"the {plugin.name} plugin has no network registry (network_registry()) to train")
-    train_idx, held_idx = dataset.split(holdout_every)
+    train_idx, held_idx = _split_parts(dataset, part, holdout_every)
     if len(train_idx) == 0 or len(held_idx) == 0:
         raise ValueError(
             f"the data set has {len(dataset)} configurations: too few for a training and a held-out set "
@@ -195,10 +203,11 @@ def train(
         state = run.resume(epochs) if resume and run.checkpoint.exists() else _fresh_state()
         run.run_epochs(state, dataset, train_idx, held_idx, epochs=epochs, seed=seed,
                        batch_size=batch_size, early_stopping=early_stopping, progress=progress)
+        sources = [str(Path(p).resolve()) for p in paths]
         settings = {
             "plugin": plugin.name,
-            "dataset": str(Path(dataset_path).resolve()),
-            "dataset_options": dataset.options.to_dict(),
+            "dataset": sources[0] if len(paths) == 1 else sources,
+            "dataset_options": options[0] if len(paths) == 1 else options,
             "params": dataset.params,
             "n_train": len(train_idx),
             "n_held_out": len(held_idx),
@@ -207,7 +216,42 @@ def train(
             "device": str(device),
             **fingerprint,
         }
-        return _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots, target)
+        names = [Path(p).name for p in paths] if len(set(map(str, paths))) == len(paths) else sources
+        parts = {names[k]: held_idx[part[held_idx] == k] for k in range(len(paths))} if len(paths) > 1 else {}
+        return _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots, target, parts)
+
+
+def _load_parts(paths: list, plugin_name: str) -> tuple[Dataset, np.ndarray, list[dict[str, Any]]]:
+    """The rows of the data sets at ``paths``, one after the other, the index ``(n,)`` of the data set
+    of each row, and each's generation options (as dicts). The first data set's ``options`` stand for
+    all in the returned :class:`Dataset`."""
+    datasets = [load_dataset(p, plugin=plugin_name) for p in paths]
+    first = datasets[0]
+    for path, other in zip(paths[1:], datasets[1:], strict=True):
+        differences = [what for what, same in (
+            ("parameters", other.params == first.params), ("field layout", other.layout == first.layout),
+            ("lattice shape", other.q.shape[1:] == first.q.shape[1:]),
+            ("reference arrays", other.extras.keys() == first.extras.keys())) if not same]
+        if differences:
+            raise DatasetError(f"{path} cannot be trained on together with {paths[0]}: they differ in "
+                               f"{', '.join(differences)}; generate both with the same --config and --size")
+    options = [d.options.to_dict() for d in datasets]
+    if len(datasets) == 1:
+        return first, np.zeros(len(first), dtype=np.int64), options
+    combined = dataclasses.replace(
+        first, q=np.concatenate([d.q for d in datasets]), forces=np.concatenate([d.forces for d in datasets]),
+        source=np.concatenate([d.source for d in datasets]), step=np.concatenate([d.step for d in datasets]),
+        extras={k: np.concatenate([d.extras[k] for d in datasets]) for k in first.extras})
+    return combined, np.repeat(np.arange(len(datasets)), [len(d) for d in datasets]), options
+
+
+def _split_parts(dataset: Dataset, part: np.ndarray, holdout_every: int) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Dataset.split` within each data set of ``part``: indices ``(train, held_out)``."""
+    dataset.split(holdout_every)  # checks holdout_every
+    position = np.concatenate([np.arange(n) for n in np.bincount(part)])
+    held = position % holdout_every == holdout_every - 1
+    idx = np.arange(len(dataset))
+    return idx[~held], idx[held]
 
 
 def _check_settings(*, epochs, patience_lr, batch_size, seed, early_stopping, lr, lr_factor,
@@ -434,8 +478,10 @@ def _train_epoch(net, optimizer, q_all, f_all, train_idx, seed, epoch, batch_siz
     return total / len(order)
 
 
-def _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots, compared) -> TrainReport:
-    """Save the best network, write the report and the plots (of the ``compared`` part of the forces)."""
+def _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots, compared,
+            parts) -> TrainReport:
+    """Save the best network, write the report and the plots (of the ``compared`` part of the forces);
+    ``parts``: the held-out rows of each data set by name, when there are several."""
     net.load_state_dict(state["best_state"])
     q_held = dataset.q[held_idx]
     predicted = np.asarray(compared(q_held, predict(net, q_held)))
@@ -458,6 +504,9 @@ def _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots, c
     write_report(out_dir, {
         "held_out": report.metrics,
         "held_out_by_kind": report.metrics_by_kind,
+        **({"held_out_by_dataset": {
+            name: force_metrics(predicted[np.isin(held_idx, rows)], target[np.isin(held_idx, rows)])
+            for name, rows in parts.items()}} if parts else {}),
         "n_parameters": report.n_parameters,
         "epochs": report.epochs,
         "best_epoch": report.best_epoch,

@@ -562,6 +562,46 @@ def test_a_data_set_of_another_model_is_refused(data, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_several_data_sets_train_together_each_with_its_held_out_share_and_metrics(data, tmp_path):
+    """Two data sets of the same model and lattice: their rows are trained on together, every third
+    row of each is held out, and the report gives each's held-out metrics beside the overall ones."""
+    scaled = generate(SpringsPlugin(), tmp_path / "scaled.h5",
+                      dataclasses.replace(OPTIONS, n_quenches=0, random_scale=3.0, seed=1), progress=False)
+    report = run([data, scaled], tmp_path / "both", epochs=2)
+    document = json.loads((tmp_path / "both" / "report.json").read_text())
+    settings = document["settings"]
+    assert settings["n_train"] == 8 + 4 and settings["n_held_out"] == 4 + 2
+    assert settings["dataset"] == [str(data.resolve()), str(scaled.resolve())]
+    assert [o["random_scale"] for o in settings["dataset_options"]] == [None, 3.0]
+    parts = document["held_out_by_dataset"]
+    assert list(parts) == ["springs.h5", "scaled.h5"]
+    net = REGISTRY.load(report.model_path)
+    for path, name in ((data, "springs.h5"), (scaled, "scaled.h5")):
+        dataset = load_dataset(path)
+        _, held = dataset.split(3)
+        predicted = net(torch.as_tensor(dataset.q[held], dtype=torch.float32)).detach().double().numpy()
+        expected = np.mean((predicted - dataset.forces[held]) ** 2)
+        assert parts[name]["mse"] == pytest.approx(expected, rel=1e-12)
+    sites = {name: k["n_sites"] for name, k in parts.items()}
+    pooled = sum(k["mse"] * sites[name] for name, k in parts.items()) / sum(sites.values())
+    assert pooled == pytest.approx(document["held_out"]["mse"], rel=1e-12)
+    assert "held_out_by_dataset" not in json.loads(
+        (run(data, tmp_path / "one", epochs=1).out_dir / "report.json").read_text())
+
+
+def test_data_sets_that_do_not_fit_together_are_refused(data, tmp_path):
+    bigger = generate(SpringsPlugin(), tmp_path / "big.h5", dataclasses.replace(OPTIONS, shape=(6, 6)),
+                      progress=False)
+    with pytest.raises(DatasetError, match=r"big.h5 cannot be trained on together with .*lattice shape"):
+        run([data, bigger], tmp_path / "out")
+    stiffer = generate(SpringsPlugin(SpringParams(k=2.0)), tmp_path / "stiff.h5", OPTIONS, progress=False)
+    with pytest.raises(DatasetError, match="differ in parameters"):
+        run([data, stiffer], tmp_path / "out")
+    with pytest.raises(ValueError, match="empty sequence"):
+        run([], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_train_rejects_missing_and_foreign_data(tmp_path):
     with pytest.raises(DatasetError, match="no data set"):
         run(tmp_path / "missing.h5", tmp_path / "out")

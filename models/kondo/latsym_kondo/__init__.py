@@ -40,6 +40,7 @@ __all__ = [
     "KondoParams",
     "KondoResult",
     "check_spins",
+    "chiral_domains",
     "chirality",
     "ed_solve",
     "effective_field",
@@ -52,6 +53,5 @@ __all__ = [
     "occupations",
     "ordered_state",
     "random_spins",
-    "chiral_domains",
     "structure_factor",
 ]

@@ -87,12 +87,12 @@ def chiral_domains(shape: tuple[int, int], seed: int | np.random.Generator | Non
     phase looks like as it coarsens, for training data beyond infinite-temperature spins.
 
     The lattice is cut into ``m`` Voronoi cells (``m`` drawn from 1 to ``max_domains``, centres uniform;
-    real-space distances to each centre's periodic copy nearest along each axis). Each cell carries the tetrahedral state
-    (:func:`ordered_state`) turned by its own uniformly drawn rotation and, with probability 1/2, reversed
-    (``S → -S``, which flips the sign of the chirality): the order-parameter manifold of the phase,
-    SO(3) × Z2, sampled per domain. Every spin then gets a Gaussian kick of standard deviation
-    ``noise`` per component and is normalised (``noise`` 0.4 gives a mean ``|χ|`` near 0.5; ``noise``
-    → ∞ tends to uniform random spins).
+    real-space distances to each centre's periodic copy nearest along each axis). Each cell carries the
+    tetrahedral state (:func:`ordered_state`) turned by its own uniformly drawn rotation and, with
+    probability 1/2, reversed (``S → -S``, which flips the sign of the chirality): the order-parameter
+    manifold of the phase, SO(3) × Z2, sampled per domain. Every spin then gets a Gaussian kick of
+    standard deviation ``noise`` per component and is normalised (``noise`` 0.4 gives a mean ``|χ|``
+    near 0.5; ``noise`` → ∞ tends to uniform random spins).
 
     Args:
         shape: ``(L1, L2)`` cells.

@@ -284,6 +284,14 @@ def test_command_line_end_to_end(tmp_path, capsys):
     out = cli("train", "--data", str(data), "--out", str(train), "--epochs", "1", "--no-progress",
               "--no-plots", "--network-config", json.dumps(TINY))
     assert "held-out force RMSE" in out
+    ordered = tmp_path / "ordered.h5"  # noisy tetrahedral domains, trained on with the random spins
+    cli("generate", "--out", str(ordered), "--size", "5", "--n-random", "3", "--n-quenches", "0",
+        "--random-scale", "0.5", "--no-progress")
+    cli("train", "--data", str(data), str(ordered), "--out", str(tmp_path / "both"), "--epochs", "1",
+        "--no-progress", "--no-plots", "--network-config", json.dumps(TINY))
+    report = json.loads((tmp_path / "both" / "report.json").read_text())
+    assert list(report["held_out_by_dataset"]) == ["data.h5", "ordered.h5"]
+    assert "ordered.h5:" in (tmp_path / "both" / "report.txt").read_text()
     cli("simulate", "--out", str(run), "--size", "6", "--steps", "6", "--snapshot-every", "2",
         "--replicas", "2", "--network", str(train / "model.pt"), "--no-progress")
     out = cli("analyze", str(run / "quench.h5"), "--window", "0.2", "1.2")
