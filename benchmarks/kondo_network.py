@@ -5,8 +5,10 @@ from ``latsym_kondo.effective_field`` (ED, float64) and from the spin-energy net
 (``-∂E/∂S`` by autograd, in eval mode; the pretrained one if shipped, else a fresh default
 preset: the cost is the same) in float32 and float64, and prints their ratio. Part 2 times the
 network alone for growing lattices (default L = 24, 48, 96; ``--sizes ... 256`` for the full scan)
-and reports the time per site, which is constant for a local network (cost linear in N) while ED
-grows as N³. Best of ``--repeats`` runs.
+and reports the time per site, which is constant for a local network (cost linear in N), and times
+ED for a few small lattices (``--ed-sizes``); both scans end with the fitted exponent ``p`` of
+``time ∝ N^p`` (least squares in log–log, with its standard error): about 1 for the network, about 3
+for ED. Best of ``--repeats`` runs.
 
     python benchmarks/kondo_network.py                              # seconds
     python benchmarks/kondo_network.py --sizes 24 48 96 192 256 --json kondo_network.json
@@ -20,9 +22,12 @@ import os
 import platform
 import time
 
+import numpy as np
 import torch
 from latsym_kondo import KondoParams, effective_field, random_spins
 from latsym_kondo.plugin import KondoPlugin
+
+from latsym.coarsening import format_estimate
 
 
 def best_time(fn, repeats: int) -> float:
@@ -32,6 +37,18 @@ def best_time(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def scaling_exponent(sites: list[int], seconds: list[float]) -> tuple[float, float]:
+    """``(p, standard error)`` of ``seconds ∝ sites^p`` fitted in log–log (``nan`` error below three
+    points)."""
+    if len(sites) < 2:
+        return float("nan"), float("nan")
+    x, y = np.log(sites), np.log(seconds)
+    if len(sites) == 2:
+        return float((y[1] - y[0]) / (x[1] - x[0])), float("nan")
+    coefficients, covariance = np.polyfit(x, y, 1, cov=True)
+    return float(coefficients[0]), float(np.sqrt(covariance[0, 0]))
 
 
 def load_network():
@@ -48,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", type=int, default=24, help="lattice side of the ED comparison")
     parser.add_argument("--sizes", type=int, nargs="+", default=[24, 48, 96],
                         help="lattice sides of the scan")
+    parser.add_argument("--ed-sizes", type=int, nargs="+", default=[12, 16, 20, 24],
+                        help="lattice sides of the ED scan (default 12 16 20 24)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions (best of)")
     parser.add_argument("--json", metavar="PATH", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
@@ -78,12 +97,24 @@ def main(argv: list[str] | None = None) -> int:
         s = best_time(lambda q=q: net(q), args.repeats)
         scan.append({"L": size, "N": size * size, "network_float32_s": s, "us_per_site": 1e6 * s / size**2})
         print(f"{size:>5} {size * size:>7} {s * 1e3:>13.2f} {1e6 * s / size**2:>8.3f}")
+    network_exponent = scaling_exponent([r["N"] for r in scan], [r["network_float32_s"] for r in scan])
+    print(f"network: time ~ N^p, p = {format_estimate(*network_exponent)}")
+    print(f"\n{'L':>5} {'N':>7} {'ED [s]':>10}")
+    ed_scan = []
+    for size in args.ed_sizes:
+        s_ed = random_spins((3, size, size), seed=2)
+        seconds = best_time(lambda s_ed=s_ed: effective_field(s_ed, params), max(1, min(args.repeats, 2)))
+        ed_scan.append({"L": size, "N": size * size, "ed_s": seconds})
+        print(f"{size:>5} {size * size:>7} {seconds:>10.4f}")
+    ed_exponent = scaling_exponent([r["N"] for r in ed_scan], [r["ed_s"] for r in ed_scan])
+    print(f"ED: time ~ N^p, p = {format_estimate(*ed_exponent)}")
     if args.json:
         meta = {"torch": torch.__version__, "machine": platform.machine(),
                 "python": platform.python_version(), "cpus": os.cpu_count(), "threads": 1,
                 "network": which, "config": network.config}
         with open(args.json, "w") as handle:
-            json.dump({"benchmark": "kondo_network_vs_ed", "meta": meta, "compare": compare, "scan": scan},
+            json.dump({"benchmark": "kondo_network_vs_ed", "meta": meta, "compare": compare, "scan": scan,
+                       "network_exponent": network_exponent, "ed_scan": ed_scan, "ed_exponent": ed_exponent},
                       handle, indent=2)
     return 0
 
