@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--network", default="pretrained",
                         help="a model.pt of `latsym kondo train`, or 'pretrained' (the network latsym-kondo "
                         "ships; the default)")
-    parser.add_argument("--size", type=int, default=24, help="lattice side L, even and >= 12 (default 24)")
+    parser.add_argument("--size", type=int, default=24,
+                        help="lattice side L, even and at least the network's widest stencil (default 24)")
     parser.add_argument("--seeds", type=int, default=3,
                         help="number of seeds, >= 2: first-seed, first-seed + 1, ... (default 3)")
     parser.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
@@ -122,8 +123,8 @@ def run_quenches(args: argparse.Namespace, plugin: KondoPlugin, network: torch.n
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.size < 12 or args.size % 2:
-        parser.error(f"--size must be an even number >= 12 (the network's reach), got {args.size}")
+    if args.size % 2:
+        parser.error(f"--size must be even (the tetrahedral order has period 2), got {args.size}")
     if args.seeds < 2:
         parser.error(f"--seeds must be at least 2 (the spread over seeds needs two), got {args.seeds}")
     if args.first_seed < 0:
@@ -139,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         network, network_path = load_network(plugin, args.network)
     except (ValueError, OSError) as exc:
         parser.error(f"--network: {exc}")
+    if args.size < network.min_side():
+        parser.error(f"--size {args.size} is smaller than the network's widest stencil, {network.min_side()} "
+                     f"cells: use an even side >= {network.min_side()}")
     network_id = {"network": str(network_path),
                   "network_sha256": hashlib.sha256(network_path.read_bytes()).hexdigest()}
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))

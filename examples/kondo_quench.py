@@ -6,9 +6,10 @@ Run it with ``.venv/bin/python examples/kondo_quench.py --help``. It
    ``latsym_kondo/pretrained/MODEL_CARD.md``; held-out ``RMSE/std(h⊥)`` about 0.35, so the
    quench is a demonstration of the machinery, not of the model's physics), or a ``model.pt``
    written by ``latsym kondo train`` (``--network``);
-2. checks it against exact diagonalization (ED) on fresh random spins it has never seen: the RMSE
-   of the field perpendicular to the spins, ``h⊥ = h - (h·S) S`` (the part that moves them),
-   relative to its spread;
+2. checks it against exact diagonalization (ED) on fresh configurations it has never seen, uniform
+   random spins and noisy tetrahedral domains (24 × 24 by default, ``--check-size``): the RMSE of
+   the field perpendicular to the spins, ``h⊥ = h - (h·S) S`` (the part that moves them), relative
+   to its spread;
 3. quenches random spins (infinite temperature) to the electrons' temperature ``T = 0.01`` with
    stochastic Landau–Lifshitz–Gilbert dynamics (``α = 0.5``, ``dt = 0.2``), writing an HDF5
    trajectory with checkpoints (interrupt it and run it again: it resumes);
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from latsym_kondo import effective_field, random_spins
+from latsym_kondo import chiral_domains, effective_field, random_spins
 from latsym_kondo.plugin import KondoPlugin
 
 from latsym.forcefield import analyze, force_metrics, network_force, simulate
@@ -51,28 +52,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=400, help="LLG steps of dt = 0.2 (default 400)")
     parser.add_argument("--snapshot-every", type=int, default=40, help="steps between snapshots")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial spins and the noise")
-    parser.add_argument("--check-size", type=int, default=12,
-                        help="lattice side of the ED check of the network (default 12; 0 skips it)")
+    parser.add_argument("--check-size", type=int, default=24,
+                        help="lattice side of the ED check of the network (default 24; 0 skips it)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     args = parser.parse_args(argv)
-    if args.size < 12 or args.size % 2:
-        parser.error(f"--size must be an even number >= 12 (the network's reach), got {args.size}")
-    if args.check_size and (args.check_size < 12 or args.check_size % 2):
-        parser.error(f"--check-size must be 0 or an even number >= 12, got {args.check_size}")
+    if args.size % 2 or args.check_size % 2 or args.check_size < 0:
+        parser.error(f"--size and --check-size must be even (--check-size 0 skips the check), got "
+                     f"{args.size} and {args.check_size}")
     for name in ("steps", "snapshot_every", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     torch.set_num_threads(args.threads)
     plugin = KondoPlugin()
     network = load_network(plugin, args.network)
+    for name, side in (("--size", args.size), ("--check-size", args.check_size or network.min_side())):
+        if side < network.min_side():
+            parser.error(f"{name} {side} is smaller than the network's widest stencil, "
+                         f"{network.min_side()} cells: use an even side >= {network.min_side()}")
     args.out.mkdir(parents=True, exist_ok=True)
 
     if args.check_size:
         check = check_against_ed(plugin, network, args.check_size, seed=args.seed)
         (args.out / "force_check.json").write_text(json.dumps(check, indent=1))
-        print(f"ED check on {check['configurations']} fresh {args.check_size}x{args.check_size} random "
-              f"spin configurations: RMSE/std of h_perp {check['rmse_relative']:.3f}")
+        print(f"ED check on fresh {args.check_size}x{args.check_size} configurations, RMSE/std of h_perp: "
+              + ", ".join(f"{kind} {m['rmse_relative']:.3f}" for kind, m in check["kinds"].items()))
 
     print(f"quench: {args.size}x{args.size}, {args.steps} LLG steps, {plugin.params}")
     start = time.perf_counter()
@@ -104,14 +108,22 @@ def load_network(plugin: KondoPlugin, which: str):
     return plugin.network_registry().load(path)
 
 
-def check_against_ed(plugin: KondoPlugin, network, size: int, *, seed: int, n: int = 4) -> dict:
-    """Metrics of the network's ``h⊥`` against ED on ``n`` fresh random configurations of ``size``²."""
-    spins = random_spins((n, 3, size, size), np.random.default_rng([seed, 99]))
-    exact = plugin.training_target(spins, effective_field(spins, plugin.params.electrons()))
-    with torch.no_grad():
-        predicted = network(torch.from_numpy(spins).to(network.input_scale.dtype)).double().numpy()
-    metrics = force_metrics(plugin.training_target(spins, predicted), exact)
-    return {"configurations": n, "size": size, **metrics}
+def check_against_ed(plugin: KondoPlugin, network, size: int, *, seed: int, n: int = 2) -> dict:
+    """Metrics of the network's ``h⊥`` against ED on ``n`` fresh configurations of ``size``² of each
+    kind: uniform random spins and noisy tetrahedral domains (:func:`latsym_kondo.chiral_domains`,
+    noise 0.4), under ``kinds``."""
+    rng = np.random.default_rng([seed, 99])
+    configurations = {
+        "random": random_spins((n, 3, size, size), rng),
+        "domains": np.stack([chiral_domains((size, size), rng, noise=0.4) for _ in range(n)]),
+    }
+    kinds = {}
+    for kind, spins in configurations.items():
+        exact = plugin.training_target(spins, effective_field(spins, plugin.params.electrons()))
+        with torch.no_grad():
+            predicted = network(torch.from_numpy(spins).to(network.input_scale.dtype)).double().numpy()
+        kinds[kind] = force_metrics(plugin.training_target(spins, predicted), exact)
+    return {"configurations_per_kind": n, "size": size, "kinds": kinds}
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ def test_runs_end_to_end_resumes_and_caches_the_energies(example, tmp_path, caps
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (["--size", "13"], "--size must be an even number >= 12"),
+        (["--size", "13"], "--size must be even"),
+        (["--size", "6"], "--size 6 is smaller than the network's widest stencil"),
         (["--seeds", "1"], "--seeds must be at least 2"),
         (["--steps", "0"], "--steps must be at least 1"),
         (["--first-seed", "-1"], "--first-seed must be non-negative"),

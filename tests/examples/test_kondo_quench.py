@@ -35,13 +35,15 @@ def test_kondo_quench_example_with_a_trained_network(tmp_path, capsys):
     example = _load_example()
     network = _tiny_network(tmp_path, capsys)
     out_dir = tmp_path / "quench"
-    argv = ["--network", str(network), "--out", str(out_dir), "--size", "12", "--steps", "20",
-            "--snapshot-every", "5", "--threads", "1", "--no-progress"]
+    argv = ["--network", str(network), "--out", str(out_dir), "--size", "12", "--check-size", "12",
+            "--steps", "20", "--snapshot-every", "5", "--threads", "1", "--no-progress"]
     assert example.main(argv) == 0
     out = capsys.readouterr().out
-    assert "RMSE/std of h_perp" in out and "mean |chirality|" in out and "results in" in out
+    assert "RMSE/std of h_perp: random" in out and "mean |chirality|" in out and "results in" in out
     check = json.loads((out_dir / "force_check.json").read_text())
-    assert check["rmse_relative"] > 0 and check["configurations"] == 4  # a one-epoch network: no accuracy
+    assert check["size"] == 12 and check["configurations_per_kind"] == 2
+    assert set(check["kinds"]) == {"random", "domains"}
+    assert all(m["rmse_relative"] > 0 for m in check["kinds"].values())  # a one-epoch network: no accuracy
     summary = json.loads((out_dir / "analysis.json").read_text())
     assert len(summary["time"]) == 20 // 5 + 1 and len(summary["domain_size"]) == 5
     for name in ("chirality_snapshots.png", "structure_factor.png", "observables.png"):
@@ -63,7 +65,11 @@ def test_kondo_quench_example_runs_the_pretrained_network_by_default(tmp_path, c
 
 def test_kondo_quench_example_refuses_a_lattice_below_the_network_reach(tmp_path, capsys):
     example = _load_example()
-    with pytest.raises(SystemExit) as exc:
-        example.main(["--out", str(tmp_path), "--size", "8"])
-    assert exc.value.code == 2
-    assert "--size must be an even number >= 12" in capsys.readouterr().err
+    side = KondoPlugin().network_registry().load(KondoPlugin.pretrained_path()).min_side()
+    for argv, message in ((["--size", "8"], f"--size 8 is smaller than the network's widest stencil, {side}"),
+                          (["--check-size", "6"], "--check-size 6 is smaller"),
+                          (["--size", "13"], "--size and --check-size must be even")):
+        with pytest.raises(SystemExit) as exc:
+            example.main(["--out", str(tmp_path), *argv])
+        assert exc.value.code == 2
+        assert message in capsys.readouterr().err

@@ -165,6 +165,11 @@ class SpinEnergyNet(ForceField):
             x = x + torch.nn.functional.silu(conv(x))
         return self.readout(x.movedim(1, -1))[..., 0]
 
+    def min_side(self) -> int:
+        """The smallest lattice side this network runs on: the span of its widest stencil
+        (:func:`stencil_span`)."""
+        return stencil_span(max(self.config["reach"], self.config["radius"]))
+
     def receptive_field(self) -> tuple[int, int]:
         """The fields' halo in cells per axis (:func:`latsym.forcefield.receptive_field`): the site
         energy's (its exchange convolutions, then the convolutions of the invariants) twice over,

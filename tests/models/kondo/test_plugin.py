@@ -12,12 +12,12 @@ import pytest
 import torch
 from latsym_kondo import KondoParams, chirality, effective_field, ordered_state, random_spins
 from latsym_kondo.analysis import cell_chirality, domain_size, fit_domain_growth
-from latsym_kondo.networks import NETWORKS, SPIN, SpinEnergyNet
+from latsym_kondo.networks import NETWORKS, SPIN, SpinEnergyNet, stencil_span
 from latsym_kondo.plugin import KondoModelParams, KondoPlugin
 
 import latsym.forcefield
 from latsym.dynamics import LandauLifshitzGilbert
-from latsym.lattice import PeriodicLattice, triangular
+from latsym.lattice import LatticeError, PeriodicLattice, triangular
 from latsym.testing import EquivarianceError, assert_equivariant
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -222,6 +222,17 @@ def test_the_network_declares_how_far_its_fields_see():
     changed = (net(moved) - net(spins)).abs().amax(dim=(0, 1)) > 1e-13
     x, y = (torch.minimum(i, 16 - i) for i in torch.nonzero(changed, as_tuple=True))
     assert changed.sum() > 1 and int(x.max()) <= halo[0] and int(y.max()) <= halo[1]
+
+
+def test_the_smallest_lattice_of_a_network_is_the_span_of_its_widest_stencil():
+    """Reach 8 spans 19 cells along an axis (2 ⌊16/√3⌋ + 1): the network runs on 19 × 19 and refuses
+    18 × 18 with a message naming the span."""
+    assert [stencil_span(r) for r in (1, 2, 5, 8)] == [3, 5, 11, 19]
+    net = SpinEnergyNet(width=1, hidden=2, radius=1.0, rounds=0, reach=8.0).eval()
+    assert net.min_side() == 19 and SpinEnergyNet(**TINY).min_side() == 5
+    assert net(torch.from_numpy(random_spins((3, 19, 19), seed=0)).float()).shape == (3, 19, 19)
+    with pytest.raises(LatticeError, match=r"spans \(19, 19\) cells"):
+        net(torch.from_numpy(random_spins((3, 18, 18), seed=0)).float())
 
 
 def test_the_network_config_is_checked():
