@@ -43,7 +43,7 @@ from latsym_holstein.params import HolsteinParams
 from latsym_holstein.simulate import ForceFn, network_force_fn, quench
 
 from latsym.dynamics import NonFiniteError, ResumeError
-from latsym.ensembles import agree_within_spread, compare_to_reference, plot_ensembles, spread_stats
+from latsym.ensembles import compare_ensembles, format_comparison, plot_ensembles
 
 #: The compared observables: key in the JSON -> label in the table and the plot.
 OBSERVABLES = {"order_abs": "<|phi|>", "domain_size": "L_C"}
@@ -198,38 +198,24 @@ def main(argv: list[str] | None = None) -> int:
         per_seed = [seed_curves(path, args.size) for path in trajectories[driver]]
         time_ = per_seed[0][0]
         curves[driver] = {key: np.array([c[i + 1] for c in per_seed]) for i, key in enumerate(OBSERVABLES)}
-    summary = {key: compare_to_reference(time_, curves["ed"][key], curves["ml"][key]) for key in OBSERVABLES}
     png = plot_ensembles(
         time_, curves, AXIS_LABELS, args.out / "ed_vs_ml.png",
         f"ED vs ML ({network.name}{scaled}), {args.size}x{args.size}, {len(seeds)} seeds",
     )
+    comparison = compare_ensembles(time_, curves)
     report = {
         "settings": {
             "size": args.size, "seeds": seeds, "steps": args.steps, "snapshot_every": args.snapshot_every,
             "params": params.to_dict(), "network_dtype": str(network.input_scale.dtype), **network_id,
         },
-        "time": time_.tolist(),
-        **{
-            driver: {key: {**spread_stats(v), "per_seed": v.tolist()} for key, v in curves[driver].items()}
-            for driver in DRIVERS
-        },
-        "summary": summary,
-        "agree_within_spread": agree_within_spread(summary),
+        **comparison,
         "trajectories": {driver: [str(p) for p in paths] for driver, paths in trajectories.items()},
         "new_steps": new_steps,
         "wall_s": wall,
         "plot": str(png),
     }
     (args.out / "ed_vs_ml.json").write_text(json.dumps(report, indent=1))
-
-    _print_table(time_, curves)
-    print(f"\n{'':14}{'max|diff|':>10}{'at t':>7}{'max|diff|/spread':>18}{'agree':>7}")
-    for key, label in OBSERVABLES.items():
-        s = summary[key]
-        print(
-            f"{label:14}{s['max_abs_diff']:10.3f}{s['t_max_abs_diff']:7.1f}"
-            f"{s['max_diff_over_spread']:18.2f}{s['agree_fraction']:7.0%}"
-        )
+    print("\n" + "\n".join(format_comparison(comparison, OBSERVABLES)))
     verdict = "yes" if report["agree_within_spread"] else "no"
     print(f"ML mean within the seed spread of the ED mean at every t > 0, both observables: {verdict}")
     for driver in DRIVERS:
@@ -237,19 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{driver.upper()}: {new_steps[driver]} new steps in {wall[driver]:.1f} s{rate}")
     print(f"results in {args.out}/: ed_vs_ml.json, ed_vs_ml.png")
     return 0
-
-
-def _print_table(time_: np.ndarray, curves: dict[str, dict[str, np.ndarray]], rows: int = 11) -> None:
-    """Mean +- std over seeds of both observables for both drivers at ``rows`` evenly spread times."""
-    header = "".join(f"{f'{label} {d.upper()}':>16}" for label in OBSERVABLES.values() for d in DRIVERS)
-    print(f"\n{'t':>7}{header}")
-    for i in np.unique(np.linspace(0, len(time_) - 1, min(rows, len(time_))).round().astype(int)):
-        cells = "".join(
-            f"{f'{v[:, i].mean():.3f}+-{v[:, i].std(ddof=1):.3f}':>16}"
-            for key in OBSERVABLES
-            for v in (curves[d][key] for d in DRIVERS)
-        )
-        print(f"{time_[i]:7.1f}{cells}")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from latsym_kondo import energy_per_site
 from latsym_kondo.plugin import KondoPlugin
 
 from latsym.dynamics import NonFiniteError, ResumeError
-from latsym.ensembles import agree_within_spread, compare_to_reference, plot_ensembles, spread_stats
+from latsym.ensembles import compare_ensembles, format_comparison, plot_ensembles
 from latsym.forcefield import load_trajectory, network_force, simulate
 
 #: The compared observables: key in the JSON -> axis label.
@@ -169,25 +169,21 @@ def main(argv: list[str] | None = None) -> int:
             "chirality_abs": np.array([run["observables"]["chirality_abs"][:, 0] for run in runs]),
             "free_energy": np.array([free_energy_curve(path, plugin) for path in trajectories[driver]]),
         }
-    summary = {key: compare_to_reference(time_, curves["ed"][key], curves["ml"][key]) for key in OBSERVABLES}
     png = plot_ensembles(time_, curves, OBSERVABLES, args.out / "ed_vs_ml.png",
                          f"Kondo lattice, ED vs ML, {args.size}x{args.size}, {len(seeds)} seeds")
+    comparison = compare_ensembles(time_, curves)
     report = {
         "settings": {"size": args.size, "seeds": seeds, "steps": args.steps,
                      "snapshot_every": args.snapshot_every, "params": plugin.params_dict(),
                      "network_dtype": str(network.input_scale.dtype), **network_id},
-        "time": time_.tolist(),
-        **{driver: {key: {**spread_stats(v), "per_seed": v.tolist()} for key, v in curves[driver].items()}
-           for driver in DRIVERS},
-        "summary": summary,
-        "agree_within_spread": agree_within_spread(summary),
+        **comparison,
         "trajectories": {driver: [str(p) for p in paths] for driver, paths in trajectories.items()},
         "new_steps": new_steps,
         "wall_s": wall,
         "plot": str(png),
     }
     (args.out / "ed_vs_ml.json").write_text(json.dumps(report, indent=1))
-    _print_report(time_, curves, summary)
+    print("\n" + "\n".join(format_comparison(comparison, {key: key for key in OBSERVABLES})))
     verdict = "yes" if report["agree_within_spread"] else "no"
     print(f"ML mean within the seed spread of the ED mean at every t > 0, both curves: {verdict}")
     for driver in DRIVERS:
@@ -195,21 +191,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{driver.upper()}: {new_steps[driver]} new steps in {wall[driver]:.1f} s{rate}")
     print(f"results in {args.out}/: ed_vs_ml.json, ed_vs_ml.png")
     return 0
-
-
-def _print_report(time_: np.ndarray, curves: dict[str, dict[str, np.ndarray]], summary: dict,
-                  rows: int = 11) -> None:
-    """Mean ± std over seeds of both curves for both drivers at ``rows`` times, then the summary."""
-    header = "".join(f"{f'{key} {d.upper()}':>22}" for key in OBSERVABLES for d in DRIVERS)
-    print(f"\n{'t':>7}{header}")
-    for i in np.unique(np.linspace(0, len(time_) - 1, min(rows, len(time_))).round().astype(int)):
-        cells = "".join(f"{f'{v[:, i].mean():.4f}+-{v[:, i].std(ddof=1):.4f}':>22}"
-                        for key in OBSERVABLES for v in (curves[d][key] for d in DRIVERS))
-        print(f"{time_[i]:7.1f}{cells}")
-    print(f"\n{'':14}{'max|diff|':>10}{'at t':>7}{'max|diff|/spread':>18}{'agree':>7}")
-    for key, s in summary.items():
-        print(f"{key:14}{s['max_abs_diff']:10.4f}{s['t_max_abs_diff']:7.1f}"
-              f"{s['max_diff_over_spread']:18.2f}{s['agree_fraction']:7.0%}")
 
 
 if __name__ == "__main__":

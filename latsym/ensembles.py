@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["agree_within_spread", "compare_to_reference", "plot_ensembles", "spread_stats"]
+__all__ = ["agree_within_spread", "compare_ensembles", "compare_to_reference", "format_comparison",
+           "plot_ensembles", "spread_stats"]
 
 
 def _curves(name: str, curves: Any, n_times: int | None = None) -> np.ndarray:
@@ -114,6 +115,60 @@ def agree_within_spread(summary: Mapping[str, Mapping[str, float]]) -> bool:
     if not summary:
         raise ValueError("summary is empty: compare at least one observable")
     return all(s["max_diff_over_spread"] <= 1.0 for s in summary.values())
+
+
+def compare_ensembles(time: Any, curves: Mapping[str, Mapping[str, Any]], reference: str = "ed",
+                      candidate: str = "ml") -> dict[str, Any]:
+    """The whole comparison as a JSON-able document: ``time``, for each driver and observable the
+    :func:`spread_stats` with the ``per_seed`` curves, the ``summary`` of
+    :func:`compare_to_reference` per observable, and the verdict ``agree_within_spread``.
+
+    Args:
+        time: snapshot times ``(T,)``.
+        curves: ``driver -> observable -> (S, T)`` per-seed curves; ``reference`` and ``candidate``
+            must be drivers of it, with the same observables.
+
+    >>> t = [0.0, 1.0]
+    >>> curves = {"ed": {"x": [[0.0, 1.0], [0.0, 3.0]]}, "ml": {"x": [[0.0, 2.0], [0.0, 2.5]]}}
+    >>> doc = compare_ensembles(t, curves)
+    >>> doc["ml"]["x"]["mean"], doc["summary"]["x"]["max_abs_diff"], doc["agree_within_spread"]
+    ([0.0, 2.25], 0.25, True)
+    """
+    for driver in (reference, candidate):
+        if driver not in curves:
+            raise ValueError(f"curves has no driver {driver!r} (it has {', '.join(map(repr, curves))})")
+    if set(curves[reference]) != set(curves[candidate]):
+        raise ValueError(f"the drivers {reference!r} and {candidate!r} have different observables: "
+                         f"{sorted(curves[reference])} and {sorted(curves[candidate])}")
+    summary = {key: compare_to_reference(time, curves[reference][key], curves[candidate][key])
+               for key in curves[reference]}
+    return {
+        "time": np.asarray(time, dtype=np.float64).tolist(),
+        **{driver: {key: {**spread_stats(v), "per_seed": np.asarray(v, dtype=np.float64).tolist()}
+                    for key, v in by_key.items()} for driver, by_key in curves.items()},
+        "summary": summary,
+        "agree_within_spread": agree_within_spread(summary),
+    }
+
+
+def format_comparison(document: Mapping[str, Any], labels: Mapping[str, str], rows: int = 11) -> list[str]:
+    """Lines for people from a :func:`compare_ensembles` document: mean ± std over seeds of every
+    observable (``labels``: observable -> column label) for each driver at ``rows`` evenly spread
+    times, then the summary per observable (largest difference, its time, in units of the spread,
+    and the fraction of times within the spread)."""
+    drivers = [key for key in document if key not in ("time", "summary", "agree_within_spread")]
+    time = np.asarray(document["time"])
+    cells = [(key, d) for key in labels for d in drivers]
+    lines = [f"{'t':>8}" + "".join(f"{f'{labels[key]} {d.upper()}':>22}" for key, d in cells)]
+    for i in np.unique(np.linspace(0, len(time) - 1, min(rows, len(time))).round().astype(int)):
+        entries = [f"{document[d][key]['mean'][i]:.4g}+-{document[d][key]['std'][i]:.2g}" for key, d in cells]
+        lines.append(f"{time[i]:8.2f}" + "".join(f"{entry:>22}" for entry in entries))
+    lines += ["", f"{'':16}{'max|diff|':>10}{'at t':>8}{'max|diff|/spread':>18}{'agree':>7}"]
+    for key, label in labels.items():
+        s = document["summary"][key]
+        lines.append(f"{label:16}{s['max_abs_diff']:10.4g}{s['t_max_abs_diff']:8.2f}"
+                     f"{s['max_diff_over_spread']:18.2f}{s['agree_fraction']:7.0%}")
+    return lines
 
 
 def plot_ensembles(time: Any, curves: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str],

@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from latsym.ensembles import agree_within_spread, compare_to_reference, plot_ensembles, spread_stats
+from latsym.ensembles import (
+    agree_within_spread,
+    compare_ensembles,
+    compare_to_reference,
+    format_comparison,
+    plot_ensembles,
+    spread_stats,
+)
 
 T = np.array([0.0, 1.0, 2.0, 3.0])
 ED = np.array([[1.0, 1.0, 2.0, 2.0], [1.0, 3.0, 4.0, 4.0]])  # sample std sqrt(2) at t > 0
@@ -76,3 +83,22 @@ def test_plot_writes_one_labelled_panel_per_observable(tmp_path):
     with pytest.raises(ValueError, match=r"curves\['ml'\]\['b'\] has 3 times"):
         plot_ensembles(T, {"ed": curves["ed"], "ml": {"a": ED, "b": ED[:, :3]}}, {"a": "a", "b": "b"},
                        tmp_path / "y.png", "t")
+
+
+def test_compare_ensembles_document_and_its_lines():
+    curves = {"ed": {"a": ED, "b": 2 * ED}, "ml": {"a": ED + 0.1, "b": 2 * ED + 10.0}}
+    document = compare_ensembles(T, curves)
+    assert document["time"] == T.tolist() and document["ml"]["a"]["per_seed"] == (ED + 0.1).tolist()
+    assert document["summary"]["a"] == compare_to_reference(T, ED, ED + 0.1)
+    assert document["agree_within_spread"] is False  # b is off by 10, its spread is 2 sqrt(2)
+    lines = format_comparison(document, {"a": "alpha", "b": "beta"}, rows=3)
+    assert lines[0].split() == ["t", "alpha", "ED", "alpha", "ML", "beta", "ED", "beta", "ML"]
+    assert len(lines) == 1 + 3 + 2 + 2 and lines[-1].split()[0] == "beta"
+    assert lines[-1].split()[1] == f"{document['summary']['b']['max_abs_diff']:.4g}"
+
+
+def test_compare_ensembles_refuses_missing_drivers_and_unlike_observables():
+    with pytest.raises(ValueError, match="no driver 'ml'"):
+        compare_ensembles(T, {"ed": {"a": ED}})
+    with pytest.raises(ValueError, match="different observables"):
+        compare_ensembles(T, {"ed": {"a": ED}, "ml": {"b": ED}})
