@@ -161,7 +161,7 @@ def format_comparison(document: Mapping[str, Any], labels: Mapping[str, str], ro
     cells = [(key, d) for key in labels for d in drivers]
     lines = [f"{'t':>8}" + "".join(f"{f'{labels[key]} {d.upper()}':>22}" for key, d in cells)]
     for i in np.unique(np.linspace(0, len(time) - 1, min(rows, len(time))).round().astype(int)):
-        entries = [f"{document[d][key]['mean'][i]:.4g}+-{document[d][key]['std'][i]:.2g}" for key, d in cells]
+        entries = [f"{document[d][key]['mean'][i]:.6g}+-{document[d][key]['std'][i]:.2g}" for key, d in cells]
         lines.append(f"{time[i]:8.2f}" + "".join(f"{entry:>22}" for entry in entries))
     lines += ["", f"{'':16}{'max|diff|':>10}{'at t':>8}{'max|diff|/spread':>18}{'agree':>7}"]
     for key, label in labels.items():
