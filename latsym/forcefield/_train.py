@@ -216,7 +216,8 @@ def train(
             "device": str(device),
             **fingerprint,
         }
-        names = [Path(p).name for p in paths] if len(set(map(str, paths))) == len(paths) else sources
+        names = [Path(p).name for p in paths]
+        names = names if len(set(names)) == len(names) else sources  # a/x.h5 and b/x.h5: full paths
         parts = {names[k]: held_idx[part[held_idx] == k] for k in range(len(paths))} if len(paths) > 1 else {}
         return _finish(registry, net, state, dataset, held_idx, out_dir, settings, plots, target, parts)
 

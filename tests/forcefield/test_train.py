@@ -585,6 +585,12 @@ def test_several_data_sets_train_together_each_with_its_held_out_share_and_metri
     sites = {name: k["n_sites"] for name, k in parts.items()}
     pooled = sum(k["mse"] * sites[name] for name, k in parts.items()) / sum(sites.values())
     assert pooled == pytest.approx(document["held_out"]["mse"], rel=1e-12)
+    (tmp_path / "other").mkdir()
+    twin = generate(SpringsPlugin(), tmp_path / "other" / "springs.h5", dataclasses.replace(OPTIONS, seed=2),
+                    progress=False)  # the same file name in another folder: keyed by full paths
+    run([data, twin], tmp_path / "twins", epochs=1)
+    twins = json.loads((tmp_path / "twins" / "report.json").read_text())["held_out_by_dataset"]
+    assert list(twins) == [str(data.resolve()), str(twin.resolve())]
     assert "held_out_by_dataset" not in json.loads(
         (run(data, tmp_path / "one", epochs=1).out_dir / "report.json").read_text())
 
