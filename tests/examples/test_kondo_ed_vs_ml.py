@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from latsym_kondo import energy_per_site
+from latsym_kondo.networks import NETWORKS
 from latsym_kondo.plugin import KondoPlugin
 
 from latsym.ensembles import agree_within_spread
@@ -28,9 +30,18 @@ ARGS = ["--size", "12", "--seeds", "2", "--first-seed", "3", "--steps", "6", "--
         "--no-progress"]
 
 
-def test_runs_end_to_end_resumes_and_caches_the_energies(example, tmp_path, capsys):
+@pytest.fixture
+def small_network(tmp_path):
+    """A network of seeded random weights that runs on 12 × 12 (the shipped one needs 19 cells)."""
+    torch.manual_seed(0)
+    network = NETWORKS.build("energy", width=2, hidden=6, radius=1.0, rounds=1, reach=2.0)
+    return NETWORKS.save(network, tmp_path / "small.pt")
+
+
+def test_runs_end_to_end_resumes_and_caches_the_energies(example, small_network, tmp_path, capsys):
     out = tmp_path / "out"
-    assert example.main(["--out", str(out), *ARGS]) == 0
+    argv = ["--out", str(out), "--network", str(small_network), *ARGS]
+    assert example.main(argv) == 0
     printed = capsys.readouterr().out
     assert "ED: 12 new steps" in printed and "ML: 12 new steps" in printed
     report = json.loads((out / "ed_vs_ml.json").read_text())
@@ -52,7 +63,7 @@ def test_runs_end_to_end_resumes_and_caches_the_energies(example, tmp_path, caps
                                [c[0] for c in report["ml"]["free_energy"]["per_seed"]], rtol=1e-6)
     cache = out / "ml" / "seed3.energy.json"
     cache.write_text(json.dumps({**json.loads(cache.read_text()), "free_energy": [1.0, 2.0, 3.0]}))
-    assert example.main(["--out", str(out), *ARGS]) == 0  # resumes: nothing recomputed
+    assert example.main(argv) == 0  # resumes: nothing recomputed
     assert "ED: 0 new steps" in capsys.readouterr().out
     rerun = json.loads((out / "ed_vs_ml.json").read_text())
     assert rerun["ml"]["free_energy"]["per_seed"][0] == [1.0, 2.0, 3.0]  # read from the cache
